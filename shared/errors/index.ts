@@ -1,0 +1,6 @@
+export * from "./base.js";
+export * from "./config-errors.js";
+export * from "./control-plane-errors.js";
+export * from "./event-errors.js";
+export * from "./identity-errors.js";
+export * from "./twine-errors.js";
