@@ -1,4 +1,4 @@
-import { TwinedError, type SourceLocation } from "./base.js";
+import { type SourceLocation, TwinedError } from "./base.js";
 
 /** An `octue.yaml` that cannot be read, parsed or understood. The message says what to change; `location` says where. */
 export class InvalidServiceConfiguration extends TwinedError {

@@ -1,0 +1,18 @@
+/**
+ * Runs every benchmark and prints one JSON report. Each benchmark measures us against a baseline in the same run
+ * (ratios, not absolute times), so results are comparable across machines.
+ */
+import { benchRevisionTag } from "./revision-tag.bench.js";
+
+const only = process.argv[2];
+const benches: Record<string, () => Promise<Record<string, unknown>>> = {
+  "revision-tag": benchRevisionTag,
+};
+
+const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+for (const [name, run] of Object.entries(benches)) {
+  if (only !== undefined && only !== name) continue;
+  process.stderr.write(`running ${name}…\n`);
+  report[name] = await run();
+}
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,0 +1,4 @@
+export * from "./generated-names.js";
+export * from "./pubsub-names.js";
+export * from "./runtime-identity.js";
+export * from "./service-id.js";
