@@ -1,0 +1,2 @@
+export * from "./load-service-configuration.js";
+export * from "./service-configuration.js";
