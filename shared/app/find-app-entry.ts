@@ -11,8 +11,10 @@ export type AppEntryProblem = { readonly message: string; readonly file: string;
 const CLASS_APP = /^class\s+App\b/;
 const FUNCTION_RUN = /^(?:async\s+)?def\s+run\s*\(/;
 // `run = something`, `from x import run`, `from x import y as run`, `import x as run` at module level.
-const BOUND_RUN = /^(?:run\s*[:=](?!=)|from\s+\S+\s+import\s+(?:.*[\s,(])?run\b(?!\s+as\b)|(?:from\s+\S+\s+)?import\s+.*\bas\s+run\b)/;
-const BOUND_APP = /^(?:App\s*[:=](?!=)|from\s+\S+\s+import\s+(?:.*[\s,(])?App\b(?!\s+as\b)|(?:from\s+\S+\s+)?import\s+.*\bas\s+App\b)/;
+const BOUND_RUN =
+  /^(?:run\s*[:=](?!=)|from\s+\S+\s+import\s+(?:.*[\s,(])?run\b(?!\s+as\b)|(?:from\s+\S+\s+)?import\s+.*\bas\s+run\b)/;
+const BOUND_APP =
+  /^(?:App\s*[:=](?!=)|from\s+\S+\s+import\s+(?:.*[\s,(])?App\b(?!\s+as\b)|(?:from\s+\S+\s+)?import\s+.*\bas\s+App\b)/;
 
 /**
  * Looks in `appSourcePath/app.py` for what Octue calls: a module-level `class App` (preferred, as Octue prefers it) or

@@ -34,10 +34,7 @@ export interface LoadServiceConfigurationOptions {
 }
 
 /** The file a service's configuration is read from: the argument, else `OCTUE_SERVICE_CONFIGURATION_PATH`, else `octue.yaml`. */
-export function resolveServiceConfigurationPath(
-  file?: string,
-  options: LoadServiceConfigurationOptions = {},
-): string {
+export function resolveServiceConfigurationPath(file?: string, options: LoadServiceConfigurationOptions = {}): string {
   const env = options.env ?? process.env;
   const chosen = file ?? nonEmpty(env.OCTUE_SERVICE_CONFIGURATION_PATH) ?? DEFAULT_SERVICE_CONFIGURATION_FILE;
   return path.resolve(options.cwd ?? process.cwd(), chosen);
@@ -97,7 +94,8 @@ export function parseServiceConfiguration(text: string, file: string): LoadedSer
   if (!isPlainObject(root)) {
     throw new InvalidServiceConfiguration([
       {
-        message: "the file must be a mapping with a 'services' list, e.g. 'services:\\n  - namespace: my-org\\n    name: my-service'",
+        message:
+          "the file must be a mapping with a 'services' list, e.g. 'services:\\n  - namespace: my-org\\n    name: my-service'",
         location: locator.valueAt([]),
       },
     ]);
@@ -157,7 +155,12 @@ export function parseServiceConfiguration(text: string, file: string): LoadedSer
     if (reason !== undefined) problem(reason, at("name"));
   }
 
-  const configurationValues = configuredData(entry.configuration_values, directory, at("configuration_values"), problem);
+  const configurationValues = configuredData(
+    entry.configuration_values,
+    directory,
+    at("configuration_values"),
+    problem,
+  );
   const configurationManifest = configuredData(
     entry.configuration_manifest,
     directory,
@@ -227,7 +230,8 @@ function mergeLegacyAppConfiguration(
   try {
     legacy = parseJson(readFileSync(file, "utf8"), { origin: file });
   } catch (error) {
-    const reason = isErrnoException(error) && error.code === "ENOENT" ? `the file ${file} does not exist` : errorText(error);
+    const reason =
+      isErrnoException(error) && error.code === "ENOENT" ? `the file ${file} does not exist` : errorText(error);
     problem(`cannot read the legacy app configuration: ${reason}`, location);
     return entry;
   }
@@ -249,7 +253,9 @@ function mergeLegacyAppConfiguration(
 let compiledEntryValidator: ReturnType<Ajv["compile"]> | undefined;
 
 function validateEntryShape(entry: Record<string, unknown>): ErrorObject[] {
-  compiledEntryValidator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(serviceEntrySchema);
+  compiledEntryValidator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+    serviceEntrySchema,
+  );
   return compiledEntryValidator(entry) ? [] : [...(compiledEntryValidator.errors ?? [])];
 }
 
@@ -280,7 +286,9 @@ function describeSchemaError(error: ErrorObject): string {
 }
 
 function formatKeyPath(segments: readonly (string | number)[]): string {
-  return segments.map((segment, index) => (typeof segment === "number" ? `[${segment}]` : index === 0 ? segment : `.${segment}`)).join("");
+  return segments
+    .map((segment, index) => (typeof segment === "number" ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join("");
 }
 
 function article(types: string): string {

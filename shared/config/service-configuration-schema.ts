@@ -16,7 +16,10 @@ export const serviceEntrySchema = {
       items: {
         type: "object",
         required: ["name", "endpoint"],
-        properties: { name: { type: "string", minLength: 1 }, endpoint: { type: "string", pattern: "^https?://\\S+$" } },
+        properties: {
+          name: { type: "string", minLength: 1 },
+          endpoint: { type: "string", pattern: "^https?://\\S+$" },
+        },
       },
     },
     event_store_table_id: { type: "string", pattern: "^[^.\\s]+\\.[^.\\s]+$" },

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, type LineCounter, type Node, type Document, type Pair } from "yaml";
+import { type Document, isMap, isScalar, isSeq, type LineCounter, type Node, type Pair } from "yaml";
 import type { SourceLocation } from "../errors/index.js";
 
 /** Maps paths inside a parsed YAML document to 1-based file positions, for error messages. */

@@ -14,7 +14,9 @@ export class InvalidServiceConfiguration extends TwinedError {
   readonly problems: readonly ConfigurationProblem[];
 
   constructor(problems: ConfigurationProblem | readonly ConfigurationProblem[], options: { cause?: unknown } = {}) {
-    const list = Array.isArray(problems) ? (problems as readonly ConfigurationProblem[]) : [problems as ConfigurationProblem];
+    const list = Array.isArray(problems)
+      ? (problems as readonly ConfigurationProblem[])
+      : [problems as ConfigurationProblem];
     const first = list[0] ?? { message: "invalid service configuration", location: {} };
     const others = list.length - 1;
     const more = others > 0 ? ` (and ${others} more problem${others > 1 ? "s" : ""})` : "";

@@ -4,7 +4,9 @@ import { TWINED_VERSION } from "../../shared/version.js";
 
 describe("TWINED_VERSION", () => {
   it("equals the package.json version", () => {
-    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     expect(TWINED_VERSION).toBe(manifest.version);
   });
 });

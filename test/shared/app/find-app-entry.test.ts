@@ -36,7 +36,9 @@ describe("findAppEntry", () => {
   ])("reports no entry point in %j", (source) => {
     const entry = findAppEntry(appWith(source));
     expect(isAppEntryProblem(entry)).toBe(true);
-    expect(entry).toMatchObject({ message: expect.stringMatching(/no module-level run\(analysis\) function or App class/) });
+    expect(entry).toMatchObject({
+      message: expect.stringMatching(/no module-level run\(analysis\) function or App class/),
+    });
   });
 
   it("reports a missing app.py", () => {

@@ -99,7 +99,7 @@ describe("loadServiceConfiguration", () => {
       ["false", false],
       ["{}", {}],
       ["[]", []],
-      ['\'"x"\'', "x"],
+      ["'\"x\"'", "x"],
     ] as const) {
       const { configuration } = parseServiceConfiguration(
         `services:\n  - namespace: a\n    name: b\n    configuration_values: ${yaml}\n`,
@@ -119,7 +119,9 @@ describe("loadServiceConfiguration", () => {
     expect(loadServiceConfiguration(undefined, { env }).configuration.name).toBe("from-env");
     write("octue.yaml", "services:\n  - namespace: a\n    name: from-argument\n");
     expect(loadServiceConfiguration("octue.yaml", { env, cwd: directory }).configuration.name).toBe("from-argument");
-    expect(resolveServiceConfigurationPath(undefined, { env: {}, cwd: directory })).toBe(path.join(directory, "octue.yaml"));
+    expect(resolveServiceConfigurationPath(undefined, { env: {}, cwd: directory })).toBe(
+      path.join(directory, "octue.yaml"),
+    );
   });
 
   it("warns about unknown keys with their position", () => {
@@ -128,7 +130,10 @@ describe("loadServiceConfiguration", () => {
       path.join(directory, "octue.yaml"),
     );
     expect(warnings).toEqual([
-      { message: "unknown top-level key 'extra' is ignored", location: expect.objectContaining({ line: 5, column: 1 }) },
+      {
+        message: "unknown top-level key 'extra' is ignored",
+        location: expect.objectContaining({ line: 5, column: 1 }),
+      },
       { message: "unknown key 'colour' is ignored", location: expect.objectContaining({ line: 4, column: 5 }) },
     ]);
   });
@@ -216,13 +221,16 @@ describe("loadServiceConfiguration", () => {
     const error = problemsOf("services:\n  - namespace: a\n    name: b\n    configuration_values: missing.json\n");
     expect(error.message).toMatch(/missing\.json does not exist/);
     expect(error.location?.line).toBe(4);
-    expect(problemsOf("services:\n  - namespace: a\n    name: b\n    configuration_values: not json\n").message).toMatch(
-      /neither/,
-    );
+    expect(
+      problemsOf("services:\n  - namespace: a\n    name: b\n    configuration_values: not json\n").message,
+    ).toMatch(/neither/);
   });
 
   it("still reads a legacy app_configuration_path, with a deprecation warning", () => {
-    write("legacy/app_configuration.json", JSON.stringify({ configuration_values: { n: 1 }, output_location: "gs://legacy/out", children: [] }));
+    write(
+      "legacy/app_configuration.json",
+      JSON.stringify({ configuration_values: { n: 1 }, output_location: "gs://legacy/out", children: [] }),
+    );
     const file = write(
       "octue.yaml",
       "services:\n  - namespace: a\n    name: b\n    app_configuration_path: legacy/app_configuration.json\n    output_location: gs://new/out\n",
@@ -238,7 +246,9 @@ describe("loadServiceConfiguration", () => {
 
   it("reports a broken legacy app configuration file at the key that names it", () => {
     write("app_configuration.json", '{"configuration_values": {"a": 1, "a": 2}}');
-    const error = problemsOf("services:\n  - namespace: a\n    name: b\n    app_configuration_path: app_configuration.json\n");
+    const error = problemsOf(
+      "services:\n  - namespace: a\n    name: b\n    app_configuration_path: app_configuration.json\n",
+    );
     expect(error.message).toMatch(/cannot read the legacy app configuration: Duplicate key detected: 'a'/);
     expect(error.location?.line).toBe(4);
   });
