@@ -3,10 +3,12 @@
  * (ratios, not absolute times), so results are comparable across machines.
  */
 import { benchRevisionTag } from "./revision-tag.bench.js";
+import { benchTwineValidation } from "./twine-validation.bench.js";
 
 const only = process.argv[2];
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "revision-tag": benchRevisionTag,
+  "twine-validation": benchTwineValidation,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
