@@ -145,7 +145,7 @@ export function parseServiceConfiguration(text: string, file: string): LoadedSer
     if (reason !== undefined) problem(reason, at("namespace"));
     else if (DISALLOWED_SERVICE_NAMESPACES.includes(entry.namespace)) {
       problem(
-        `the namespace '${entry.namespace}' is reserved (questions to it are answered locally with example data); choose your organisation's namespace`,
+        `'${entry.namespace}' is not an allowed Twined service namespace. It is reserved (questions to it are answered locally with example data); choose your organisation's namespace`,
         at("namespace"),
       );
     }

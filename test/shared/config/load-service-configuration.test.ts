@@ -150,7 +150,7 @@ describe("loadServiceConfiguration", () => {
 
   it("rejects the reserved 'example' namespace at its position", () => {
     const error = problemsOf("services:\n  - namespace: example\n    name: b\n");
-    expect(error.message).toMatch(/namespace 'example' is reserved/);
+    expect(error.message).toMatch(/'example' is not an allowed Twined service namespace\. It is reserved/);
     expect(error.location).toMatchObject({ file: path.join(directory, "octue.yaml"), line: 2, column: 16 });
   });
 
