@@ -9,7 +9,10 @@ export class InvalidEvent extends TwinedError {
   }
 }
 
-/** A message that Pub/Sub would refuse (size, attribute count or lengths), caught before we publish it. */
+/**
+ * A message that Pub/Sub would refuse (size, attribute count or lengths), caught before we publish it. `limit` names
+ * which one (`data bytes`, `attribute count`, `attribute key bytes`, `attribute value bytes`).
+ */
 export class MessageLimitExceeded extends TwinedError {
   constructor(
     message: string,
@@ -22,13 +25,18 @@ export class MessageLimitExceeded extends TwinedError {
   }
 }
 
-/** A Pub/Sub subscription filter that does not parse. `position` is the 0-based character offset of the problem. */
+/**
+ * A Pub/Sub subscription filter that does not parse or is too long. `position` is the 0-based character offset of the
+ * problem; `reason` is the message without the position suffix.
+ */
 export class InvalidSubscriptionFilter extends TwinedError {
+  readonly reason: string;
   constructor(
-    message: string,
+    reason: string,
     readonly filter: string,
     readonly position: number,
   ) {
-    super(`${message} (at character ${position + 1} of the filter)`);
+    super(`${reason} (at character ${position + 1} of the filter)`);
+    this.reason = reason;
   }
 }

@@ -1,0 +1,11 @@
+export * from "./attributes.js";
+export * from "./build-attributes.js";
+export * from "./codec.js";
+export { formatPythonUtcIsoformat, isIsoDatetime } from "./datetime-text.js";
+export type * from "./envelope.js";
+export type * from "./event-bodies.js";
+export * from "./event-kinds.js";
+export * from "./message-limits.js";
+export { isPythonParsableUuid } from "./uuid-text.js";
+export { SERVICE_COMMUNICATION_SCHEMA_ID, validateEvent } from "./validate-event.js";
+export { attributesFromWire, attributesToWire, type WireAttributes } from "./wire-attributes.js";
