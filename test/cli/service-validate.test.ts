@@ -40,7 +40,9 @@ describe("twined service validate", () => {
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split("\n");
     expect(lines.at(-1)).toBe("1 problem found");
-    expect(lines[0]).toMatch(/octue\.yaml:2:16: InvalidServiceConfiguration: 'example' is not an allowed Twined service namespace\./);
+    expect(lines[0]).toMatch(
+      /octue\.yaml:2:16: InvalidServiceConfiguration: 'example' is not an allowed Twined service namespace\./,
+    );
   });
 
   it("checks configuration values against the twine, at their line in octue.yaml", async () => {
