@@ -1,0 +1,3 @@
+from twined_harness.resources import Datafile
+
+__all__ = ["Datafile"]

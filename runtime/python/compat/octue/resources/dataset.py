@@ -1,0 +1,3 @@
+from twined_harness.resources import Dataset
+
+__all__ = ["Dataset"]

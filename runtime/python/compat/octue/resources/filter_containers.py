@@ -1,0 +1,3 @@
+from twined_harness.resources import FilterList, FilterSet
+
+__all__ = ["FilterList", "FilterSet"]

@@ -1,0 +1,3 @@
+from twined_harness.resources import LabelSet
+
+__all__ = ["LabelSet"]

@@ -1,0 +1,3 @@
+from twined_harness.resources import Manifest
+
+__all__ = ["Manifest"]

@@ -1,0 +1,3 @@
+from twined_harness.resources import TagDict
+
+__all__ = ["TagDict"]

@@ -1,0 +1,1 @@
+# Importable as `octue.twined`; see `octue/__init__.py`.

@@ -1,0 +1,3 @@
+from twined_harness.exceptions import InvalidValuesJson, StrandNotFound
+
+__all__ = ["InvalidValuesJson", "StrandNotFound"]

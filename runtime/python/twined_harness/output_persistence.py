@@ -1,0 +1,110 @@
+"""Prepare the app's outputs before it runs and save the output datasets into the output directory afterwards."""
+
+import os
+import shutil
+
+from .resources import Dataset, Manifest
+from .resources.dataset import _discover_files
+from .resources.identity import is_cloud_path
+
+
+def prepare_outputs(twine, output_directory):
+    """Return `(output_values, output_manifest)` as the app first sees them.
+
+    `output_values` is `{}` when the twine has an `output_values_schema`, else None. The output manifest has one empty
+    dataset per dataset of the `output_manifest` strand, at `<output_directory>/<dataset name>` (created so the app
+    can write straight into it), or is None when the twine has no such strand.
+    """
+    output_values = {} if "output_values_schema" in twine else None
+    strand = twine.get("output_manifest")
+    if not isinstance(strand, dict):
+        return output_values, None
+    datasets = {}
+    for name in strand.get("datasets") or {}:
+        path = _dataset_directory(output_directory, name)
+        datasets[name] = Dataset(path=path, name=name, ignore_stored_metadata=True)
+        os.makedirs(path, exist_ok=True)
+    return output_values, Manifest(datasets=datasets)
+
+
+def persist_output_manifest(manifest, output_directory):
+    """Move every output dataset under `<output_directory>/<dataset key>` and write its `.octue` metadata.
+
+    Files outside that folder (e.g. written to a temporary directory) are copied in, keeping their path relative to
+    their dataset's folder, so the runner can hand over a self-contained output directory. Returns the manifest.
+    """
+    if manifest is None:
+        return None
+    if isinstance(manifest, dict):
+        manifest = Manifest.from_primitive(manifest)
+    if not isinstance(manifest, Manifest):
+        raise TypeError(
+            "analysis.output_manifest must be a Manifest, a manifest dictionary or None, not %s."
+            % type(manifest).__name__
+        )
+
+    for key, dataset in manifest.datasets.items():
+        if is_cloud_path(dataset.path):
+            continue
+        _include_files_written_into(dataset)
+        target = _dataset_directory(output_directory, key)
+        os.makedirs(target, exist_ok=True)
+        destinations = {}
+        for datafile in dataset.files:
+            if datafile.local_path is None:
+                continue
+            destination = _destination_for(datafile.local_path, dataset.path, target)
+            if destination in destinations and destinations[destination] is not datafile:
+                raise ValueError(
+                    "Two files of the output dataset %r would both be saved as %r; give them different names."
+                    % (key, destination)
+                )
+            destinations[destination] = datafile
+            if destination != datafile.local_path:
+                if not os.path.isfile(datafile.local_path):
+                    raise FileNotFoundError(
+                        "The file %r of the output dataset %r does not exist; write it before the app finishes "
+                        "(or before calling analysis.finalise())." % (datafile.local_path, key)
+                    )
+                os.makedirs(os.path.dirname(destination), exist_ok=True)
+                shutil.copy2(datafile.local_path, destination)
+                datafile.local_path = destination
+        dataset.path = target
+        dataset.update_local_metadata()
+    return manifest
+
+
+def _include_files_written_into(dataset):
+    """Register files the app wrote straight into a dataset's folder without adding them to the dataset.
+
+    Octue only keeps registered files; an app that writes `results.csv` into the prepared output folder surely means it
+    to be part of the output, so it is added (with no tags or labels).
+    """
+    if not os.path.isdir(dataset.path):
+        return
+    registered = {os.path.abspath(file.local_path) for file in dataset.files if file.local_path is not None}
+    for path in _discover_files(dataset.path, recursive=True):
+        if os.path.abspath(path) not in registered:
+            dataset.add(path)
+
+
+def _destination_for(file_path, dataset_path, target):
+    file_path = os.path.abspath(file_path)
+    if _is_within(file_path, target):
+        return file_path
+    if _is_within(file_path, dataset_path):
+        return os.path.join(target, os.path.relpath(file_path, dataset_path))
+    return os.path.join(target, os.path.basename(file_path))
+
+
+def _dataset_directory(output_directory, name):
+    path = os.path.abspath(os.path.join(output_directory, name))
+    if name in ("", ".", "..") or os.path.dirname(path) != os.path.abspath(output_directory):
+        raise ValueError("The output dataset name %r cannot be used as a folder name." % (name,))
+    return path
+
+
+def _is_within(path, directory):
+    path = os.path.abspath(path)
+    directory = os.path.abspath(directory)
+    return os.path.commonpath([path, directory]) == directory
