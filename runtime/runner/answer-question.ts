@@ -1,0 +1,271 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { ServiceConfiguration } from "../../shared/config/index.js";
+import {
+  QuestionCancelled,
+  QuestionTimedOut,
+  ServiceCrashed,
+  TwinedError,
+  TwineException,
+} from "../../shared/errors/index.js";
+import {
+  type ChildEventEnvelope,
+  deriveResponseAttributes,
+  type ExceptionEvent,
+  type LogRecord,
+  type ParentEventEnvelope,
+  type QuestionEvent,
+} from "../../shared/events/index.js";
+import type { ChildAsker, EventSink } from "../../shared/ports/index.js";
+import { loadTwine, type Twine } from "../../shared/twine/index.js";
+import { answerChildRequest } from "./child-requests.js";
+import type { HarnessMessage } from "./harness-messages.js";
+import { HarnessProcess } from "./harness-process.js";
+import { validateQuestionData } from "./input-validation.js";
+import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
+export const DEFAULT_TERMINATION_GRACE_MS = 10_000;
+/** How long the app process may take to exit by itself once it has answered (e.g. joining its own threads). */
+const EXIT_AFTER_ANSWER_MS = 2_000;
+
+export interface AnswerQuestionOptions {
+  readonly configuration: ServiceConfiguration;
+  /** The service's twine; loaded from `configuration.twinePath` when not given. */
+  readonly twine?: Twine;
+  /** The question, with the asker's attributes. */
+  readonly question: ParentEventEnvelope<QuestionEvent>;
+  /** The SRUID this service answers as; named in exception messages, as Octue does. */
+  readonly serviceSruid: string;
+  readonly sink: EventSink;
+  /** Answers `analysis.children[key].ask(...)`; without one, asking a child raises in the app. */
+  readonly childAsker?: ChildAsker;
+  readonly heartbeatIntervalMs?: number;
+  /** Aborting cancels the question: the app gets SIGTERM, then SIGKILL after the grace period. */
+  readonly signal?: AbortSignal;
+  /** A deadline for the whole answer, handled like a cancellation. */
+  readonly timeoutSeconds?: number;
+  readonly terminationGraceMs?: number;
+  /** The Python interpreter; defaults to `$TWINED_PYTHON` or `python3`. */
+  readonly python?: string;
+  /** Where the app runs and relative manifest paths resolve; defaults to the current directory. */
+  readonly workingDirectory?: string;
+  /** Where output datasets are written; defaults to `.twined/outputs/<question uuid>` in the working directory. */
+  readonly outputDirectory?: string;
+  /** The environment the app runs in and credentials are checked against; defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The app's own stdout/stderr (print output); defaults to this process's stderr. */
+  readonly onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+  /** Log level forwarded from the app; defaults to INFO. */
+  readonly logLevel?: "DEBUG" | "INFO" | "WARNING" | "ERROR";
+}
+
+/**
+ * Answers one question with a service's app: validates its data against the twine (an invalid question gets an
+ * `exception` event and Python never starts), acknowledges it, sends heartbeats, runs the app in the Python harness,
+ * relays its logs and monitor messages, validates its outputs, and ends with exactly one `result` or `exception`
+ * event, which it returns.
+ */
+export async function answerQuestion(options: AnswerQuestionOptions): Promise<ChildEventEnvelope<FinalEvent>> {
+  const { question, configuration } = options;
+  const questionUuid = question.attributes.question_uuid;
+  const env = options.env ?? process.env;
+  const emitter = new ResponseEmitter(options.sink, deriveResponseAttributes(question.attributes));
+  const exceptionFrom = (error: unknown) => exceptionEvent(error, options.serviceSruid);
+
+  let twine: Twine;
+  let data: ReturnType<typeof validateQuestionData>;
+  try {
+    twine = options.twine ?? loadTwine(configuration.twinePath);
+    data = validateQuestionData(twine, configuration, question.event, env);
+  } catch (error) {
+    return finishWith(emitter, exceptionFrom(error));
+  }
+
+  await emitter.emit({ kind: "delivery_acknowledgement" });
+  const heartbeatMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  // Errors from heartbeat emits surface through the emitter's chain when the final event is awaited.
+  const heartbeat = setInterval(() => void emitter.emit({ kind: "heartbeat" }).catch(() => {}), heartbeatMs);
+
+  const workingDirectory = path.resolve(options.workingDirectory ?? process.cwd());
+  const outputDirectory = path.resolve(
+    options.outputDirectory ?? path.join(workingDirectory, ".twined", "outputs", questionUuid),
+  );
+  mkdirSync(outputDirectory, { recursive: true });
+
+  const harness = new HarnessProcess({
+    python: options.python ?? env.TWINED_PYTHON ?? "python3",
+    cwd: workingDirectory,
+    env,
+    onOutput: options.onOutput ?? ((_stream, text) => process.stderr.write(text)),
+  });
+
+  let interruption: QuestionCancelled | QuestionTimedOut | undefined;
+  const grace = options.terminationGraceMs ?? DEFAULT_TERMINATION_GRACE_MS;
+  const interrupt = (reason: QuestionCancelled | QuestionTimedOut) => {
+    interruption ??= reason;
+    void harness.terminate(grace);
+  };
+  const onAbort = () => interrupt(new QuestionCancelled(questionUuid, abortReason(options.signal)));
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const deadline =
+    options.timeoutSeconds === undefined
+      ? undefined
+      : setTimeout(
+          () => interrupt(new QuestionTimedOut(questionUuid, options.timeoutSeconds ?? 0)),
+          options.timeoutSeconds * 1000,
+        );
+
+  try {
+    harness.send({
+      type: "start",
+      question_uuid: questionUuid,
+      app_source_path: configuration.appSourcePath,
+      working_directory: workingDirectory,
+      output_directory: outputDirectory,
+      twine: twine.raw,
+      configuration_values: data.configurationValues,
+      configuration_manifest: data.configurationManifest,
+      input_values: data.inputValues,
+      input_manifest: data.inputManifest,
+      children: data.children,
+      log_level: options.logLevel ?? "INFO",
+      service_sruid: options.serviceSruid,
+    });
+
+    let final: FinalEvent | undefined;
+    try {
+      for await (const message of harness.messages()) {
+        if (interruption !== undefined) break;
+        final = await handleMessage(message);
+        if (final !== undefined) break;
+      }
+    } catch (error) {
+      final = exceptionFrom(new ServiceCrashed(questionUuid, error instanceof Error ? error.message : String(error)));
+    }
+    const exit = await (interruption !== undefined
+      ? harness.terminate(grace)
+      : final === undefined
+        ? harness.exited
+        : harness.finish(EXIT_AFTER_ANSWER_MS, grace));
+    if (interruption !== undefined) final = exceptionFrom(interruption);
+    if (final === undefined) {
+      const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+      const excerpt = harness.stderrExcerpt();
+      final = exceptionFrom(
+        new ServiceCrashed(questionUuid, `the app process ended (${how})${excerpt === "" ? "" : `:\n${excerpt}`}`),
+      );
+    }
+    clearInterval(heartbeat);
+    return await finishWith(emitter, final);
+  } finally {
+    clearInterval(heartbeat);
+    if (deadline !== undefined) clearTimeout(deadline);
+    options.signal?.removeEventListener("abort", onAbort);
+    await harness.terminate(grace);
+  }
+
+  async function handleMessage(message: HarnessMessage): Promise<FinalEvent | undefined> {
+    switch (message.type) {
+      case "log_record":
+        if (question.attributes.forward_logs)
+          await emitter.emit({ kind: "log_record", log_record: message.log_record });
+        return undefined;
+      case "monitor_message":
+        try {
+          twine.validateMonitorMessage(message.data);
+        } catch (error) {
+          harness.send({ type: "monitor_message_response", id: message.id, error: describeForPython(error) });
+          return undefined;
+        }
+        await emitter.emit({ kind: "monitor_message", data: message.data });
+        harness.send({ type: "monitor_message_response", id: message.id, error: null });
+        return undefined;
+      case "ask_child":
+        // Children are asked concurrently with the app's other work; their answers go back by request id.
+        void answerChildRequest(message, {
+          children: data.children,
+          childAsker: options.childAsker,
+          parentQuestion: question.attributes,
+          askerSruid: options.serviceSruid,
+          relayLog: (record) => {
+            if (question.attributes.forward_logs) void emitter.emit({ kind: "log_record", log_record: record });
+          },
+        }).then((response) => harness.send(response));
+        return undefined;
+      case "exception":
+        return {
+          kind: "exception",
+          exception_type: message.exception_type,
+          exception_message: prefixed(options.serviceSruid, message.exception_message),
+          exception_traceback: message.exception_traceback,
+        };
+      case "result":
+        return resultEvent(message.output_values, message.output_manifest);
+    }
+  }
+
+  function resultEvent(outputValues: unknown, outputManifest: unknown): FinalEvent {
+    try {
+      // Unlike Octue, falsy outputs (0, false, "", {}, []) are data like any other; only null means "no output".
+      twine.validateOutputs({ values: outputValues, manifest: outputManifest });
+    } catch (error) {
+      return exceptionFrom(error);
+    }
+    // Absent rather than null, which strict Octue schemas may refuse.
+    return {
+      kind: "result",
+      ...(outputValues === null ? {} : { output_values: outputValues }),
+      ...(outputManifest === null ? {} : { output_manifest: outputManifest as never }),
+    };
+  }
+}
+
+async function finishWith(emitter: ResponseEmitter, event: FinalEvent): Promise<ChildEventEnvelope<FinalEvent>> {
+  const sent = emitter.finish(event);
+  if (sent === undefined) throw new Error("the question already has its final event");
+  return sent;
+}
+
+/** An Octue `exception` event for an error raised in the runner (not in the app). */
+function exceptionEvent(error: unknown, serviceSruid: string): ExceptionEvent {
+  const name = error instanceof Error ? error.name : "Error";
+  return {
+    kind: "exception",
+    exception_type: name,
+    exception_message: prefixed(serviceSruid, describeRunnerError(error)),
+    exception_traceback: [],
+  };
+}
+
+/** Octue prefixes every exception message with the service that raised it. */
+function prefixed(serviceSruid: string, message: string): string {
+  return `Error in <Service('${serviceSruid}')>: ${message}`;
+}
+
+function describeRunnerError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (!(error instanceof TwinedError)) return error.message;
+  const details: string[] = [];
+  if (error instanceof TwineException && error.strand !== undefined) details.push(`strand ${error.strand}`);
+  const where = error.where();
+  if (where !== undefined) details.push(`at ${where}`);
+  return details.length === 0 ? error.message : `${error.message} (${details.join(", ")})`;
+}
+
+function describeForPython(error: unknown): { type: string; message: string } {
+  return {
+    type: error instanceof Error ? error.name : "Error",
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+function abortReason(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (typeof reason === "string" && reason !== "") return reason;
+  if (reason instanceof Error && reason.name !== "AbortError") return reason.message;
+  return "the question was cancelled";
+}
+
+export type { LogRecord };

@@ -1,0 +1,104 @@
+import type { ChildConfiguration } from "../../shared/config/index.js";
+import type { LogRecord, ParentAttributes } from "../../shared/events/index.js";
+import type { ChildAsker } from "../../shared/ports/index.js";
+
+export interface ChildRequestContext {
+  readonly children: readonly ChildConfiguration[] | null;
+  readonly childAsker: ChildAsker | undefined;
+  readonly parentQuestion: ParentAttributes;
+  readonly askerSruid: string;
+  /** Re-logs a child's log record as this service's own, prefixed like Octue's parents do. */
+  readonly relayLog: (record: LogRecord) => void;
+}
+
+export interface ChildResponseMessage {
+  readonly type: "child_response";
+  readonly id: number;
+  readonly question_uuid: string | null;
+  readonly answer: { output_values: unknown; output_manifest: unknown } | null;
+  readonly error: { type: string; message: string; traceback: readonly string[] } | null;
+  readonly [key: string]: unknown;
+}
+
+/** Answers the harness's request to ask a child, turning every failure into an error the app can catch. */
+export async function answerChildRequest(
+  request: {
+    id: number;
+    key: string;
+    input_values: unknown;
+    input_manifest: unknown;
+    timeout: number | null;
+    question_uuid: string | null;
+  },
+  context: ChildRequestContext,
+): Promise<ChildResponseMessage> {
+  const failure = (
+    type: string,
+    message: string,
+    traceback: readonly string[] = [],
+    questionUuid: string | null = null,
+  ) =>
+    ({
+      type: "child_response",
+      id: request.id,
+      question_uuid: questionUuid,
+      answer: null,
+      error: { type, message, traceback },
+    }) as const;
+
+  // As in Octue, a later child with the same key replaces an earlier one.
+  const child = [...(context.children ?? [])].reverse().find((each) => each.key === request.key);
+  if (child === undefined) {
+    const known = (context.children ?? []).map((each) => each.key);
+    return failure(
+      "KeyError",
+      `No child with key '${request.key}' is configured${known.length > 0 ? ` (known keys: ${known.join(", ")})` : ""}.`,
+    );
+  }
+  if (context.childAsker === undefined) {
+    return failure(
+      "RuntimeError",
+      `Cannot ask child '${request.key}' (${child.id}): no way to reach child services is configured. Pass --children-emulators for local runs.`,
+    );
+  }
+  try {
+    const answer = await context.childAsker.ask(
+      {
+        key: request.key,
+        child,
+        inputValues: request.input_values,
+        inputManifest: request.input_manifest,
+        timeoutSeconds: request.timeout ?? undefined,
+        questionUuid: request.question_uuid ?? undefined,
+        parentQuestion: context.parentQuestion,
+        askerSruid: context.askerSruid,
+      },
+      (envelope) => {
+        if (envelope.event.kind !== "log_record") return;
+        const record = envelope.event.log_record;
+        const prefix = `[${envelope.attributes.sender} | ${envelope.attributes.question_uuid}] `;
+        context.relayLog({ ...record, msg: `${prefix}${record.msg ?? ""}` });
+      },
+    );
+    if (answer.outcome.kind === "exception") {
+      return failure(
+        answer.outcome.exceptionType,
+        answer.outcome.exceptionMessage,
+        answer.outcome.exceptionTraceback,
+        answer.questionUuid,
+      );
+    }
+    return {
+      type: "child_response",
+      id: request.id,
+      question_uuid: answer.questionUuid,
+      answer: { output_values: answer.outcome.outputValues, output_manifest: answer.outcome.outputManifest },
+      error: null,
+    };
+  } catch (error) {
+    return failure(
+      error instanceof Error ? error.name : "Error",
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+}

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import { packageRoot } from "../../shared/package-root.js";
+import { type HarnessMessage, parseHarnessMessage } from "./harness-messages.js";
+
+/** The folder holding the `twined_harness` Python package. */
+export function harnessPythonPath(): string {
+  return path.join(packageRoot(), "runtime", "python");
+}
+
+export interface HarnessProcessOptions {
+  readonly python: string;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** The app's own stdout and stderr (print(), warnings), which never share a pipe with the protocol. */
+  readonly onOutput: (stream: "stdout" | "stderr", text: string) => void;
+}
+
+export interface HarnessExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+const EVENTS_FD = 3;
+const CONTROL_FD = 4;
+
+/**
+ * One run of the Python harness. Protocol messages travel on two extra pipes (fd 3 from the harness, fd 4 to it) so
+ * nothing the app prints can corrupt them.
+ */
+export class HarnessProcess {
+  readonly exited: Promise<HarnessExit>;
+  private readonly child: ChildProcess;
+  private readonly control: Writable;
+  private readonly events: Readable;
+  private readonly stderrTail: string[] = [];
+
+  constructor(options: HarnessProcessOptions) {
+    const pythonPath = [harnessPythonPath(), options.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+    this.child = spawn(options.python, ["-u", "-m", "twined_harness"], {
+      cwd: options.cwd,
+      env: {
+        ...options.env,
+        PYTHONPATH: pythonPath,
+        PYTHONUNBUFFERED: "1",
+        TWINED_HARNESS_EVENTS_FD: String(EVENTS_FD),
+        TWINED_HARNESS_CONTROL_FD: String(CONTROL_FD),
+      },
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    });
+    const [, stdout, stderr, events, control] = this.child.stdio;
+    this.events = events as Readable;
+    this.control = control as Writable;
+    // The harness may exit before reading everything we send; that is reported through `exited`, not as an error.
+    this.control.on("error", () => {});
+    stdout?.setEncoding("utf8").on("data", (text: string) => options.onOutput("stdout", text));
+    stderr?.setEncoding("utf8").on("data", (text: string) => {
+      options.onOutput("stderr", text);
+      this.stderrTail.push(text);
+      if (this.stderrTail.length > 50) this.stderrTail.shift();
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on("error", (error) => {
+        options.onOutput("stderr", `cannot start ${options.python}: ${error.message}\n`);
+        this.stderrTail.push(`cannot start ${options.python}: ${error.message}`);
+        resolve({ code: null, signal: null });
+      });
+      this.child.on("close", (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  /** Messages from the harness in the order sent; ends when the harness closes its events pipe. */
+  async *messages(): AsyncGenerator<HarnessMessage> {
+    const lines = createInterface({ input: this.events, crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line.trim() === "") continue;
+      yield parseHarnessMessage(line);
+    }
+  }
+
+  send(message: Record<string, unknown>): void {
+    if (this.control.writable) this.control.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /** Asks the harness to stop (SIGTERM), and kills it (SIGKILL) if it is still running after the grace period. */
+  async terminate(graceMs: number): Promise<HarnessExit> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Lets the harness exit by itself after its final message (it may be joining the app's threads), then stops it. */
+  async finish(waitMs: number, graceMs: number): Promise<HarnessExit> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), waitMs);
+    });
+    const exit = await Promise.race([this.exited, waited]);
+    clearTimeout(timer);
+    return exit ?? this.terminate(graceMs);
+  }
+
+  /** The last lines the harness wrote to stderr, for crash reports. */
+  stderrExcerpt(maxLines = 20): string {
+    return this.stderrTail.join("").trimEnd().split("\n").slice(-maxLines).join("\n");
+  }
+}

@@ -1,0 +1,41 @@
+import { TwinedError } from "./base.js";
+
+/** Why a running question stopped before its app finished. */
+export abstract class QuestionInterrupted extends TwinedError {
+  constructor(
+    readonly questionUuid: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The question was cancelled by its asker or an operator. */
+export class QuestionCancelled extends QuestionInterrupted {
+  constructor(questionUuid: string, reason = "the question was cancelled") {
+    super(questionUuid, `Question ${questionUuid} was cancelled: ${reason}.`);
+  }
+}
+
+/** The question ran past its deadline. */
+export class QuestionTimedOut extends QuestionInterrupted {
+  constructor(
+    questionUuid: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(questionUuid, `Question ${questionUuid} did not finish within its ${timeoutSeconds} s deadline.`);
+  }
+}
+
+/** The service's process ended without answering (killed, crashed, or broke the harness protocol). */
+export class ServiceCrashed extends TwinedError {
+  constructor(
+    readonly questionUuid: string,
+    detail: string,
+  ) {
+    super(`The service stopped without answering question ${questionUuid}: ${detail}`);
+  }
+}
+
+/** A children-emulator file (scripted child answers for local runs) that cannot be used. */
+export class InvalidChildrenEmulators extends TwinedError {}

@@ -1,0 +1,2 @@
+export type * from "./child-asker.js";
+export type * from "./event-sink.js";
