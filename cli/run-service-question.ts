@@ -1,0 +1,65 @@
+import { EmulatedChildAsker } from "../runtime/children/emulated-child-asker.js";
+import { answerQuestion } from "../runtime/runner/answer-question.js";
+import type { FinalEvent } from "../runtime/runner/response-emitter.js";
+import type { LoadedServiceConfiguration } from "../shared/config/index.js";
+import type { ChildEventEnvelope, ParentEventEnvelope, QuestionEvent } from "../shared/events/index.js";
+import { resolveRuntimeIdentity } from "../shared/identity/index.js";
+import type { EventSink } from "../shared/ports/index.js";
+import type { CliOutput } from "./output.js";
+
+export interface LocalRunOptions {
+  readonly childrenEmulators?: string | undefined;
+  readonly revisionTag?: string | undefined;
+  readonly heartbeatIntervalSeconds?: number | undefined;
+  readonly timeoutSeconds?: number | undefined;
+}
+
+/** The SRUID this process answers as: the configuration's namespace/name (or env overrides) and a revision tag. */
+export function localIdentity(loaded: LoadedServiceConfiguration, revisionTag: string | undefined, output: CliOutput) {
+  return resolveRuntimeIdentity({
+    configuration: loaded.configuration,
+    env: process.env,
+    revisionTagOption: revisionTag,
+    onWarning: (message) => output.stderr.write(`warning: ${message}\n`),
+  });
+}
+
+/**
+ * Answers one question with the service in this process's working directory; Ctrl-C (SIGINT) and SIGTERM cancel it
+ * like an operator's cancellation would.
+ */
+export async function runServiceQuestion(
+  loaded: LoadedServiceConfiguration,
+  question: ParentEventEnvelope<QuestionEvent>,
+  serviceSruid: string,
+  sink: EventSink,
+  options: LocalRunOptions,
+  output: CliOutput,
+): Promise<ChildEventEnvelope<FinalEvent>> {
+  const childAsker =
+    options.childrenEmulators === undefined ? undefined : EmulatedChildAsker.fromFile(options.childrenEmulators);
+  const cancellation = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) =>
+    cancellation.abort(
+      signal === "SIGINT" ? "interrupted from the keyboard (Ctrl-C)" : `the runner received ${signal}`,
+    );
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await answerQuestion({
+      configuration: loaded.configuration,
+      question,
+      serviceSruid,
+      sink,
+      ...(childAsker === undefined ? {} : { childAsker }),
+      heartbeatIntervalMs: (options.heartbeatIntervalSeconds ?? 60) * 1000,
+      ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+      signal: cancellation.signal,
+      workingDirectory: process.cwd(),
+      onOutput: (_stream, text) => output.stderr.write(text),
+    });
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+}
