@@ -2,6 +2,7 @@
  * Runs every benchmark and prints one JSON report. Each benchmark measures us against a baseline in the same run
  * (ratios, not absolute times), so results are comparable across machines.
  */
+import { benchAskLocalOverhead } from "./ask-local-overhead.bench.js";
 import { benchRevisionTag } from "./revision-tag.bench.js";
 import { benchTwineValidation } from "./twine-validation.bench.js";
 
@@ -9,6 +10,7 @@ const only = process.argv[2];
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "revision-tag": benchRevisionTag,
   "twine-validation": benchTwineValidation,
+  "ask-local-overhead": benchAskLocalOverhead,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { JsonSource } from "../shared/twine/index.js";
+import { JsonSource } from "../shared/twine/json-source.js";
 
 /**
  * A command-line datum: inline JSON text, or `@path` to a JSON file. Inline text is named after its flag, so an error

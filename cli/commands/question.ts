@@ -1,17 +1,9 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { loadServiceConfiguration } from "../../shared/config/index.js";
-import { ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
-import { createQuestionAttributes } from "../../shared/events/index.js";
-import type { JsonSource } from "../../shared/twine/index.js";
+import type { JsonSource } from "../../shared/twine/json-source.js";
 import { jsonArgument } from "../json-argument.js";
-import { type CliOutput, describeError, EXIT } from "../output.js";
-import { localIdentity, runServiceQuestion } from "../run-service-question.js";
-import { TerminalEventSink } from "../terminal-event-sink.js";
+import type { CliOutput } from "../output.js";
 
-/** The SRUID a local asker uses, as Octue's `Child` does by default. */
-const LOCAL_ASKER_SRUID = "local/local:local";
-
-interface AskLocalOptions {
+export interface AskLocalOptions {
   inputValues?: JsonSource;
   inputManifest?: JsonSource;
   serviceConfig?: string;
@@ -20,6 +12,7 @@ interface AskLocalOptions {
   heartbeatInterval?: number;
   timeout?: number;
   revisionTag?: string;
+  output?: string;
 }
 
 export function registerQuestionCommands(
@@ -53,64 +46,15 @@ export function registerQuestionCommands(
     .option("--heartbeat-interval <seconds>", "seconds between heartbeats", positiveSeconds, 60)
     .option("--timeout <seconds>", "cancel the question if it runs longer than this", positiveSeconds)
     .option("--json", "print every event as a JSON line on stderr instead of coloured logs")
+    .option("-o, --output <file>", "write the final event to this file instead of stdout")
     .addHelpText(
       "after",
       "\nThe final event (result or exception) is printed as JSON on stdout; logs and monitor messages go to stderr.\nExit status: 0 result, 1 exception, 2 usage error.",
     )
     .action(async (options: AskLocalOptions) => {
+      const { askLocal } = await import("../actions/ask-local.js");
       setExitCode(await askLocal(options, output));
     });
-}
-
-async function askLocal(options: AskLocalOptions, output: CliOutput): Promise<number> {
-  let loaded: ReturnType<typeof loadServiceConfiguration>;
-  let inputValues: unknown;
-  let inputManifest: unknown;
-  try {
-    loaded = loadServiceConfiguration(options.serviceConfig);
-    inputValues = options.inputValues?.load("input_values").value;
-    inputManifest = options.inputManifest?.load("input_manifest").value;
-  } catch (error) {
-    output.stderr.write(`${describeError(error)}\n`);
-    return usageOrInvalid(error);
-  }
-  for (const warning of loaded.warnings) {
-    output.stderr.write(`warning: ${warning.location.file}:${warning.location.line}: ${warning.message}\n`);
-  }
-  const identity = localIdentity(loaded, options.revisionTag, output);
-  const question = {
-    event: {
-      kind: "question" as const,
-      ...(inputValues === undefined ? {} : { input_values: inputValues }),
-      ...(inputManifest === undefined ? {} : { input_manifest: inputManifest as never }),
-    },
-    attributes: createQuestionAttributes({ sender: LOCAL_ASKER_SRUID, recipient: identity.sruid }),
-  };
-  try {
-    const final = await runServiceQuestion(
-      loaded,
-      question,
-      identity.sruid,
-      new TerminalEventSink(output.stderr, { json: options.json === true }),
-      {
-        childrenEmulators: options.childrenEmulators,
-        heartbeatIntervalSeconds: options.heartbeatInterval,
-        timeoutSeconds: options.timeout,
-      },
-      output,
-    );
-    output.stdout.write(`${JSON.stringify(final.event, null, 2)}\n`);
-    return final.event.kind === "result" ? EXIT.ok : EXIT.invalid;
-  } catch (error) {
-    output.stderr.write(`${describeError(error)}\n`);
-    return usageOrInvalid(error);
-  }
-}
-
-/** Missing files are usage errors; anything else Twined rejects is invalid input. */
-export function usageOrInvalid(error: unknown): number {
-  const missing = error instanceof ServiceConfigurationNotFound || (error instanceof TwinedError && "code" in error);
-  return missing ? EXIT.usage : EXIT.invalid;
 }
 
 export function positiveSeconds(value: string): number {

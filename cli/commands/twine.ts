@@ -1,12 +1,11 @@
-import path from "node:path";
 import { type Command, Option } from "commander";
-import { SourceFileNotFound, type StrandName } from "../../shared/errors/index.js";
-import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
+import type { StrandName } from "../../shared/errors/index.js";
+import type { JsonSource } from "../../shared/twine/json-source.js";
 import { jsonArgument } from "../json-argument.js";
-import { type CliOutput, describeError, EXIT } from "../output.js";
+import type { CliOutput } from "../output.js";
 
 /** The data flags of `twine check`, in the order they are checked. */
-const DATA_OPTIONS: readonly { flag: string; key: string; strand: StrandName }[] = [
+export const DATA_OPTIONS: readonly { flag: string; key: string; strand: StrandName }[] = [
   { flag: "--configuration-values", key: "configurationValues", strand: "configuration_values" },
   { flag: "--configuration-manifest", key: "configurationManifest", strand: "configuration_manifest" },
   { flag: "--input-values", key: "inputValues", strand: "input_values" },
@@ -43,38 +42,8 @@ export function registerTwineCommands(program: Command, output: CliOutput, setEx
         "Exit status: 0 all valid, 1 the twine or a datum is invalid, 2 usage error (including a missing file).",
       ].join("\n"),
     )
-    .action((twinePath: string, options: Record<string, JsonSource | undefined>) => {
+    .action(async (twinePath: string, options: Record<string, JsonSource | undefined>) => {
+      const { checkTwine } = await import("../actions/twine-check.js");
       setExitCode(checkTwine(twinePath, options, output));
     });
-}
-
-function checkTwine(twinePath: string, options: Record<string, JsonSource | undefined>, output: CliOutput): number {
-  let twine: Twine;
-  try {
-    twine = loadTwine(JsonSource.file(path.resolve(twinePath)));
-  } catch (error) {
-    output.stdout.write(`${describeError(error)}\n`);
-    return error instanceof SourceFileNotFound ? EXIT.usage : EXIT.invalid;
-  }
-
-  const failures: string[] = [];
-  let missingFile = false;
-  for (const option of DATA_OPTIONS) {
-    const source = options[option.key];
-    if (source === undefined) continue;
-    try {
-      if (option.strand === "monitor_message") twine.validateMonitorMessage(source);
-      else twine.validate(option.strand, source);
-    } catch (error) {
-      missingFile ||= error instanceof SourceFileNotFound;
-      const description = describeError(error);
-      failures.push(description.startsWith(option.flag) ? description : `${option.flag}: ${description}`);
-    }
-  }
-  if (failures.length === 0) {
-    output.stdout.write("ok\n");
-    return EXIT.ok;
-  }
-  for (const failure of failures) output.stdout.write(`${failure}\n`);
-  return missingFile ? EXIT.usage : EXIT.invalid;
 }

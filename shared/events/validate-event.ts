@@ -9,17 +9,28 @@ import serviceCommunicationSchema from "./schemas/service-communication.schema.j
 /** The `$id` of Twined's service-communication envelope schema. */
 export const SERVICE_COMMUNICATION_SCHEMA_ID = serviceCommunicationSchema.$id;
 
-// Formats stay off, as in Octue's validator: its own fixtures carry datetimes without offsets.
-const ajv = new Ajv2020({ validateFormats: false, verbose: true, allErrors: false });
-ajv.addSchema(serviceCommunicationSchema);
+let ajv: Ajv2020 | undefined;
 
-function compiled(fragment: string): ValidateFunction {
-  const validate = ajv.getSchema(`${SERVICE_COMMUNICATION_SCHEMA_ID}${fragment}`);
-  if (validate === undefined) throw new Error(`service-communication schema has no ${fragment}`);
-  return validate;
+/**
+ * The validator of one part of the schema, compiled on first use: compiling costs a few hundred milliseconds, which
+ * every CLI start and function cold start would otherwise pay whether or not it validates an event.
+ */
+function compiled(fragment: string): () => ValidateFunction {
+  let validate: ValidateFunction | undefined;
+  return () => {
+    if (validate !== undefined) return validate;
+    if (ajv === undefined) {
+      // Formats stay off, as in Octue's validator: its own fixtures carry datetimes without offsets.
+      ajv = new Ajv2020({ validateFormats: false, verbose: true, allErrors: false });
+      ajv.addSchema(serviceCommunicationSchema);
+    }
+    validate = ajv.getSchema(`${SERVICE_COMMUNICATION_SCHEMA_ID}${fragment}`);
+    if (validate === undefined) throw new Error(`service-communication schema has no ${fragment}`);
+    return validate;
+  };
 }
 
-const validateEnvelope = compiled("");
+const envelopeValidator = compiled("");
 
 const EVENT_DEFINITIONS: Record<EventKind, string> = {
   question: "questionEvent",
@@ -32,11 +43,11 @@ const EVENT_DEFINITIONS: Record<EventKind, string> = {
   result: "resultEvent",
 };
 
-const validateEventBody = Object.fromEntries(
+const eventBodyValidators = Object.fromEntries(
   EVENT_KINDS.map((kind) => [kind, compiled(`#/$defs/${EVENT_DEFINITIONS[kind]}`)]),
-) as Record<EventKind, ValidateFunction>;
+) as Record<EventKind, () => ValidateFunction>;
 
-const validateAttributes = {
+const attributesValidators = {
   PARENT: compiled("#/$defs/parentAttributes"),
   CHILD: compiled("#/$defs/childAttributes"),
 } as const;
@@ -52,6 +63,7 @@ const validateAttributes = {
  */
 export function validateEvent(envelope: unknown): EventEnvelope {
   const questionUuid = readableQuestionUuid(envelope);
+  const validateEnvelope = envelopeValidator();
   if (!validateEnvelope(envelope)) {
     const problem = locateSchemaProblem(envelope) ?? mostSpecificProblem(validateEnvelope.errors ?? [], "");
     throw new InvalidEvent(problem?.message ?? "the event envelope is invalid", {
@@ -72,7 +84,7 @@ export function validateEvent(envelope: unknown): EventEnvelope {
 
 /** Validates only the attributes of one sender type; used by the builders to check what they produce. */
 export function attributesProblem(attributes: unknown, senderType: "PARENT" | "CHILD"): SchemaProblem | undefined {
-  const validate = validateAttributes[senderType];
+  const validate = attributesValidators[senderType]();
   return validate(attributes) ? undefined : mostSpecificProblem(validate.errors ?? [], "/attributes");
 }
 
@@ -108,7 +120,7 @@ function eventProblem(event: unknown): SchemaProblem | undefined {
       ? { pointer: "/event/kind", message: `/event/kind is required but missing; it must be ${expected}` }
       : { pointer: "/event/kind", message: `/event/kind must be ${expected}, got ${kindOf(kind)}` };
   }
-  const validate = validateEventBody[kind];
+  const validate = eventBodyValidators[kind]();
   return validate(event) ? undefined : mostSpecificProblem(validate.errors ?? [], "/event");
 }
 

@@ -131,6 +131,21 @@ describe("twined question ask-local", () => {
     expect(result.stderr).not.toMatch(/question received/);
   });
 
+  it("writes the final event to a file with --output", async () => {
+    const service = path.join(copyOf("child-services"), "wind-speed");
+    const result = await runTwined(
+      ["question", "ask-local", "-i", "@data/input/values.json", "-o", "answer.json"],
+      service,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/Answer written to answer\.json/);
+    expect(JSON.parse(readFileSync(path.join(service, "answer.json"), "utf8"))).toEqual({
+      kind: "result",
+      output_values: [59, 174],
+    });
+  });
+
   it("prints events as JSON lines with --json", async () => {
     const service = copyOf("child-services");
     const result = await runTwined(

@@ -1,0 +1,166 @@
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { InvalidEvent, ServiceConfigurationNotFound } from "../../shared/errors/index.js";
+import { type ParentEventEnvelope, type QuestionEvent, validateEvent } from "../../shared/events/index.js";
+import { parseServiceId } from "../../shared/identity/index.js";
+import { parseJson } from "../../shared/json/index.js";
+import { packageRoot } from "../../shared/package-root.js";
+import type { EventSink } from "../../shared/ports/index.js";
+import { checkService, type ServiceProblem } from "../../shared/service/index.js";
+import type { AnswerOptions } from "../commands/service.js";
+import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { runServiceQuestion } from "../run-service-question.js";
+import { usageOrInvalid } from "./ask-local.js";
+
+/** The example services shipped with Twined, which `service init` copies. */
+function templatesFolder(): string {
+  return path.join(packageRoot(), "examples");
+}
+
+function listTemplates(): { name: string; summary: string }[] {
+  const folder = templatesFolder();
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => ({ name: entry.name, summary: readmeSummary(path.join(folder, entry.name, "README.md")) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The first paragraph of a README after its title, on one line. */
+function readmeSummary(file: string): string {
+  if (!existsSync(file)) return "";
+  const paragraphs = readFileSync(file, "utf8").split(/\n\s*\n/);
+  const first = paragraphs.find((paragraph) => !paragraph.trimStart().startsWith("#")) ?? "";
+  const text = first
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
+  const sentence = /^.*?[.:](?=\s|$)/.exec(text)?.[0] ?? text;
+  return sentence.replace(/:$/, ".");
+}
+
+export function initService(
+  template: string | undefined,
+  dir: string | undefined,
+  list: boolean,
+  output: CliOutput,
+): number {
+  const templates = listTemplates();
+  if (list || template === undefined) {
+    const width = Math.max(...templates.map((each) => each.name.length));
+    for (const each of templates) output.stdout.write(`${each.name.padEnd(width)}  ${each.summary}\n`);
+    if (template === undefined && !list) {
+      output.stderr.write("error: name a template, e.g. 'twined service init fractal my-service'\n");
+      return EXIT.usage;
+    }
+    return EXIT.ok;
+  }
+  if (!templates.some((each) => each.name === template)) {
+    output.stderr.write(
+      `error: there is no template '${template}'; choose one of: ${templates.map((each) => each.name).join(", ")}\n`,
+    );
+    return EXIT.usage;
+  }
+  const target = path.resolve(dir ?? template);
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    output.stderr.write(`error: ${displayPath(target)} is not empty; choose a new or empty folder\n`);
+    return EXIT.usage;
+  }
+  cpSync(path.join(templatesFolder(), template), target, {
+    recursive: true,
+    filter: (source) => !/(^|[\\/])(__pycache__|\.twined)([\\/]|$)/.test(source),
+  });
+  output.stdout.write(
+    `Created ${displayPath(target)} from the '${template}' template.\nNext: cd ${displayPath(target)} && twined service validate && twined question ask-local --help\n`,
+  );
+  return EXIT.ok;
+}
+
+export function validateService(dir: string | undefined, configFile: string | undefined, output: CliOutput): number {
+  const cwd = path.resolve(dir ?? ".");
+  const configurationPath = configFile ?? (dir === undefined ? undefined : "octue.yaml");
+  const check = checkService({ cwd, ...(configurationPath === undefined ? {} : { configurationPath }) });
+
+  for (const warning of check.warnings) {
+    output.stderr.write(`${formatLocation(warning.location)}warning: ${warning.message}\n`);
+  }
+  const [first] = check.problems;
+  if (check.problems.length === 1 && first?.error instanceof ServiceConfigurationNotFound) {
+    output.stderr.write(`${describeError(first.error)}\n`);
+    return EXIT.usage;
+  }
+  for (const problem of check.problems) output.stdout.write(`${formatProblem(problem)}\n`);
+  if (check.problems.length > 0) {
+    output.stdout.write(`${check.problems.length} problem${check.problems.length === 1 ? "" : "s"} found\n`);
+    return EXIT.invalid;
+  }
+  const configuration = check.configuration?.configuration;
+  const app = check.app;
+  output.stdout.write(
+    `ok: ${configuration?.namespace}/${configuration?.name} (${displayPath(configuration?.path ?? "")}; app ${app?.kind === "class" ? "class App" : "function run"} in ${displayPath(app?.file ?? "")}:${app?.line})\n`,
+  );
+  return EXIT.ok;
+}
+
+function formatProblem(problem: ServiceProblem): string {
+  if (problem.location === undefined) return describeError(problem.error);
+  return `${formatLocation(problem.location)}${problem.error.name}: ${problem.error.message}`;
+}
+
+function formatLocation(location: { file?: string; line?: number; column?: number }): string {
+  if (location.file === undefined) return "";
+  const line = location.line === undefined ? "" : `:${location.line}`;
+  const column = location.line !== undefined && location.column !== undefined ? `:${location.column}` : "";
+  return `${displayPath(location.file)}${line}${column}: `;
+}
+
+/** Writes each event envelope as one JSON line: what a job's log collector or a wrapping process reads. */
+class JsonLinesSink implements EventSink {
+  constructor(private readonly stream: { write(text: string): unknown }) {}
+  async emit(envelope: unknown): Promise<void> {
+    this.stream.write(`${JSON.stringify(envelope)}\n`);
+  }
+}
+
+export async function answerFromCommandLine(options: AnswerOptions, output: CliOutput): Promise<number> {
+  let question: ParentEventEnvelope<QuestionEvent>;
+  let loaded: ReturnType<typeof loadServiceConfiguration>;
+  try {
+    const text = options.question.startsWith("@") ? readFileSync(options.question.slice(1), "utf8") : options.question;
+    const origin = options.question.startsWith("@") ? options.question.slice(1) : "--question";
+    const envelope = validateEvent(parseJson(text, { origin }));
+    if (envelope.event.kind !== "question") {
+      throw new InvalidEvent(`expected a question event, got '${envelope.event.kind}'`, { pointer: "/event/kind" });
+    }
+    question = envelope as ParentEventEnvelope<QuestionEvent>;
+    loaded = loadServiceConfiguration(options.serviceConfig);
+  } catch (error) {
+    output.stderr.write(`${describeError(error)}\n`);
+    return EXIT.usage;
+  }
+  const recipient = parseServiceId(question.attributes.recipient);
+  const { namespace, name } = loaded.configuration;
+  if (recipient.namespace !== namespace || recipient.name !== name) {
+    output.stderr.write(
+      `warning: the question is for ${question.attributes.recipient} but this service is ${namespace}/${name}; answering anyway\n`,
+    );
+  }
+  try {
+    const final = await runServiceQuestion(
+      loaded,
+      question,
+      question.attributes.recipient,
+      new JsonLinesSink(output.stdout),
+      {
+        childrenEmulators: options.childrenEmulators,
+        heartbeatIntervalSeconds: options.heartbeatInterval,
+        timeoutSeconds: options.timeout,
+      },
+      output,
+    );
+    return final.event.kind === "result" ? EXIT.ok : EXIT.invalid;
+  } catch (error) {
+    output.stderr.write(`${describeError(error)}\n`);
+    return usageOrInvalid(error);
+  }
+}
