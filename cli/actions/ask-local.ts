@@ -47,7 +47,9 @@ export async function askLocal(options: AskLocalOptions, output: CliOutput): Pro
       },
       output,
     );
-    const text = `${JSON.stringify(final.event, null, 2)}\n`;
+    // Indented for a person at a terminal; compact for files and pipes, where answers can be large.
+    const forPerson = options.output === undefined && (output.stdout as { isTTY?: boolean }).isTTY === true;
+    const text = `${JSON.stringify(final.event, null, forPerson ? 2 : undefined)}\n`;
     if (options.output === undefined) output.stdout.write(text);
     else {
       writeFileSync(options.output, text);
