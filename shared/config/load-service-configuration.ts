@@ -253,9 +253,12 @@ function mergeLegacyAppConfiguration(
 let compiledEntryValidator: ReturnType<Ajv["compile"]> | undefined;
 
 function validateEntryShape(entry: Record<string, unknown>): ErrorObject[] {
-  compiledEntryValidator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
-    serviceEntrySchema,
-  );
+  compiledEntryValidator ??= new Ajv({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    validateSchema: false,
+  }).compile(serviceEntrySchema);
   return compiledEntryValidator(entry) ? [] : [...(compiledEntryValidator.errors ?? [])];
 }
 

@@ -31,6 +31,9 @@ export function registryValidators(): RegistryValidators {
   if (compiled === undefined) {
     const ajv = new Ajv2020({
       strict: true,
+      // Checking our own schemas against the 2020-12 meta-schema would compile that meta-schema at every cold start;
+      // a test checks them instead (test/shared/own-schemas.test.ts).
+      validateSchema: false,
       validateFormats: false,
       useDefaults: false,
       coerceTypes: false,
