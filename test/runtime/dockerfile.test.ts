@@ -34,7 +34,12 @@ describe("runtime/Dockerfile", () => {
   it("pins its base images by version, runs as a non-root user and uses an exec-form entry point", () => {
     const steps = instructions(dockerfile);
     const bases = steps.filter((step) => step.keyword === "FROM").map((step) => step.argument);
-    expect(bases).toEqual(["node:${NODE_VERSION}-bookworm-slim AS node", "python:${PYTHON_VERSION}-slim-bookworm"]);
+    // The `${…}` are Dockerfile build arguments, not template placeholders.
+    const dollar = "$";
+    expect(bases).toEqual([
+      `node:${dollar}{NODE_VERSION}-bookworm-slim AS node`,
+      `python:${dollar}{PYTHON_VERSION}-slim-bookworm`,
+    ]);
     const users = steps.filter((step) => step.keyword === "USER").map((step) => step.argument);
     expect(users.at(-1)).toBe("twined");
     const entrypoint = steps.find((step) => step.keyword === "ENTRYPOINT")?.argument ?? "";
