@@ -2,15 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DuplicateKeyError } from "../../../shared/errors/index.js";
 import { JsonSyntaxError, parseJson } from "../../../shared/json/index.js";
-
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to throw");
-}
+import { errorOf } from "../../support/error-of.js";
 
 describe("parseJson", () => {
   it("parses strict JSON to the same value as JSON.parse", () => {

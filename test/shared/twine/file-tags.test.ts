@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidManifestContents, SchemaError, UnresolvableSchemaReference } from "../../../shared/errors/index.js";
 import { type DatafileTags, JsonSource, loadTwine, type Twine } from "../../../shared/twine/index.js";
+import { errorOf } from "../../support/error-of.js";
 
 const TEMPLATE = {
   type: "object",
@@ -21,15 +22,6 @@ function manifestWith(files: unknown[], datasetName = "met_mast_data"): Record<s
 
 function file(path: string, tags: unknown): Record<string, unknown> {
   return { id: "f", path, timestamp: null, tags, labels: [] };
-}
-
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to throw");
 }
 
 describe("validateFileTags", () => {

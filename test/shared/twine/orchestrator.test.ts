@@ -9,18 +9,10 @@ import {
   UnknownStrand,
 } from "../../../shared/errors/index.js";
 import { JsonSource, loadTwine, type StrandName } from "../../../shared/twine/index.js";
+import { errorOf } from "../../support/error-of.js";
 
 const quiet = { onWarning: () => {} };
 const MANIFEST = { id: "8ead7669-8162-4f64-8cd5-4abe92509e17", datasets: { a: "gs://bucket/a" } };
-
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to throw");
-}
 
 describe("validate(strand, data)", () => {
   const twine = loadTwine({ output_values_schema: {}, input_values_schema: { type: "integer" } }, quiet);

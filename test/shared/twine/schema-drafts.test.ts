@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { InvalidValuesContents, SchemaError, UnresolvableSchemaReference } from "../../../shared/errors/index.js";
 import { draftOf, loadTwine, type Twine } from "../../../shared/twine/index.js";
+import { errorOf } from "../../support/error-of.js";
 
 function twineWithInput(schema: unknown, warnings: string[] = []): Twine {
   return loadTwine({ input_values_schema: schema }, { onWarning: (message) => warnings.push(message) });
-}
-
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to throw");
 }
 
 describe("draft selection", () => {

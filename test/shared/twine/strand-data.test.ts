@@ -13,18 +13,10 @@ import {
   StrandNotFound,
 } from "../../../shared/errors/index.js";
 import { JsonSource, loadTwine } from "../../../shared/twine/index.js";
+import { errorOf } from "../../support/error-of.js";
 
 const quiet = { onWarning: () => {} };
 const ID = "8ead7669-8162-4f64-8cd5-4abe92509e17";
-
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to throw");
-}
 
 let dir = "";
 beforeAll(() => {

@@ -5,7 +5,7 @@ import os
 from .. import __version__
 from .identity import is_cloud_path, parse_timestamp, timestamp_to_posix, validated_id
 from .metadata_file import read_metadata_file, update_metadata_file
-from .tags_and_labels import LabelSet, TagDict
+from .tags_and_labels import LabelSet, Taggable, TagDict
 
 # Keys a serialised datafile may carry that are accepted and ignored (they describe cloud state we don't manage).
 _IGNORED_PRIMITIVE_KEYS = ("name", "cloud_path", "immutable_hash_value", "_cloud_metadata", "sdk_version")
@@ -13,7 +13,7 @@ _IGNORED_PRIMITIVE_KEYS = ("name", "cloud_path", "immutable_hash_value", "_cloud
 _WRITE_MODE_CHARACTERS = set("wax+")
 
 
-class Datafile:
+class Datafile(Taggable):
     """A local (or, read-only by reference, cloud) file with Octue-compatible metadata.
 
     Metadata stored in the directory's `.octue` file wins over constructor arguments unless `ignore_stored_metadata`
@@ -95,22 +95,6 @@ class Datafile:
         return self._local_path
 
     # Metadata.
-
-    @property
-    def tags(self):
-        return self._tags
-
-    @tags.setter
-    def tags(self, tags):
-        self._tags = TagDict(tags)
-
-    @property
-    def labels(self):
-        return self._labels
-
-    @labels.setter
-    def labels(self, labels):
-        self._labels = LabelSet(labels)
 
     def metadata(self):
         """Return the metadata stored for this file in its directory's `.octue` file."""

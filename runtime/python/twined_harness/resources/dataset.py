@@ -8,12 +8,12 @@ from .datafile import Datafile
 from .filter_containers import FilterSet
 from .identity import is_cloud_path, validated_id
 from .metadata_file import METADATA_FILENAME, read_metadata_file, update_metadata_file
-from .tags_and_labels import LabelSet, TagDict
+from .tags_and_labels import LabelSet, Taggable, TagDict
 
 _IGNORED_PRIMITIVE_KEYS = ("include_octue_metadata_files",)
 
 
-class Dataset:
+class Dataset(Taggable):
     """A set of datafiles with its own id, name, tags and labels.
 
     Built from a local directory, its files are discovered (recursively by default) and the `.octue` metadata files
@@ -55,22 +55,6 @@ class Dataset:
             self._use_stored_metadata()
 
     # Metadata.
-
-    @property
-    def tags(self):
-        return self._tags
-
-    @tags.setter
-    def tags(self, tags):
-        self._tags = TagDict(tags)
-
-    @property
-    def labels(self):
-        return self._labels
-
-    @labels.setter
-    def labels(self, labels):
-        self._labels = LabelSet(labels)
 
     @property
     def exists_locally(self):

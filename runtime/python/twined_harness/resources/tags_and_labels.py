@@ -98,3 +98,23 @@ def _split_labels(labels):
         # Octue's JSON encoder writes sets this way in `.octue` files.
         return list(labels.get("items", []))
     return list(labels)
+
+
+class Taggable:
+    """Validated `tags` and `labels` properties, shared by datasets and datafiles."""
+
+    @property
+    def tags(self):
+        return self._tags
+
+    @tags.setter
+    def tags(self, tags):
+        self._tags = TagDict(tags)
+
+    @property
+    def labels(self):
+        return self._labels
+
+    @labels.setter
+    def labels(self, labels):
+        self._labels = LabelSet(labels)
