@@ -1,7 +1,8 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import type { JsonSource } from "../../shared/twine/json-source.js";
 import { jsonArgument } from "../json-argument.js";
 import type { CliOutput } from "../output.js";
+import { withRunOptions } from "./run-options.js";
 
 export interface AskLocalOptions {
   inputValues?: JsonSource;
@@ -22,29 +23,21 @@ export function registerQuestionCommands(
 ): void {
   const question = program.command("question").description("ask services questions");
 
-  question
-    .command("ask-local")
-    .description("answer one question with the service in the current folder, without any network")
-    .option("-i, --input-values <json>", "input values: inline JSON or @file.json", (value: string) =>
-      jsonArgument(value, "--input-values"),
-    )
-    .option("-m, --input-manifest <json>", "input manifest: inline JSON or @file.json", (value: string) =>
-      jsonArgument(value, "--input-manifest"),
-    )
-    .option(
-      "-c, --service-config <file>",
-      "the service configuration (default: octue.yaml, or OCTUE_SERVICE_CONFIGURATION_PATH)",
-    )
-    .option(
-      "--children-emulators <file>",
-      "a JSON file of scripted events per child key, to answer the app's child questions",
-    )
+  withRunOptions(
+    question
+      .command("ask-local")
+      .description("answer one question with the service in the current folder, without any network")
+      .option("-i, --input-values <json>", "input values: inline JSON or @file.json", (value: string) =>
+        jsonArgument(value, "--input-values"),
+      )
+      .option("-m, --input-manifest <json>", "input manifest: inline JSON or @file.json", (value: string) =>
+        jsonArgument(value, "--input-manifest"),
+      ),
+  )
     .option(
       "--revision-tag <tag>",
       "the revision tag to answer as (default: OCTUE_SERVICE_REVISION_TAG, or a generated one)",
     )
-    .option("--heartbeat-interval <seconds>", "seconds between heartbeats", positiveSeconds, 60)
-    .option("--timeout <seconds>", "cancel the question if it runs longer than this", positiveSeconds)
     .option("--json", "print every event as a JSON line on stderr instead of coloured logs")
     .option("-o, --output <file>", "write the final event to this file instead of stdout")
     .addHelpText(
@@ -55,12 +48,4 @@ export function registerQuestionCommands(
       const { askLocal } = await import("../actions/ask-local.js");
       setExitCode(await askLocal(options, output));
     });
-}
-
-export function positiveSeconds(value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) {
-    throw new InvalidArgumentError(`expected a positive number of seconds, got '${value}'`);
-  }
-  return number;
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CliOutput } from "../output.js";
-import { positiveSeconds } from "./question.js";
+import { withRunOptions } from "./run-options.js";
 
 export function registerServiceCommands(
   program: Command,
@@ -9,19 +9,14 @@ export function registerServiceCommands(
 ): void {
   const service = program.command("service").description("work with a service: octue.yaml, twine.json and app.py");
 
-  service
-    .command("answer")
-    .description(
-      "answer one Octue-format question and write every event as a JSON line on stdout (a job's entry point)",
-    )
-    .requiredOption("-q, --question <json>", "the question envelope {event, attributes}: inline JSON or @file.json")
-    .option(
-      "-c, --service-config <file>",
-      "the service configuration (default: octue.yaml, or OCTUE_SERVICE_CONFIGURATION_PATH)",
-    )
-    .option("--children-emulators <file>", "a JSON file of scripted events per child key")
-    .option("--heartbeat-interval <seconds>", "seconds between heartbeats", positiveSeconds, 60)
-    .option("--timeout <seconds>", "cancel the question if it runs longer than this", positiveSeconds)
+  withRunOptions(
+    service
+      .command("answer")
+      .description(
+        "answer one Octue-format question and write every event as a JSON line on stdout (a job's entry point)",
+      )
+      .requiredOption("-q, --question <json>", "the question envelope {event, attributes}: inline JSON or @file.json"),
+  )
     .addHelpText(
       "after",
       "\nThe service answers as the question's recipient.\nExit status: 0 result, 1 exception, 2 usage error (including an invalid question).",
