@@ -17,7 +17,7 @@ import {
   type QuestionEvent,
 } from "../../shared/events/index.js";
 import type { ChildAsker, EventSink } from "../../shared/ports/index.js";
-import { loadTwine, type Twine } from "../../shared/twine/index.js";
+import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { answerChildRequest } from "./child-requests.js";
 import type { HarnessMessage } from "./harness-messages.js";
 import { HarnessProcess } from "./harness-process.js";
@@ -76,7 +76,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   let twine: Twine;
   let data: ReturnType<typeof validateQuestionData>;
   try {
-    twine = options.twine ?? loadTwine(configuration.twinePath);
+    twine = options.twine ?? loadTwine(JsonSource.file(configuration.twinePath));
     data = validateQuestionData(twine, configuration, question.event, env);
   } catch (error) {
     return finishWith(emitter, exceptionFrom(error));
