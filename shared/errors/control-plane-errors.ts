@@ -25,3 +25,10 @@ export class QuestionRejected extends NonRetryableError {
     super(`Question ${questionUuid} was rejected: ${reason}`, options);
   }
 }
+
+/** No question with this UUID is known. */
+export class QuestionNotFound extends NonRetryableError {
+  constructor(readonly questionUuid: string) {
+    super(`No question ${questionUuid} is known. Check the UUID, or ask the question first.`);
+  }
+}

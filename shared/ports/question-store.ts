@@ -1,0 +1,93 @@
+import type { ChildEventEnvelope, EventEnvelope, ParentAttributes, QuestionEvent } from "../events/index.js";
+import type { QuestionStatus } from "../questions/index.js";
+
+/** What a question ended with: its answer, or the error that ended it. */
+export interface QuestionOutcome {
+  readonly answer?: { readonly output_values?: unknown; readonly output_manifest?: unknown };
+  readonly error?: { readonly type: string; readonly message: string; readonly traceback?: readonly string[] };
+}
+
+/** A question as the control plane knows it. Times are ISO-8601 strings (UTC). */
+export interface QuestionRecord extends QuestionOutcome {
+  readonly questionUuid: string;
+  /** The SRUID the question was resolved to. */
+  readonly recipient: string;
+  /** The SRUID of the asker. */
+  readonly sender: string;
+  readonly parentQuestionUuid: string | undefined;
+  readonly originatorQuestionUuid: string;
+  readonly status: QuestionStatus;
+  /** The question event and its attributes as received. */
+  readonly question: QuestionEvent;
+  readonly attributes: ParentAttributes;
+  readonly pushEndpoint: string | undefined;
+  readonly timeoutSeconds: number | undefined;
+  /** Higher runs first when resources are short. */
+  readonly priority: number;
+  readonly resources: { readonly cpus: number; readonly memory?: string; readonly ephemeralStorage?: string };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When each status was reached, for status displays and latency measurements. */
+  readonly statusTimes: Readonly<Partial<Record<QuestionStatus, string>>>;
+}
+
+export type NewQuestion = Omit<
+  QuestionRecord,
+  "status" | "createdAt" | "updatedAt" | "statusTimes" | "answer" | "error"
+>;
+
+/** An event in a question's log, numbered in the order the store recorded it (1, 2, 3…). */
+export interface StoredEvent {
+  readonly questionUuid: string;
+  readonly sequence: number;
+  readonly envelope: EventEnvelope;
+  readonly recordedAt: string;
+}
+
+export interface EventQuery {
+  /** Exactly one of the three selectors. */
+  readonly questionUuid?: string;
+  readonly parentQuestionUuid?: string;
+  readonly originatorQuestionUuid?: string;
+  readonly kinds?: readonly string[];
+  readonly excludeKinds?: readonly string[];
+  /** Only events with a larger sequence number (with `questionUuid`). */
+  readonly afterSequence?: number;
+  readonly limit?: number;
+}
+
+export interface QuestionQuery {
+  readonly parentQuestionUuid?: string;
+  readonly originatorQuestionUuid?: string;
+  readonly recipient?: string;
+  readonly status?: QuestionStatus;
+  readonly limit?: number;
+}
+
+/**
+ * Questions and their event logs. Every write is safe to repeat and to receive out of order: creation is idempotent
+ * by question UUID, status changes are compare-and-set along the state machine, and events are de-duplicated by their
+ * `uuid` attribute. Adapters: SQLite (embedded) and Firestore.
+ */
+export interface QuestionStore {
+  /** Creates the question, or returns the existing one with `created: false` if its UUID is known. */
+  create(question: NewQuestion): Promise<{ readonly created: boolean; readonly question: QuestionRecord }>;
+  get(questionUuid: string): Promise<QuestionRecord | undefined>;
+  /**
+   * Moves the question to `to` if the state machine allows it from its current status (terminal states are never
+   * left), recording `outcome` with a terminal status. Returns whether it moved and the question as it now is.
+   * @throws QuestionNotFound for an unknown UUID.
+   */
+  transition(
+    questionUuid: string,
+    to: QuestionStatus,
+    outcome?: QuestionOutcome,
+  ): Promise<{ readonly applied: boolean; readonly question: QuestionRecord }>;
+  /** Records a response event; a repeated event `uuid` is not recorded twice (`appended: false`, its first sequence). */
+  appendEvent(
+    envelope: ChildEventEnvelope | EventEnvelope,
+  ): Promise<{ readonly appended: boolean; readonly sequence: number }>;
+  events(query: EventQuery): Promise<StoredEvent[]>;
+  list(query: QuestionQuery): Promise<QuestionRecord[]>;
+  close(): Promise<void>;
+}
