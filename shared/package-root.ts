@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 let cached: string | undefined;
 
@@ -22,4 +22,16 @@ export function packageRoot(): string {
     if (parent === directory) throw new Error("cannot find the Twined package root (a package.json named 'twined')");
     directory = parent;
   }
+}
+
+/**
+ * How to start the `twined` command from this installation: the built CLI when running from `dist/`, else the
+ * TypeScript sources through tsx (development and tests).
+ */
+export function twinedCommand(): string[] {
+  const root = packageRoot();
+  if (fileURLToPath(import.meta.url).endsWith(".js"))
+    return [process.execPath, path.join(root, "dist", "cli", "main.js")];
+  const tsxLoader = pathToFileURL(path.join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+  return [process.execPath, "--import", tsxLoader, path.join(root, "cli", "main.ts")];
 }

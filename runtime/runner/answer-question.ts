@@ -15,6 +15,7 @@ import {
   type LogRecord,
   type ParentEventEnvelope,
   type QuestionEvent,
+  serviceExceptionMessage,
 } from "../../shared/events/index.js";
 import type { ChildAsker, EventSink } from "../../shared/ports/index.js";
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
@@ -198,7 +199,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
         return {
           kind: "exception",
           exception_type: message.exception_type,
-          exception_message: prefixed(options.serviceSruid, message.exception_message),
+          exception_message: serviceExceptionMessage(options.serviceSruid, message.exception_message),
           exception_traceback: message.exception_traceback,
         };
       case "result":
@@ -234,14 +235,9 @@ function exceptionEvent(error: unknown, serviceSruid: string): ExceptionEvent {
   return {
     kind: "exception",
     exception_type: name,
-    exception_message: prefixed(serviceSruid, describeRunnerError(error)),
+    exception_message: serviceExceptionMessage(serviceSruid, describeRunnerError(error)),
     exception_traceback: [],
   };
-}
-
-/** Octue prefixes every exception message with the service that raised it. */
-function prefixed(serviceSruid: string, message: string): string {
-  return `Error in <Service('${serviceSruid}')>: ${message}`;
 }
 
 function describeRunnerError(error: unknown): string {

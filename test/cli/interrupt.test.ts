@@ -2,10 +2,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-
-const repository = path.resolve(".");
+import { twinedCommand } from "../../shared/package-root.js";
 
 describe("twined question ask-local, interrupted", () => {
   it("cancels the question on Ctrl-C (SIGINT): the app stops and the answer is a QuestionCancelled exception", async () => {
@@ -16,10 +14,8 @@ describe("twined question ask-local, interrupted", () => {
       path.join(service, "app.py"),
       "import logging, time\n\ndef run(analysis):\n    logging.getLogger('sleeper').info('sleeping')\n    time.sleep(60)\n",
     );
-    // tsx's loader by path: `--import tsx` would be resolved from the service folder, which has no node_modules.
-    const tsx = pathToFileURL(path.join(repository, "node_modules", "tsx", "dist", "loader.mjs")).href;
-    const cli = path.join(repository, "cli", "main.ts");
-    const child = spawn(process.execPath, ["--import", tsx, cli, "question", "ask-local"], {
+    const [command = process.execPath, ...prefix] = twinedCommand();
+    const child = spawn(command, [...prefix, "question", "ask-local"], {
       cwd: service,
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],

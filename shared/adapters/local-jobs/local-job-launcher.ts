@@ -1,0 +1,229 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { NonRetryableError, QuestionCancelled, ServiceCrashed } from "../../errors/index.js";
+import {
+  type ChildEventEnvelope,
+  deriveResponseAttributes,
+  type ExceptionEvent,
+  renewEventIdentity,
+  serviceExceptionMessage,
+  validateEvent,
+} from "../../events/index.js";
+import { twinedCommand } from "../../package-root.js";
+import type { EventSink, JobLauncher, JobObserver, JobPhase, JobSpec } from "../../ports/index.js";
+import { AdmissionQueue } from "./admission-queue.js";
+
+export interface LocalJobLauncherOptions {
+  /** Where every job's events go, in order per job. */
+  readonly sink: EventSink;
+  readonly observer?: JobObserver;
+  /** CPUs that running jobs may request in total; defaults to this machine's. */
+  readonly cpuQuota?: number;
+  /** Holds each job's question file: `<jobsDirectory>/<question uuid>/question.json`. */
+  readonly jobsDirectory: string;
+  readonly heartbeatIntervalSeconds?: number;
+  /** How long a cancelled job's process has to stop before it is killed. */
+  readonly terminationGraceMs?: number;
+  /** Receives what jobs write to stderr (the app's prints, runner warnings), prefixed with the question UUID. */
+  readonly onOutput?: (questionUuid: string, text: string) => void;
+  /** The command that answers a question; defaults to this installation's `twined service answer`. */
+  readonly command?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+interface Job {
+  readonly spec: JobSpec;
+  phase: JobPhase;
+  process?: ChildProcess;
+  cancelled?: string;
+  finalSent: boolean;
+  /** Emits this job's events one after another. */
+  emitting: Promise<void>;
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+/**
+ * Runs each question as its own `twined service answer` process, under a CPU quota that behaves like a Kueue
+ * ClusterQueue: jobs beyond it wait as `queued` and are admitted by priority, then first come first served. The events
+ * a job prints are validated and passed to the sink; a job that dies without answering is answered for it
+ * (`ServiceCrashed`), as is one cancelled before it ran (`QuestionCancelled`).
+ */
+export class LocalJobLauncher implements JobLauncher {
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue: AdmissionQueue<Job>;
+  private closed = false;
+
+  constructor(private readonly options: LocalJobLauncherOptions) {
+    this.queue = new AdmissionQueue(options.cpuQuota ?? availableParallelism());
+  }
+
+  async launch(spec: JobSpec): Promise<{ launched: boolean }> {
+    const questionUuid = spec.question.attributes.question_uuid;
+    if (this.jobs.has(questionUuid)) return { launched: false };
+    if (this.closed) throw new Error("the job launcher is closed");
+    if (spec.revision.source.kind !== "directory") {
+      throw new NonRetryableError(
+        `${spec.revision.sruid} is an image revision (${spec.revision.source.image}); the local launcher runs service folders. Register the revision's folder, or use the Kueue or Cloud Run launcher.`,
+      );
+    }
+    if (spec.cpus > this.queue.capacity) {
+      throw new NonRetryableError(
+        `question ${questionUuid} asks for ${spec.cpus} CPUs but the local quota is ${this.queue.capacity}; ask for fewer or raise --cpus`,
+      );
+    }
+    let markEnded = () => {};
+    const ended = new Promise<void>((resolve) => {
+      markEnded = resolve;
+    });
+    const job: Job = { spec, phase: "queued", finalSent: false, emitting: Promise.resolve(), ended, markEnded };
+    this.jobs.set(questionUuid, job);
+    this.queue.enqueue(questionUuid, spec.cpus, spec.priority, job);
+    this.options.observer?.onQueued?.(questionUuid);
+    this.admitWaitingJobs();
+    return { launched: true };
+  }
+
+  async cancel(questionUuid: string, reason = "the question was cancelled"): Promise<boolean> {
+    const job = this.jobs.get(questionUuid);
+    // A job that has sent its answer is only winding down: there is nothing left to cancel.
+    if (job === undefined || job.phase === "finished" || job.finalSent) return false;
+    job.cancelled = reason;
+    if (job.phase === "queued") {
+      this.queue.remove(questionUuid);
+      await this.emitFinal(job, exceptionEvent(new QuestionCancelled(questionUuid, reason), job.spec.revision.sruid));
+      this.finish(job, null);
+      return true;
+    }
+    job.process?.kill("SIGTERM");
+    const killer = setTimeout(() => job.process?.kill("SIGKILL"), this.options.terminationGraceMs ?? 10_000);
+    await job.ended;
+    clearTimeout(killer);
+    return true;
+  }
+
+  phase(questionUuid: string): JobPhase | undefined {
+    return this.jobs.get(questionUuid)?.phase;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      [...this.jobs.keys()].map((questionUuid) => this.cancel(questionUuid, "the network is shutting down")),
+    );
+    await Promise.all([...this.jobs.values()].map((job) => job.ended));
+  }
+
+  private admitWaitingJobs(): void {
+    for (const { item: job } of this.queue.admit()) this.start(job);
+  }
+
+  private start(job: Job): void {
+    const { spec } = job;
+    const questionUuid = spec.question.attributes.question_uuid;
+    const directory = path.join(this.options.jobsDirectory, questionUuid);
+    mkdirSync(directory, { recursive: true });
+    const questionFile = path.join(directory, "question.json");
+    writeFileSync(questionFile, JSON.stringify(spec.question));
+    const serviceDirectory = spec.revision.source.kind === "directory" ? spec.revision.source.path : ".";
+
+    const [command = process.execPath, ...prefix] = this.options.command ?? twinedCommand();
+    const args = [
+      ...prefix,
+      "service",
+      "answer",
+      "--question",
+      `@${questionFile}`,
+      "--service-config",
+      path.join(serviceDirectory, "octue.yaml"),
+      "--heartbeat-interval",
+      String(this.options.heartbeatIntervalSeconds ?? 60),
+      ...(spec.timeoutSeconds === undefined ? [] : ["--timeout", String(spec.timeoutSeconds)]),
+    ];
+    const child = spawn(command, args, {
+      cwd: serviceDirectory,
+      env: {
+        ...(this.options.env ?? process.env),
+        NO_COLOR: "1",
+        OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    job.process = child;
+    job.phase = "running";
+    this.options.observer?.onStarted?.(questionUuid);
+
+    child.stderr?.setEncoding("utf8").on("data", (text: string) => this.options.onOutput?.(questionUuid, text));
+    const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+    lines.on("line", (line) => this.forward(job, line));
+    let exitCode: number | null = null;
+    child.on("error", (error) => {
+      this.options.onOutput?.(questionUuid, `cannot start the job: ${error.message}\n`);
+    });
+    child.on("close", (code) => {
+      exitCode = code;
+      void (async () => {
+        if (!job.finalSent) {
+          const error =
+            job.cancelled !== undefined
+              ? new QuestionCancelled(questionUuid, job.cancelled)
+              : new ServiceCrashed(questionUuid, `the job's process ended (exit code ${exitCode}) without answering`);
+          await this.emitFinal(job, exceptionEvent(error, spec.revision.sruid));
+        }
+        await job.emitting;
+        this.queue.release(spec.cpus);
+        this.finish(job, exitCode);
+        this.admitWaitingJobs();
+      })();
+    });
+  }
+
+  /** Passes one line a job printed to the sink if it is an event of this question; anything else is job output. */
+  private forward(job: Job, line: string): void {
+    const questionUuid = job.spec.question.attributes.question_uuid;
+    let envelope: ChildEventEnvelope;
+    try {
+      envelope = validateEvent(JSON.parse(line)) as ChildEventEnvelope;
+    } catch {
+      this.options.onOutput?.(questionUuid, `${line}\n`);
+      return;
+    }
+    if (envelope.attributes.question_uuid !== questionUuid || envelope.attributes.sender_type !== "CHILD") {
+      this.options.onOutput?.(questionUuid, `ignored an event for another question: ${line}\n`);
+      return;
+    }
+    if (job.finalSent) return;
+    if (envelope.event.kind === "result" || envelope.event.kind === "exception") job.finalSent = true;
+    job.emitting = job.emitting.then(() => this.options.sink.emit(envelope));
+  }
+
+  private async emitFinal(job: Job, event: ExceptionEvent): Promise<void> {
+    if (job.finalSent) return;
+    job.finalSent = true;
+    const attributes = renewEventIdentity(deriveResponseAttributes(job.spec.question.attributes));
+    const envelope = validateEvent({ event, attributes }) as ChildEventEnvelope;
+    job.emitting = job.emitting.then(() => this.options.sink.emit(envelope));
+    await job.emitting;
+  }
+
+  private finish(job: Job, exitCode: number | null): void {
+    job.phase = "finished";
+    job.markEnded();
+    this.options.observer?.onFinished?.(job.spec.question.attributes.question_uuid, {
+      exitCode,
+      cancelled: job.cancelled !== undefined,
+    });
+  }
+}
+
+function exceptionEvent(error: Error, sruid: string): ExceptionEvent {
+  return {
+    kind: "exception",
+    exception_type: error.name,
+    exception_message: serviceExceptionMessage(sruid, error.message),
+    exception_traceback: [],
+  };
+}
