@@ -1,0 +1,5 @@
+export * from "./outcome-status.js";
+export * from "./publish-event.js";
+export * from "./question-reference.js";
+export * from "./question-request.js";
+export * from "./topic-names.js";

@@ -1,0 +1,41 @@
+import {
+  type ChildEventEnvelope,
+  deriveResponseAttributes,
+  type ExceptionEvent,
+  encodeEvent,
+  type ParentAttributes,
+  renewEventIdentity,
+  serviceExceptionMessage,
+} from "../events/index.js";
+import type { EventBus } from "../ports/index.js";
+
+/** Publishes an Octue event on the services topic, with its question UUID as the ordering key. */
+export async function publishEvent(bus: EventBus, topic: string, envelope: ChildEventEnvelope): Promise<void> {
+  const encoded = encodeEvent(envelope);
+  await bus.publish(topic, encoded.data, { attributes: encoded.attributes, orderingKey: encoded.orderingKey });
+}
+
+/**
+ * Answers a question with an `exception` event on behalf of its recipient, for errors the control plane finds before
+ * any job runs (invalid inputs, unknown revision, cancelled while waiting), so the asker never waits in silence.
+ */
+export async function publishExceptionFor(
+  bus: EventBus,
+  topic: string,
+  question: ParentAttributes,
+  error: Error,
+): Promise<ChildEventEnvelope<ExceptionEvent>> {
+  const where =
+    "pointer" in error && typeof error.pointer === "string" && error.pointer !== "" ? ` (at ${error.pointer})` : "";
+  const envelope: ChildEventEnvelope<ExceptionEvent> = {
+    event: {
+      kind: "exception",
+      exception_type: error.name,
+      exception_message: serviceExceptionMessage(question.recipient, `${error.message}${where}`),
+      exception_traceback: [],
+    },
+    attributes: renewEventIdentity(deriveResponseAttributes(question)),
+  };
+  await publishEvent(bus, topic, envelope);
+  return envelope;
+}
