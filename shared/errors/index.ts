@@ -1,4 +1,5 @@
 export * from "./base.js";
+export * from "./bus-errors.js";
 export * from "./config-errors.js";
 export * from "./control-plane-errors.js";
 export * from "./event-errors.js";

@@ -46,7 +46,7 @@ describe("AdmissionQueue", () => {
     fc.assert(
       fc.property(fc.array(job, { maxLength: 40 }), fc.array(fc.boolean(), { maxLength: 80 }), (jobs, steps) => {
         const queue = new AdmissionQueue<number>(3);
-        jobs.forEach((each, index) => queue.enqueue(String(index), each.cpus, each.priority, index));
+        for (const [index, each] of jobs.entries()) queue.enqueue(String(index), each.cpus, each.priority, index);
         const running: number[] = [];
         const admitted = new Set<number>();
         for (const finishOne of [...steps, ...jobs.map(() => true), ...jobs.map(() => true)]) {
