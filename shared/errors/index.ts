@@ -5,4 +5,5 @@ export * from "./control-plane-errors.js";
 export * from "./event-errors.js";
 export * from "./identity-errors.js";
 export * from "./runtime-errors.js";
+export * from "./store-errors.js";
 export * from "./twine-errors.js";

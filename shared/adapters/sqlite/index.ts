@@ -1,0 +1,12 @@
+export {
+  DEFAULT_DATABASE_PATH,
+  IN_MEMORY,
+  type OpenDatabaseOptions,
+  openTwinedDatabase,
+  schemaVersion,
+  type TwinedDatabase,
+} from "./database.js";
+export { SCHEMA_VERSION } from "./migrations.js";
+export { DEFAULT_QUERY_LIMIT, SqliteQuestionStore, type SqliteStoreOptions } from "./question-store.js";
+export { SqliteRevisionStore } from "./revision-store.js";
+export { openSqliteStores, type SqliteStores } from "./sqlite-stores.js";
