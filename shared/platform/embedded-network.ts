@@ -1,0 +1,140 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { AnswerForwarder } from "../../functions/answer-forwarder/handler.js";
+import { KueueLauncher } from "../../functions/kueue-launcher/handler.js";
+import { QuestionIntake } from "../../functions/question-intake/handler.js";
+import { TwineValidator } from "../../functions/twine-validator/handler.js";
+import { InMemoryEventBus, type InMemoryEventBusOptions } from "../adapters/in-memory-event-bus.js";
+import { LocalJobLauncher } from "../adapters/local-jobs/index.js";
+import { openSqliteStores } from "../adapters/sqlite/index.js";
+import { publishEvent, type TopicNames, topicNames } from "../control-plane/index.js";
+import { InvalidEvent, NonRetryableError } from "../errors/index.js";
+import type {
+  BusMessage,
+  BusSubscriber,
+  EventBus,
+  MessageHandler,
+  QuestionStore,
+  RevisionStore,
+  SubscriptionOptions,
+} from "../ports/index.js";
+
+export interface EmbeddedNetworkOptions {
+  /** Where the database and job files live; default `.twined` in the working directory. */
+  readonly dataDirectory?: string;
+  /** `":memory:"` keeps questions and revisions in memory only (tests). */
+  readonly databasePath?: string;
+  /** One lowercase word naming the network's topics; default `local`. */
+  readonly environment?: string;
+  /** CPUs the network's jobs may use at once; default: this machine's. */
+  readonly cpuQuota?: number;
+  readonly heartbeatIntervalSeconds?: number;
+  /** Signs pushed events; a random one is made when not given. */
+  readonly pushSecret?: string;
+  /** Chaos and timing options of the in-memory bus (e.g. deliver every message twice, shuffled). */
+  readonly bus?: InMemoryEventBusOptions;
+  /** What jobs print (the apps' output), by question. */
+  readonly onJobOutput?: (questionUuid: string, text: string) => void;
+  /** Messages that could never be processed, with the reason; they are also kept on the dead-letters topic. */
+  readonly onDeadLetter?: (reason: string, message: BusMessage) => void;
+}
+
+/** A whole Twined network in one process: the five functions' handlers wired to an in-memory bus and SQLite. */
+export interface EmbeddedNetwork {
+  readonly bus: EventBus;
+  readonly topics: TopicNames;
+  readonly questions: QuestionStore;
+  readonly revisions: RevisionStore;
+  readonly intake: QuestionIntake;
+  readonly launcher: LocalJobLauncher;
+  close(): Promise<void>;
+}
+
+// Locally there is nobody to protect from a hot retry loop but ourselves: retry soon, give up after a few attempts.
+const LOCAL_DELIVERY: SubscriptionOptions = {
+  retryPolicy: { minimumBackoffSeconds: 0.1, maximumBackoffSeconds: 5 },
+};
+
+/** The composition root of the embedded default: builds the adapters and wires every handler to its subscription. */
+export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {}): Promise<EmbeddedNetwork> {
+  const dataDirectory = path.resolve(options.dataDirectory ?? ".twined");
+  mkdirSync(dataDirectory, { recursive: true });
+  const stores = openSqliteStores(options.databasePath ?? path.join(dataDirectory, "twined.sqlite"));
+  const bus = new InMemoryEventBus(options.bus);
+  const topics = topicNames(options.environment ?? "local");
+  for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
+
+  const launcher = new LocalJobLauncher({
+    sink: { emit: (envelope) => publishEvent(bus, topics.services, envelope) },
+    observer: KueueLauncher.observer(stores.questions),
+    ...(options.cpuQuota === undefined ? {} : { cpuQuota: options.cpuQuota }),
+    jobsDirectory: path.join(dataDirectory, "jobs"),
+    ...(options.heartbeatIntervalSeconds === undefined
+      ? {}
+      : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),
+    ...(options.onJobOutput === undefined ? {} : { onOutput: options.onJobOutput }),
+  });
+  const dependencies = { questions: stores.questions, revisions: stores.revisions, bus, topics };
+  const intake = new QuestionIntake(dependencies);
+  const validator = new TwineValidator(dependencies);
+  const kueueLauncher = new KueueLauncher({ ...dependencies, launcher });
+  const forwarder = new AnswerForwarder({
+    questions: stores.questions,
+    pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
+  });
+
+  const deadLetter = async (reason: string, message: BusMessage) => {
+    options.onDeadLetter?.(reason, message);
+    await bus.publish(topics.deadLetters, message.data, {
+      attributes: { ...message.attributes, twined_dead_letter_reason: reason.slice(0, 1000) },
+    });
+  };
+  /** Acknowledges messages that can never succeed (after recording them); lets everything else be retried. */
+  const guarded =
+    (handler: MessageHandler): MessageHandler =>
+    async (message) => {
+      try {
+        await handler(message);
+      } catch (error) {
+        if (error instanceof NonRetryableError || error instanceof InvalidEvent) {
+          await deadLetter(`${error.name}: ${error.message}`, message);
+          return;
+        }
+        throw error;
+      }
+    };
+
+  const subscribers: BusSubscriber[] = [];
+  const wire = async (name: string, topic: string, handler: MessageHandler, extra: SubscriptionOptions = {}) => {
+    const subscription = `${topic}.${name}`;
+    await bus.ensureSubscription(subscription, topic, { ...LOCAL_DELIVERY, ...extra });
+    subscribers.push(bus.subscribe(subscription, guarded(handler)));
+  };
+  await bus.ensureSubscription(`${topics.deadLetters}.kept`, topics.deadLetters);
+  await wire("question-intake", topics.services, (message) => intake.handleServicesMessage(message), {
+    filter: 'attributes.sender_type = "PARENT"',
+  });
+  await wire("twine-validator", topics.accepted, (message) => validator.handle(message));
+  await wire("kueue-launcher", topics.validated, (message) => kueueLauncher.handleValidated(message));
+  await wire("kueue-launcher", topics.cancellations, (message) => kueueLauncher.handleCancellation(message));
+  await wire("answer-forwarder", topics.services, (message) => forwarder.handle(message), {
+    filter: 'attributes.sender_type = "CHILD"',
+    enableMessageOrdering: true,
+  });
+
+  return {
+    bus,
+    topics,
+    questions: stores.questions,
+    revisions: stores.revisions,
+    intake,
+    launcher,
+    async close() {
+      await launcher.close();
+      await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+      await bus.close();
+      await stores.close();
+    },
+  };
+}
