@@ -7,6 +7,7 @@ export * from "./shared/errors/index.js";
 export * from "./shared/events/index.js";
 export * from "./shared/identity/index.js";
 export * from "./shared/json/index.js";
+export type * from "./shared/ports/index.js";
 export * from "./shared/questions/index.js";
 export * from "./shared/service/index.js";
 export * from "./shared/subscription-filter/index.js";
