@@ -1,0 +1,163 @@
+import { type Request, type Response, Router } from "express";
+import { InvalidEvent, QuestionNotFound } from "../../shared/errors/index.js";
+import type { QuestionQuery, QuestionRecord, QuestionStore, StoredEvent } from "../../shared/ports/index.js";
+import { isQuestionStatus, isTerminal } from "../../shared/questions/index.js";
+import type { QuestionIntake } from "./handler.js";
+
+const FINAL_EVENT_GRACE_MS = 2_000;
+
+export interface QuestionRoutesOptions {
+  /** How often a live event stream looks for new events. */
+  readonly pollIntervalMs?: number;
+}
+
+/** The questions API: ask, look up, list, follow (JSON or Server-Sent Events) and cancel. */
+export function questionRoutes(
+  intake: QuestionIntake,
+  questions: QuestionStore,
+  options: QuestionRoutesOptions = {},
+): Router {
+  const router = Router();
+
+  router.post("/", async (request, response) => {
+    const question = await intake.ask(request.body);
+    response
+      .status(202)
+      .json({ question_uuid: question.questionUuid, recipient: question.recipient, status: question.status });
+  });
+
+  router.get("/", async (request, response) => {
+    const query: QuestionQuery = {
+      ...stringParameter(request, "parent_question_uuid", (value) => ({ parentQuestionUuid: value })),
+      ...stringParameter(request, "originator_question_uuid", (value) => ({ originatorQuestionUuid: value })),
+      ...stringParameter(request, "recipient", (value) => ({ recipient: value })),
+      ...stringParameter(request, "status", (value) => {
+        if (!isQuestionStatus(value)) throw new InvalidEvent(`unknown status '${value}'`, { pointer: "/status" });
+        return { status: value };
+      }),
+      ...limitParameter(request),
+    };
+    response.json({ questions: (await questions.list(query)).map(toJson) });
+  });
+
+  router.get("/:uuid", async (request, response) => {
+    response.json(toJson(await existing(questions, request.params.uuid)));
+  });
+
+  router.post("/:uuid/cancel", async (request, response) => {
+    const reason = typeof request.body?.reason === "string" ? request.body.reason : "cancelled through the API";
+    response.status(202).json(toJson(await intake.cancel(request.params.uuid, reason)));
+  });
+
+  router.get("/:uuid/events", async (request, response) => {
+    const questionUuid = request.params.uuid;
+    await existing(questions, questionUuid);
+    const kinds = typeof request.query.kinds === "string" ? request.query.kinds.split(",").filter(Boolean) : undefined;
+    const after = Number(request.query.after ?? request.header("last-event-id") ?? 0);
+    if (!Number.isInteger(after) || after < 0) {
+      throw new InvalidEvent("'after' must be a whole number (an event sequence number)", { pointer: "/after" });
+    }
+    if (
+      !request.accepts("text/event-stream") ||
+      request.accepts(["application/json", "text/event-stream"]) !== "text/event-stream"
+    ) {
+      const events = await questions.events({
+        questionUuid,
+        afterSequence: after,
+        ...(kinds === undefined ? {} : { kinds }),
+      });
+      response.json({ events: events.map(eventJson) });
+      return;
+    }
+    await streamEvents(request, response, questions, questionUuid, after, kinds, options.pollIntervalMs ?? 200);
+  });
+
+  return router;
+}
+
+/** Sends events as Server-Sent Events as they are recorded, and ends the stream after the question's final event. */
+async function streamEvents(
+  request: Request,
+  response: Response,
+  questions: QuestionStore,
+  questionUuid: string,
+  after: number,
+  kinds: readonly string[] | undefined,
+  pollIntervalMs: number,
+): Promise<void> {
+  response.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  let closed = false;
+  request.on("close", () => {
+    closed = true;
+  });
+  let last = after;
+  const send = (event: StoredEvent): boolean => {
+    last = event.sequence;
+    if (kinds === undefined || kinds.includes(event.envelope.event.kind)) {
+      response.write(
+        `id: ${event.sequence}\nevent: ${event.envelope.event.kind}\ndata: ${JSON.stringify(eventJson(event))}\n\n`,
+      );
+    }
+    return event.envelope.event.kind === "result" || event.envelope.event.kind === "exception";
+  };
+  let terminalSince: number | undefined;
+  while (!closed) {
+    for (const event of await questions.events({ questionUuid, afterSequence: last })) {
+      if (send(event)) return void response.end();
+    }
+    // The control plane records a question's end before the `exception` event it sends about it arrives, so give
+    // that event a moment; a question whose final event never comes still ends the stream.
+    const status = (await questions.get(questionUuid))?.status;
+    if (status !== undefined && isTerminal(status)) {
+      terminalSince ??= Date.now();
+      if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) return void response.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+  }
+}
+
+async function existing(questions: QuestionStore, questionUuid: string): Promise<QuestionRecord> {
+  const question = await questions.get(questionUuid);
+  if (question === undefined) throw new QuestionNotFound(questionUuid);
+  return question;
+}
+
+function stringParameter<T>(request: Request, name: string, make: (value: string) => T): T | Record<string, never> {
+  const value = request.query[name];
+  return typeof value === "string" && value !== "" ? make(value) : {};
+}
+
+function limitParameter(request: Request): { limit?: number } {
+  if (request.query.limit === undefined) return {};
+  const limit = Number(request.query.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new InvalidEvent("'limit' must be a positive whole number", { pointer: "/limit" });
+  }
+  return { limit };
+}
+
+function eventJson(event: StoredEvent) {
+  return { sequence: event.sequence, recorded_at: event.recordedAt, ...event.envelope };
+}
+
+/** A question as the API shows it. */
+export function toJson(question: QuestionRecord) {
+  return {
+    question_uuid: question.questionUuid,
+    recipient: question.recipient,
+    sender: question.sender,
+    parent_question_uuid: question.parentQuestionUuid ?? null,
+    originator_question_uuid: question.originatorQuestionUuid,
+    status: question.status,
+    priority: question.priority,
+    created_at: question.createdAt,
+    updated_at: question.updatedAt,
+    status_times: question.statusTimes,
+    ...(question.answer === undefined ? {} : { answer: question.answer }),
+    ...(question.error === undefined ? {} : { error: question.error }),
+  };
+}

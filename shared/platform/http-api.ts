@@ -1,0 +1,26 @@
+import express, { type Express } from "express";
+import { questionRoutes } from "../../functions/question-intake/http.js";
+import { RevisionRegistry } from "../../functions/revision-registry/handler.js";
+import { revisionRegistryRoutes } from "../../functions/revision-registry/http.js";
+import { jsonErrors } from "../http/error-response.js";
+import { TWINED_VERSION } from "../version.js";
+import type { EmbeddedNetwork } from "./embedded-network.js";
+
+/** The HTTP API of an embedded network: `/questions`, `/registry` and `/healthz`, JSON errors throughout. */
+export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalMs?: number } = {}): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "10mb" }));
+  app.get("/healthz", (_request, response) => {
+    response.json({ status: "ok", version: TWINED_VERSION });
+  });
+  app.use("/questions", questionRoutes(network.intake, network.questions, options));
+  app.use("/registry", revisionRegistryRoutes(new RevisionRegistry(network.revisions)));
+  app.use((request, response) => {
+    response.status(404).json({
+      error: { type: "NotFound", message: `no route for ${request.method} ${request.path}`, details: {} },
+    });
+  });
+  app.use(jsonErrors());
+  return app;
+}
