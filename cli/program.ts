@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { TWINED_VERSION } from "../shared/version.js";
+import { registerDevCommand } from "./commands/dev.js";
 import { registerQuestionCommands } from "./commands/question.js";
 import { registerServiceCommands } from "./commands/service.js";
 import { registerTwineCommands } from "./commands/twine.js";
@@ -17,6 +18,7 @@ export function buildProgram(output: CliOutput, setExitCode: (code: number) => v
       writeOut: (text) => output.stdout.write(text),
       writeErr: (text) => output.stderr.write(text),
     });
+  registerDevCommand(program, output, setExitCode);
   registerQuestionCommands(program, output, setExitCode);
   registerServiceCommands(program, output, setExitCode);
   registerTwineCommands(program, output, setExitCode);

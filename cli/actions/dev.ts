@@ -1,0 +1,43 @@
+import type { AddressInfo } from "node:net";
+import { startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
+import { createHttpApi } from "../../shared/platform/http-api.js";
+import type { DevOptions } from "../commands/dev.js";
+import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+
+/** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
+export async function runDevNetwork(options: DevOptions, output: CliOutput): Promise<number> {
+  const network = await startEmbeddedNetwork({
+    dataDirectory: options.dataDir,
+    ...(options.cpus === undefined ? {} : { cpuQuota: options.cpus }),
+    onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
+    onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
+  });
+  const server = createHttpApi(network).listen(options.port, options.host);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+  } catch (error) {
+    await network.close();
+    output.stderr.write(`cannot listen on ${options.host}:${options.port}: ${describeError(error)}\n`);
+    return EXIT.usage;
+  }
+  const { port } = server.address() as AddressInfo;
+  output.stdout.write(
+    `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}). Ctrl-C stops it.\n`,
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  output.stdout.write(`Stopping (${signal})…\n`);
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await network.close();
+  return EXIT.ok;
+}
+
+function prefixLines(prefix: string, text: string): string {
+  return text.replace(/^(?=.)/gm, prefix);
+}

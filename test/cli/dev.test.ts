@@ -1,0 +1,65 @@
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { twinedCommand } from "../../shared/package-root.js";
+import { waitFor } from "../support/wait-for.js";
+
+describe("twined dev", () => {
+  it("runs a network that answers questions over HTTP, and stops cleanly on Ctrl-C", async () => {
+    const data = mkdtempSync(path.join(tmpdir(), "twined-dev-"));
+    const service = path.join(data, "wind-speed");
+    cpSync(path.resolve("examples/child-services/wind-speed"), service, { recursive: true });
+    const [command = process.execPath, ...prefix] = twinedCommand();
+    const child = spawn(
+      command,
+      [...prefix, "dev", "--port", "0", "--data-dir", path.join(data, ".twined"), "--cpus", "1"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      await waitFor(() => /listening on (http:\/\/\S+) /.test(stdout), { timeoutMs: 20_000, intervalMs: 50 });
+      const base = /listening on (http:\/\/\S+) /.exec(stdout)?.[1] ?? "";
+      const put = await fetch(`${base}/registry/examples/wind-speed/revisions/0.1.0`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")),
+          source: { kind: "directory", path: service },
+          default: true,
+        }),
+      });
+      expect(put.status).toBe(201);
+      const asked = await fetch(`${base}/questions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          recipient: "examples/wind-speed",
+          input_values: { locations: [{ longitude: 0, latitude: 0 }] },
+        }),
+      });
+      expect(asked.status).toBe(202);
+      const { question_uuid: uuid } = (await asked.json()) as { question_uuid: string };
+      let question: { status?: string; answer?: unknown } = {};
+      await waitFor(
+        async () => {
+          question = (await (await fetch(`${base}/questions/${uuid}`)).json()) as typeof question;
+          return question.status === "succeeded";
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      expect(question.answer).toEqual({ output_values: [59] });
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/Stopping \(SIGINT\)/);
+  }, 60_000);
+});
