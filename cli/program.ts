@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { TWINED_VERSION } from "../shared/version.js";
 import { registerDevCommand } from "./commands/dev.js";
+import { registerNetworkCommands } from "./commands/network.js";
 import { registerQuestionCommands } from "./commands/question.js";
 import { registerServiceCommands } from "./commands/service.js";
 import { registerTwineCommands } from "./commands/twine.js";
@@ -22,6 +23,7 @@ export function buildProgram(output: CliOutput, setExitCode: (code: number) => v
   registerQuestionCommands(program, output, setExitCode);
   registerServiceCommands(program, output, setExitCode);
   registerTwineCommands(program, output, setExitCode);
+  registerNetworkCommands(program, output, setExitCode);
   for (const command of program.commands) inheritSettings(command, program);
   return program;
 }

@@ -1,0 +1,152 @@
+import { NetworkClient, NetworkRequestFailed, type QuestionSummary } from "../../shared/client/index.js";
+import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { InvalidServiceID, TwinedError } from "../../shared/errors/index.js";
+import type { ChildEventEnvelope, ExceptionEvent, ResultEvent } from "../../shared/events/index.js";
+import { parseServiceId } from "../../shared/identity/index.js";
+import { JsonSource, loadTwine } from "../../shared/twine/index.js";
+import type { AskOptions, NetworkOption } from "../commands/network.js";
+import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { localIdentity } from "../run-service-question.js";
+import { TerminalEventSink } from "../terminal-event-sink.js";
+
+export async function ask(serviceId: string, options: AskOptions, output: CliOutput): Promise<number> {
+  let body: Record<string, unknown>;
+  try {
+    parseServiceId(serviceId);
+    body = {
+      recipient: serviceId,
+      ...(options.inputValues === undefined ? {} : { input_values: options.inputValues.load("input_values").value }),
+      ...(options.inputManifest === undefined
+        ? {}
+        : { input_manifest: options.inputManifest.load("input_manifest").value }),
+      ...(options.pushEndpoint === undefined ? {} : { push_endpoint: options.pushEndpoint }),
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
+      ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+      ...(options.memory === undefined ? {} : { memory: options.memory }),
+      ...(options.ephemeralStorage === undefined ? {} : { ephemeral_storage: options.ephemeralStorage }),
+    };
+  } catch (error) {
+    output.stderr.write(`${describeError(error)}\n`);
+    return EXIT.usage;
+  }
+  const client = new NetworkClient(options.network);
+  let asked: QuestionSummary;
+  try {
+    asked = await client.ask(body);
+  } catch (error) {
+    return report(error, output);
+  }
+  if (options.asynchronous === true) {
+    output.stdout.write(`${asked.question_uuid}\n`);
+    return EXIT.ok;
+  }
+
+  const sink = new TerminalEventSink(output.stderr, { json: options.json === true });
+  const controller = new AbortController();
+  const timer =
+    options.timeout === undefined ? undefined : setTimeout(() => controller.abort("timeout"), options.timeout * 1000);
+  let final: ChildEventEnvelope | undefined;
+  try {
+    for await (const envelope of client.follow(asked.question_uuid, 0, controller.signal)) {
+      await sink.emit(envelope);
+      if (envelope.event.kind === "result" || envelope.event.kind === "exception") final = envelope;
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) return report(error, output);
+    await client.cancel(asked.question_uuid, `the asker gave up after ${options.timeout} s`).catch(() => undefined);
+    output.stderr.write(`No answer within ${options.timeout} s; question ${asked.question_uuid} was cancelled.\n`);
+    return EXIT.invalid;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+
+  if (final?.event.kind === "result") {
+    const { output_values: values, output_manifest: manifest } = final.event as ResultEvent;
+    output.stdout.write(
+      `${JSON.stringify({ output_values: values ?? null, output_manifest: manifest ?? null }, null, 2)}\n`,
+    );
+    return EXIT.ok;
+  }
+  if (final?.event.kind === "exception") {
+    const exception = final.event as ExceptionEvent;
+    output.stderr.write(`${exception.exception_type}: ${exception.exception_message}\n`);
+    if (exception.exception_traceback.length > 0) output.stderr.write(`${exception.exception_traceback.join("")}\n`);
+    return EXIT.invalid;
+  }
+  const summary = await client.question(asked.question_uuid);
+  output.stderr.write(
+    `Question ${asked.question_uuid} ended as ${summary.status}${summary.error ? `: ${summary.error.message}` : ""}\n`,
+  );
+  return summary.status === "succeeded" ? EXIT.ok : EXIT.invalid;
+}
+
+export async function status(questionUuid: string, options: NetworkOption, output: CliOutput): Promise<number> {
+  try {
+    output.stdout.write(
+      `${JSON.stringify(await new NetworkClient(options.network).question(questionUuid), null, 2)}\n`,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, output);
+  }
+}
+
+export async function cancel(questionUuid: string, options: NetworkOption, output: CliOutput): Promise<number> {
+  try {
+    const question = await new NetworkClient(options.network).cancel(questionUuid);
+    output.stdout.write(`${question.question_uuid}: ${question.status}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, output);
+  }
+}
+
+export async function startService(
+  options: NetworkOption & { serviceConfig?: string; revisionTag?: string; default?: boolean },
+  output: CliOutput,
+): Promise<number> {
+  let sruid: string;
+  let directory: string;
+  try {
+    const loaded = loadServiceConfiguration(options.serviceConfig);
+    const identity = localIdentity(loaded, options.revisionTag, output);
+    const twine = loadTwine(JsonSource.file(loaded.configuration.twinePath));
+    directory = loaded.configuration.directory;
+    await new NetworkClient(options.network).registerRevision(identity.namespace, identity.name, identity.revisionTag, {
+      twine: twine.raw,
+      source: { kind: "directory", path: directory },
+      default: options.default === true,
+    });
+    sruid = identity.sruid;
+  } catch (error) {
+    return report(error, output);
+  }
+  output.stdout.write(
+    `Serving ${sruid} from ${displayPath(directory)}${options.default ? " (default revision)" : ""}. Ctrl-C stops.\n`,
+  );
+  // Signal handlers alone do not keep Node running; the timer does, until Ctrl-C.
+  const keepAlive = setInterval(() => {}, 60_000);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  clearInterval(keepAlive);
+  return EXIT.ok;
+}
+
+/** Prints an error and picks the exit code: usage, bad IDs and an unreachable network are 2; the rest 1. */
+function report(error: unknown, output: CliOutput): number {
+  output.stderr.write(`${describeError(error)}\n`);
+  if (error instanceof InvalidServiceID) return EXIT.usage;
+  if (error instanceof NetworkRequestFailed) {
+    if (
+      error.status === undefined ||
+      error.remoteType === "InvalidServiceID" ||
+      error.remoteType === "InvalidQuestionRequest"
+    ) {
+      return EXIT.usage;
+    }
+    return EXIT.invalid;
+  }
+  return error instanceof TwinedError ? EXIT.invalid : EXIT.usage;
+}

@@ -1,0 +1,113 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { JsonSource } from "../../shared/twine/json-source.js";
+import { jsonArgument } from "../json-argument.js";
+import type { CliOutput } from "../output.js";
+
+export interface NetworkOption {
+  network: string;
+}
+
+export interface AskOptions extends NetworkOption {
+  inputValues?: JsonSource;
+  inputManifest?: JsonSource;
+  asynchronous?: boolean;
+  timeout?: number;
+  pushEndpoint?: string;
+  priority?: number;
+  cpus?: number;
+  memory?: string;
+  ephemeralStorage?: string;
+  json?: boolean;
+}
+
+function networkOption(): Option {
+  return new Option("--network <url>", "the network's address")
+    .env("TWINED_NETWORK_URL")
+    .default("http://127.0.0.1:7070");
+}
+
+/** Commands that talk to a running network (`twined dev`, or a deployed one) over its HTTP API. */
+export function registerNetworkCommands(
+  program: Command,
+  output: CliOutput,
+  setExitCode: (code: number) => void,
+): void {
+  const question = program.commands.find((command) => command.name() === "question") ?? program.command("question");
+  const service = program.commands.find((command) => command.name() === "service") ?? program.command("service");
+
+  question
+    .command("ask")
+    .description("ask a service on the network a question and wait for the answer, showing its logs as it runs")
+    .argument("<service-id>", "namespace/name (its default revision) or namespace/name:tag")
+    .option("-i, --input-values <json>", "input values: inline JSON or @file.json", (value: string) =>
+      jsonArgument(value, "--input-values"),
+    )
+    .option("-m, --input-manifest <json>", "input manifest: inline JSON or @file.json", (value: string) =>
+      jsonArgument(value, "--input-manifest"),
+    )
+    .option("--asynchronous", "print the question UUID and return at once")
+    .option("--timeout <seconds>", "give up (and cancel the question) after this long", positiveNumber)
+    .option("--push-endpoint <url>", "also POST every event of the question to this URL")
+    .option("--priority <n>", "higher runs first when the network is busy", integer)
+    .option("--cpus <n>", "CPUs the question's job needs", integer)
+    .option("--memory <quantity>", "memory the job needs, e.g. 2Gi")
+    .option("--ephemeral-storage <quantity>", "disk the job needs, e.g. 1Gi")
+    .option("--json", "print events as JSON lines on stderr instead of coloured logs")
+    .addOption(networkOption())
+    .addHelpText(
+      "after",
+      "\nPrints the answer ({output_values, output_manifest}) as JSON on stdout.\nExit status: 0 answered; 1 the service raised, or the question was rejected, timed out or cancelled; 2 usage error, invalid service ID or network unreachable.",
+    )
+    .action(async (serviceId: string, options: AskOptions) => {
+      const { ask } = await import("../actions/network.js");
+      setExitCode(await ask(serviceId, options, output));
+    });
+
+  question
+    .command("status")
+    .description("show a question's status, answer or error")
+    .argument("<question-uuid>")
+    .addOption(networkOption())
+    .action(async (uuid: string, options: NetworkOption) => {
+      const { status } = await import("../actions/network.js");
+      setExitCode(await status(uuid, options, output));
+    });
+
+  question
+    .command("cancel")
+    .description("cancel a question that has not finished")
+    .argument("<question-uuid>")
+    .addOption(networkOption())
+    .action(async (uuid: string, options: NetworkOption) => {
+      const { cancel } = await import("../actions/network.js");
+      setExitCode(await cancel(uuid, options, output));
+    });
+
+  service
+    .command("start")
+    .description("register the service in this folder as a revision of the running network, and serve it until Ctrl-C")
+    .option(
+      "-c, --service-config <file>",
+      "the service configuration (default: octue.yaml, or OCTUE_SERVICE_CONFIGURATION_PATH)",
+    )
+    .option("--revision-tag <tag>", "the revision tag (default: OCTUE_SERVICE_REVISION_TAG, or a generated one)")
+    .option("--default", "make this revision the service's default")
+    .addOption(networkOption())
+    .action(async (options: NetworkOption & { serviceConfig?: string; revisionTag?: string; default?: boolean }) => {
+      const { startService } = await import("../actions/network.js");
+      setExitCode(await startService(options, output));
+    });
+}
+
+function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
+  return number;
+}
+
+function integer(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number)) throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
+  return number;
+}

@@ -1,0 +1,145 @@
+import { TwinedError } from "../errors/index.js";
+import type { ChildEventEnvelope } from "../events/index.js";
+
+/** An error the network answered with (`{error: {type, message, details}}`), or a network that cannot be reached. */
+export class NetworkRequestFailed extends TwinedError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly remoteType: string | undefined,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message, typeof details.pointer === "string" ? { pointer: details.pointer } : {});
+    // Show the error as the network named it (e.g. RevisionNotFound); `instanceof NetworkRequestFailed` still holds.
+    if (remoteType !== undefined) this.name = remoteType;
+  }
+}
+
+export interface QuestionSummary {
+  readonly question_uuid: string;
+  readonly recipient: string;
+  readonly status: string;
+  readonly answer?: { readonly output_values?: unknown; readonly output_manifest?: unknown };
+  readonly error?: { readonly type: string; readonly message: string; readonly traceback?: readonly string[] };
+  readonly [key: string]: unknown;
+}
+
+export interface StreamedEvent extends ChildEventEnvelope {
+  readonly sequence: number;
+}
+
+/** The default address of `twined dev`. */
+export const DEFAULT_NETWORK_URL = "http://127.0.0.1:7070";
+
+/** Talks to a Twined network's HTTP API (`twined dev` locally, the intake and registry functions in the cloud). */
+export class NetworkClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string = DEFAULT_NETWORK_URL) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+  }
+
+  ask(body: Record<string, unknown>): Promise<QuestionSummary> {
+    return this.request("POST", "/questions", body);
+  }
+
+  question(questionUuid: string): Promise<QuestionSummary> {
+    return this.request("GET", `/questions/${encodeURIComponent(questionUuid)}`);
+  }
+
+  cancel(questionUuid: string, reason?: string): Promise<QuestionSummary> {
+    return this.request(
+      "POST",
+      `/questions/${encodeURIComponent(questionUuid)}/cancel`,
+      reason === undefined ? {} : { reason },
+    );
+  }
+
+  async events(
+    questionUuid: string,
+    query: { kinds?: readonly string[]; after?: number } = {},
+  ): Promise<StreamedEvent[]> {
+    const parameters = new URLSearchParams();
+    if (query.kinds !== undefined) parameters.set("kinds", query.kinds.join(","));
+    if (query.after !== undefined) parameters.set("after", String(query.after));
+    const suffix = parameters.size > 0 ? `?${parameters}` : "";
+    const { events } = await this.request<{ events: StreamedEvent[] }>(
+      "GET",
+      `/questions/${encodeURIComponent(questionUuid)}/events${suffix}`,
+    );
+    return events;
+  }
+
+  /** Follows a question's events live (Server-Sent Events) until its final event; resumes after `after`. */
+  async *follow(questionUuid: string, after = 0, signal?: AbortSignal): AsyncGenerator<StreamedEvent> {
+    const response = await this.send(`/questions/${encodeURIComponent(questionUuid)}/events?after=${after}`, {
+      headers: { accept: "text/event-stream" },
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (!response.ok || response.body === null) throw await failure(response);
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let boundary = buffer.indexOf("\n\n");
+      while (boundary !== -1) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const data = block
+          .split("\n")
+          .filter((line) => line.startsWith("data: "))
+          .map((line) => line.slice(6))
+          .join("\n");
+        if (data !== "") yield JSON.parse(data) as StreamedEvent;
+        boundary = buffer.indexOf("\n\n");
+      }
+    }
+  }
+
+  registerRevision(
+    namespace: string,
+    name: string,
+    tag: string,
+    body: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    return this.request("PUT", `/registry/${namespace}/${name}/revisions/${encodeURIComponent(tag)}`, body);
+  }
+
+  private async request<T = QuestionSummary>(method: string, route: string, body?: unknown): Promise<T> {
+    const response = await this.send(route, {
+      method,
+      ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as T;
+  }
+
+  private async send(route: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${route}`, init);
+    } catch (error) {
+      const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw new NetworkRequestFailed(
+        `cannot reach the Twined network at ${this.baseUrl} (${reason}); start one with 'twined dev' or set --network / TWINED_NETWORK_URL`,
+        undefined,
+        undefined,
+      );
+    }
+  }
+}
+
+async function failure(response: Response): Promise<NetworkRequestFailed> {
+  const text = await response.text();
+  try {
+    const { error } = JSON.parse(text) as {
+      error: { type: string; message: string; details?: Record<string, unknown> };
+    };
+    return new NetworkRequestFailed(error.message, response.status, error.type, error.details ?? {});
+  } catch {
+    return new NetworkRequestFailed(
+      `the network answered HTTP ${response.status}: ${text.slice(0, 200)}`,
+      response.status,
+      undefined,
+    );
+  }
+}

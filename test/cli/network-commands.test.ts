@@ -1,0 +1,136 @@
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { twinedCommand } from "../../shared/package-root.js";
+import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
+import { createHttpApi } from "../../shared/platform/http-api.js";
+import { waitFor } from "../support/wait-for.js";
+import { runTwined } from "./run-cli.js";
+
+let network: EmbeddedNetwork;
+let server: Server;
+let base: string;
+const scratch = mkdtempSync(path.join(tmpdir(), "twined-network-cli-"));
+
+function copyOf(example: string, name: string): string {
+  const directory = path.join(scratch, name);
+  cpSync(path.resolve("examples", example), directory, { recursive: true });
+  return directory;
+}
+
+beforeAll(async () => {
+  network = await startEmbeddedNetwork({
+    dataDirectory: path.join(scratch, ".twined"),
+    databasePath: ":memory:",
+    cpuQuota: 2,
+  });
+  server = createHttpApi(network, { pollIntervalMs: 20 }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const elevation = copyOf("child-services/elevation", "elevation");
+  await network.revisions.register(
+    {
+      namespace: "examples",
+      name: "elevation",
+      revisionTag: "0.1.0",
+      twine: JSON.parse(readFileSync(path.join(elevation, "twine.json"), "utf8")) as Record<string, unknown>,
+      source: { kind: "directory", path: elevation },
+    },
+    { makeDefault: true },
+  );
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await network.close();
+});
+
+const input = '{"locations": [{"longitude": 1, "latitude": 1}]}';
+
+describe("twined question ask / status / cancel", () => {
+  it("asks a question, shows its logs and prints the answer", async () => {
+    const result = await runTwined(["question", "ask", "examples/elevation", "-i", input, "--network", base]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ output_values: [548], output_manifest: null });
+    expect(result.stderr).toMatch(/question received/);
+    expect(result.stderr).toMatch(/INFO/);
+  }, 30_000);
+
+  it("prints only the question UUID with --asynchronous, and the status later", async () => {
+    const asked = await runTwined([
+      "question",
+      "ask",
+      "examples/elevation",
+      "-i",
+      input,
+      "--asynchronous",
+      "--network",
+      base,
+    ]);
+    expect(asked.code).toBe(0);
+    const uuid = asked.stdout.trim();
+    expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(async () => (await network.questions.get(uuid))?.status === "succeeded", { timeoutMs: 20_000 });
+    const status = await runTwined(["question", "status", uuid, "--network", base]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: "succeeded", answer: { output_values: [548] } });
+    const cancelled = await runTwined(["question", "cancel", uuid, "--network", base]);
+    expect(cancelled).toMatchObject({ code: 0, stdout: `${uuid}: succeeded\n` });
+  }, 30_000);
+
+  it("exits 1 with the error when the question is rejected or the service is unknown", async () => {
+    const rejected = await runTwined([
+      "question",
+      "ask",
+      "examples/elevation",
+      "-i",
+      '{"locations": 3}',
+      "--network",
+      base,
+    ]);
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toMatch(/InvalidValuesContents: .*at \/locations/);
+    const unknown = await runTwined(["question", "ask", "examples/nobody", "--network", base]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/RevisionNotFound/);
+  }, 30_000);
+
+  it("exits 2 for an invalid service ID or an unreachable network", async () => {
+    expect((await runTwined(["question", "ask", "Not/Valid", "--network", base])).code).toBe(2);
+    const unreachable = await runTwined(["question", "ask", "examples/elevation", "--network", "http://127.0.0.1:9"]);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/cannot reach the Twined network at http:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe("twined service start", () => {
+  it("registers the service folder as a revision and serves it until Ctrl-C", async () => {
+    const service = copyOf("child-services/wind-speed", "wind-speed");
+    const [command = process.execPath, ...prefix] = twinedCommand();
+    const child = spawn(
+      command,
+      [...prefix, "service", "start", "--revision-tag", "2.0.0", "--default", "--network", base],
+      {
+        cwd: service,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      await waitFor(() => stdout.includes("Serving examples/wind-speed:2.0.0"), { timeoutMs: 20_000, intervalMs: 50 });
+      expect((await network.revisions.getDefault("examples", "wind-speed"))?.revisionTag).toBe("2.0.0");
+      const answered = await runTwined(["question", "ask", "examples/wind-speed", "-i", input, "--network", base]);
+      expect(JSON.parse(answered.stdout)).toEqual({ output_values: [174], output_manifest: null });
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
