@@ -4,7 +4,7 @@ import { InvalidServiceID, TwinedError } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope, ExceptionEvent, ResultEvent } from "../../shared/events/index.js";
 import { parseServiceId } from "../../shared/identity/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
-import type { AskOptions, NetworkOption } from "../commands/network.js";
+import type { AskOptions, EventsGetOptions, NetworkOption } from "../commands/network.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
 import { localIdentity } from "../run-service-question.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
@@ -132,6 +132,61 @@ export async function startService(
   });
   clearInterval(keepAlive);
   return EXIT.ok;
+}
+
+export async function getEvents(options: EventsGetOptions, output: CliOutput): Promise<number> {
+  const selectors = [options.questionUuid, options.parentQuestionUuid, options.originatorQuestionUuid].filter(
+    (value) => value !== undefined,
+  );
+  if (selectors.length !== 1) {
+    output.stderr.write(
+      "error: give exactly one of --question-uuid, --parent-question-uuid or --originator-question-uuid\n",
+    );
+    return EXIT.usage;
+  }
+  if (options.kinds !== undefined && options.excludeKinds !== undefined) {
+    output.stderr.write("error: --kinds and --exclude-kinds cannot be used together\n");
+    return EXIT.usage;
+  }
+  try {
+    const events = await new NetworkClient(options.network).queryEvents({
+      question_uuid: options.questionUuid,
+      parent_question_uuid: options.parentQuestionUuid,
+      originator_question_uuid: options.originatorQuestionUuid,
+      kinds: options.kinds,
+      exclude_kinds: options.excludeKinds,
+      limit: String(options.limit),
+    });
+    output.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, output);
+  }
+}
+
+export async function listRevisions(serviceId: string | undefined, options: NetworkOption, output: CliOutput) {
+  try {
+    const id = serviceId === undefined ? undefined : parseServiceId(serviceId);
+    const { revisions } = await new NetworkClient(options.network).listRevisions(id?.namespace, id?.name);
+    for (const revision of revisions) {
+      const marker = revision.is_default === true ? "  (default)" : "";
+      output.stdout.write(`${String(revision.sruid)}${marker}  ${String(revision.registered_at)}\n`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, output);
+  }
+}
+
+export async function setDefaultRevision(sruid: string, options: NetworkOption, output: CliOutput) {
+  try {
+    const id = parseServiceId(sruid, { requireRevisionTag: true });
+    await new NetworkClient(options.network).setDefaultRevision(id.namespace, id.name, id.revisionTag);
+    output.stdout.write(`${sruid} is now the default revision of ${id.namespace}/${id.name}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, output);
+  }
 }
 
 /** Prints an error and picks the exit code: usage, bad IDs and an unreachable network are 2; the rest 1. */

@@ -20,6 +20,15 @@ export interface AskOptions extends NetworkOption {
   json?: boolean;
 }
 
+export interface EventsGetOptions extends NetworkOption {
+  questionUuid?: string;
+  parentQuestionUuid?: string;
+  originatorQuestionUuid?: string;
+  kinds?: string;
+  excludeKinds?: string;
+  limit: number;
+}
+
 function networkOption(): Option {
   return new Option("--network <url>", "the network's address")
     .env("TWINED_NETWORK_URL")
@@ -81,6 +90,43 @@ export function registerNetworkCommands(
     .action(async (uuid: string, options: NetworkOption) => {
       const { cancel } = await import("../actions/network.js");
       setExitCode(await cancel(uuid, options, output));
+    });
+
+  question
+    .command("events")
+    .description("work with recorded events")
+    .command("get")
+    .description("print the recorded events of a question, or of every question below a parent or originator")
+    .option("--question-uuid <uuid>", "one question's events")
+    .option("--parent-question-uuid <uuid>", "the events of the questions asked by this question")
+    .option("--originator-question-uuid <uuid>", "the events of the whole question tree")
+    .option("-k, --kinds <kinds>", "only these kinds, comma-separated (e.g. log_record,result)")
+    .option("-e, --exclude-kinds <kinds>", "leave out these kinds, comma-separated")
+    .option("-l, --limit <n>", "at most this many events", integer, 1000)
+    .addOption(networkOption())
+    .action(async (options: EventsGetOptions) => {
+      const { getEvents } = await import("../actions/network.js");
+      setExitCode(await getEvents(options, output));
+    });
+
+  const revision = program.command("revision").description("service revisions registered with the network");
+  revision
+    .command("list")
+    .description("list revisions, newest first")
+    .argument("[service-id]", "only this service's revisions (namespace/name)")
+    .addOption(networkOption())
+    .action(async (serviceId: string | undefined, options: NetworkOption) => {
+      const { listRevisions } = await import("../actions/network.js");
+      setExitCode(await listRevisions(serviceId, options, output));
+    });
+  revision
+    .command("set-default")
+    .description("make a revision its service's default (what namespace/name questions go to)")
+    .argument("<sruid>", "namespace/name:tag")
+    .addOption(networkOption())
+    .action(async (sruid: string, options: NetworkOption) => {
+      const { setDefaultRevision } = await import("../actions/network.js");
+      setExitCode(await setDefaultRevision(sruid, options, output));
     });
 
   service

@@ -12,6 +12,39 @@ export interface QuestionRoutesOptions {
 }
 
 /** The questions API: ask, look up, list, follow (JSON or Server-Sent Events) and cancel. */
+/**
+ * `GET /events?parent_question_uuid=…|originator_question_uuid=…&kinds=…&exclude_kinds=…&limit=…`: the events of a
+ * question tree, for `twined question events get`.
+ */
+export function eventRoutes(questions: QuestionStore): Router {
+  const router = Router();
+  router.get("/", async (request, response) => {
+    const selectors = ["question_uuid", "parent_question_uuid", "originator_question_uuid"].filter(
+      (name) => typeof request.query[name] === "string",
+    );
+    if (selectors.length !== 1) {
+      throw new InvalidEvent(
+        "give exactly one of question_uuid, parent_question_uuid or originator_question_uuid",
+        { pointer: "" },
+      );
+    }
+    const list = (name: string) =>
+      typeof request.query[name] === "string" ? String(request.query[name]).split(",").filter(Boolean) : undefined;
+    const kinds = list("kinds");
+    const excludeKinds = list("exclude_kinds");
+    const events = await questions.events({
+      ...stringParameter(request, "question_uuid", (value) => ({ questionUuid: value })),
+      ...stringParameter(request, "parent_question_uuid", (value) => ({ parentQuestionUuid: value })),
+      ...stringParameter(request, "originator_question_uuid", (value) => ({ originatorQuestionUuid: value })),
+      ...(kinds === undefined ? {} : { kinds }),
+      ...(excludeKinds === undefined ? {} : { excludeKinds }),
+      ...limitParameter(request),
+    });
+    response.json({ events: events.map(eventJson) });
+  });
+  return router;
+}
+
 export function questionRoutes(
   intake: QuestionIntake,
   questions: QuestionStore,

@@ -55,19 +55,22 @@ export class NetworkClient {
     );
   }
 
-  async events(
-    questionUuid: string,
-    query: { kinds?: readonly string[]; after?: number } = {},
-  ): Promise<StreamedEvent[]> {
+  /** Events of one question or of a question tree (`parent_question_uuid` / `originator_question_uuid`). */
+  async queryEvents(query: Record<string, string | undefined>): Promise<StreamedEvent[]> {
     const parameters = new URLSearchParams();
-    if (query.kinds !== undefined) parameters.set("kinds", query.kinds.join(","));
-    if (query.after !== undefined) parameters.set("after", String(query.after));
-    const suffix = parameters.size > 0 ? `?${parameters}` : "";
-    const { events } = await this.request<{ events: StreamedEvent[] }>(
-      "GET",
-      `/questions/${encodeURIComponent(questionUuid)}/events${suffix}`,
-    );
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) parameters.set(key, value);
+    const { events } = await this.request<{ events: StreamedEvent[] }>("GET", `/events?${parameters}`);
     return events;
+  }
+
+  listRevisions(namespace?: string, name?: string): Promise<{ revisions: Record<string, unknown>[] }> {
+    const route =
+      namespace === undefined || name === undefined ? "/registry" : `/registry/${namespace}/${name}/revisions`;
+    return this.request("GET", route);
+  }
+
+  setDefaultRevision(namespace: string, name: string, revisionTag: string): Promise<Record<string, unknown>> {
+    return this.request("PUT", `/registry/${namespace}/${name}/default`, { revision_tag: revisionTag });
   }
 
   /** Follows a question's events live (Server-Sent Events) until its final event; resumes after `after`. */

@@ -1,5 +1,5 @@
 import express, { type Express } from "express";
-import { questionRoutes } from "../../functions/question-intake/http.js";
+import { eventRoutes, questionRoutes } from "../../functions/question-intake/http.js";
 import { RevisionRegistry } from "../../functions/revision-registry/handler.js";
 import { revisionRegistryRoutes } from "../../functions/revision-registry/http.js";
 import { jsonErrors } from "../http/error-response.js";
@@ -15,6 +15,7 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
     response.json({ status: "ok", version: TWINED_VERSION });
   });
   app.use("/questions", questionRoutes(network.intake, network.questions, options));
+  app.use("/events", eventRoutes(network.questions));
   app.use("/registry", revisionRegistryRoutes(new RevisionRegistry(network.revisions)));
   app.use((request, response) => {
     response.status(404).json({

@@ -106,6 +106,74 @@ describe("twined question ask / status / cancel", () => {
   });
 });
 
+describe("twined question events get / revision list / revision set-default", () => {
+  it("prints a question's events, filtered by kind", async () => {
+    const asked = await runTwined([
+      "question",
+      "ask",
+      "examples/elevation",
+      "-i",
+      input,
+      "--asynchronous",
+      "--network",
+      base,
+    ]);
+    const uuid = asked.stdout.trim();
+    await waitFor(async () => (await network.questions.get(uuid))?.status === "succeeded", { timeoutMs: 20_000 });
+    const all = await runTwined(["question", "events", "get", "--question-uuid", uuid, "--network", base]);
+    expect(all.code).toBe(0);
+    const kinds = (JSON.parse(all.stdout) as { event: { kind: string } }[]).map((each) => each.event.kind);
+    expect(kinds[0]).toBe("delivery_acknowledgement");
+    expect(kinds.at(-1)).toBe("result");
+    const results = await runTwined([
+      "question",
+      "events",
+      "get",
+      "--question-uuid",
+      uuid,
+      "-k",
+      "result",
+      "--network",
+      base,
+    ]);
+    expect((JSON.parse(results.stdout) as unknown[]).length).toBe(1);
+    const tree = await runTwined([
+      "question",
+      "events",
+      "get",
+      "--originator-question-uuid",
+      uuid,
+      "-e",
+      "log_record",
+      "--network",
+      base,
+    ]);
+    expect(
+      (JSON.parse(tree.stdout) as { event: { kind: string } }[]).every((each) => each.event.kind !== "log_record"),
+    ).toBe(true);
+    expect((await runTwined(["question", "events", "get", "--network", base])).code).toBe(2);
+  }, 30_000);
+
+  it("lists revisions and moves the default", async () => {
+    const elevation = path.join(scratch, "elevation");
+    await network.revisions.register({
+      namespace: "examples",
+      name: "elevation",
+      revisionTag: "0.2.0",
+      twine: JSON.parse(readFileSync(path.join(elevation, "twine.json"), "utf8")) as Record<string, unknown>,
+      source: { kind: "directory", path: elevation },
+    });
+    const listed = await runTwined(["revision", "list", "examples/elevation", "--network", base]);
+    expect(listed.stdout).toMatch(/^examples\/elevation:0\.2\.0 {2}\d/m);
+    expect(listed.stdout).toMatch(/^examples\/elevation:0\.1\.0 {2}\(default\)/m);
+    const moved = await runTwined(["revision", "set-default", "examples/elevation:0.2.0", "--network", base]);
+    expect(moved.code).toBe(0);
+    expect((await network.revisions.getDefault("examples", "elevation"))?.revisionTag).toBe("0.2.0");
+    expect((await runTwined(["revision", "set-default", "examples/elevation:9.9.9", "--network", base])).code).toBe(1);
+    expect((await runTwined(["revision", "set-default", "examples/elevation", "--network", base])).code).toBe(2);
+  });
+});
+
 describe("twined service start", () => {
   it("registers the service folder as a revision and serves it until Ctrl-C", async () => {
     const service = copyOf("child-services/wind-speed", "wind-speed");
