@@ -23,10 +23,9 @@ export function eventRoutes(questions: QuestionStore): Router {
       (name) => typeof request.query[name] === "string",
     );
     if (selectors.length !== 1) {
-      throw new InvalidEvent(
-        "give exactly one of question_uuid, parent_question_uuid or originator_question_uuid",
-        { pointer: "" },
-      );
+      throw new InvalidEvent("give exactly one of question_uuid, parent_question_uuid or originator_question_uuid", {
+        pointer: "",
+      });
     }
     const list = (name: string) =>
       typeof request.query[name] === "string" ? String(request.query[name]).split(",").filter(Boolean) : undefined;
