@@ -1,4 +1,5 @@
 import { EmulatedChildAsker } from "../runtime/children/emulated-child-asker.js";
+import { NetworkChildAsker } from "../runtime/children/network-child-asker.js";
 import { answerQuestion } from "../runtime/runner/answer-question.js";
 import type { FinalEvent } from "../runtime/runner/response-emitter.js";
 import type { LoadedServiceConfiguration } from "../shared/config/index.js";
@@ -9,6 +10,8 @@ import type { CliOutput } from "./output.js";
 
 export interface LocalRunOptions {
   readonly childrenEmulators?: string | undefined;
+  /** Ask children through this network instead (when no emulators are given). */
+  readonly network?: string | undefined;
   readonly revisionTag?: string | undefined;
   readonly heartbeatIntervalSeconds?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
@@ -37,7 +40,11 @@ export async function runServiceQuestion(
   output: CliOutput,
 ): Promise<ChildEventEnvelope<FinalEvent>> {
   const childAsker =
-    options.childrenEmulators === undefined ? undefined : EmulatedChildAsker.fromFile(options.childrenEmulators);
+    options.childrenEmulators !== undefined
+      ? EmulatedChildAsker.fromFile(options.childrenEmulators)
+      : options.network !== undefined
+        ? new NetworkChildAsker(options.network)
+        : undefined;
   const cancellation = new AbortController();
   const onSignal = (signal: NodeJS.Signals) =>
     cancellation.abort(

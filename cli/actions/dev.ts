@@ -24,6 +24,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     return EXIT.usage;
   }
   const { port } = server.address() as AddressInfo;
+  network.setNetworkUrl(`http://${options.host}:${port}`);
   output.stdout.write(
     `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}). Ctrl-C stops it.\n`,
   );

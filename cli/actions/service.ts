@@ -153,6 +153,7 @@ export async function answerFromCommandLine(options: AnswerOptions, output: CliO
       new JsonLinesSink(output.stdout),
       {
         childrenEmulators: options.childrenEmulators,
+        network: options.network,
         heartbeatIntervalSeconds: options.heartbeatInterval,
         timeoutSeconds: options.timeout,
       },

@@ -15,7 +15,8 @@ export function registerServiceCommands(
       .description(
         "answer one Octue-format question and write every event as a JSON line on stdout (a job's entry point)",
       )
-      .requiredOption("-q, --question <json>", "the question envelope {event, attributes}: inline JSON or @file.json"),
+      .requiredOption("-q, --question <json>", "the question envelope {event, attributes}: inline JSON or @file.json")
+      .option("--network <url>", "ask the app's children through this Twined network"),
   )
     .addHelpText(
       "after",
@@ -53,6 +54,7 @@ export function registerServiceCommands(
 }
 
 export interface AnswerOptions {
+  network?: string;
   question: string;
   serviceConfig?: string;
   childrenEmulators?: string;

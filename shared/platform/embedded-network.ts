@@ -48,6 +48,8 @@ export interface EmbeddedNetwork {
   readonly revisions: RevisionStore;
   readonly intake: QuestionIntake;
   readonly launcher: LocalJobLauncher;
+  /** Tells jobs where the network's HTTP API is, so services can ask their children through it. */
+  setNetworkUrl(url: string): void;
   close(): Promise<void>;
 }
 
@@ -65,7 +67,9 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   const topics = topicNames(options.environment ?? "local");
   for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
 
+  let networkUrl: string | undefined;
   const launcher = new LocalJobLauncher({
+    networkUrl: () => networkUrl,
     sink: { emit: (envelope) => publishEvent(bus, topics.services, envelope) },
     observer: KueueLauncher.observer(stores.questions),
     ...(options.cpuQuota === undefined ? {} : { cpuQuota: options.cpuQuota }),
@@ -130,6 +134,9 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     revisions: stores.revisions,
     intake,
     launcher,
+    setNetworkUrl(url) {
+      networkUrl = url;
+    },
     async close() {
       await launcher.close();
       await Promise.all(subscribers.map((subscriber) => subscriber.close()));

@@ -29,6 +29,8 @@ export interface LocalJobLauncherOptions {
   readonly terminationGraceMs?: number;
   /** Receives what jobs write to stderr (the app's prints, runner warnings), prefixed with the question UUID. */
   readonly onOutput?: (questionUuid: string, text: string) => void;
+  /** The network's HTTP address, for jobs whose apps ask children; read when each job starts. */
+  readonly networkUrl?: () => string | undefined;
   /** The command that answers a question; defaults to this installation's `twined service answer`. */
   readonly command?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
@@ -142,6 +144,7 @@ export class LocalJobLauncher implements JobLauncher {
       "--heartbeat-interval",
       String(this.options.heartbeatIntervalSeconds ?? 60),
       ...(spec.timeoutSeconds === undefined ? [] : ["--timeout", String(spec.timeoutSeconds)]),
+      ...networkArguments(this.options.networkUrl?.()),
     ];
     const child = spawn(command, args, {
       cwd: serviceDirectory,
@@ -217,6 +220,10 @@ export class LocalJobLauncher implements JobLauncher {
       cancelled: job.cancelled !== undefined,
     });
   }
+}
+
+function networkArguments(url: string | undefined): string[] {
+  return url === undefined ? [] : ["--network", url];
 }
 
 function exceptionEvent(error: Error, sruid: string): ExceptionEvent {
