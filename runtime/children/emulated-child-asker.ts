@@ -9,6 +9,7 @@ import {
 } from "../../shared/events/index.js";
 import { parseJson } from "../../shared/json/index.js";
 import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";
+import { outcomeOf } from "./child-outcome.js";
 
 /**
  * Answers child questions from scripted event lists instead of real services, like Octue's `ChildEmulator`: each
@@ -78,29 +79,8 @@ export class EmulatedChildAsker implements ChildAsker {
       recipient: question.child.id,
     });
     for (const event of script) {
-      if (event.kind === "result") {
-        return {
-          questionUuid,
-          childSruid: question.child.id,
-          outcome: {
-            kind: "result",
-            outputValues: event.output_values ?? null,
-            outputManifest: event.output_manifest ?? null,
-          },
-        };
-      }
-      if (event.kind === "exception") {
-        return {
-          questionUuid,
-          childSruid: question.child.id,
-          outcome: {
-            kind: "exception",
-            exceptionType: event.exception_type,
-            exceptionMessage: event.exception_message,
-            exceptionTraceback: event.exception_traceback,
-          },
-        };
-      }
+      const outcome = outcomeOf(event);
+      if (outcome !== undefined) return { questionUuid, childSruid: question.child.id, outcome };
       onEvent?.({ event, attributes });
     }
     throw new InvalidChildrenEmulators(`the emulator for child '${question.key}' ended without a final event`);

@@ -1,6 +1,7 @@
 import { NetworkClient } from "../../shared/client/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";
+import { outcomeOf } from "./child-outcome.js";
 
 /**
  * Asks child services through a Twined network's HTTP API, as a sub-question of the question being answered: its
@@ -36,30 +37,8 @@ export class NetworkChildAsker implements ChildAsker {
         : setTimeout(() => controller.abort("timeout"), question.timeoutSeconds * 1000);
     try {
       for await (const envelope of this.client.follow(questionUuid, 0, controller.signal)) {
-        const { event } = envelope;
-        if (event.kind === "result") {
-          return {
-            questionUuid,
-            childSruid: asked.recipient,
-            outcome: {
-              kind: "result",
-              outputValues: event.output_values ?? null,
-              outputManifest: event.output_manifest ?? null,
-            },
-          };
-        }
-        if (event.kind === "exception") {
-          return {
-            questionUuid,
-            childSruid: asked.recipient,
-            outcome: {
-              kind: "exception",
-              exceptionType: event.exception_type,
-              exceptionMessage: event.exception_message,
-              exceptionTraceback: event.exception_traceback,
-            },
-          };
-        }
+        const outcome = outcomeOf(envelope.event);
+        if (outcome !== undefined) return { questionUuid, childSruid: asked.recipient, outcome };
         onEvent?.(envelope);
       }
     } catch (error) {

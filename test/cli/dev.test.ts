@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { twinedCommand } from "../../shared/package-root.js";
+import { startTwined } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 describe("twined dev", () => {
@@ -11,22 +10,13 @@ describe("twined dev", () => {
     const data = mkdtempSync(path.join(tmpdir(), "twined-dev-"));
     const service = path.join(data, "wind-speed");
     cpSync(path.resolve("examples/child-services/wind-speed"), service, { recursive: true });
-    const [command = process.execPath, ...prefix] = twinedCommand();
-    const child = spawn(
-      command,
-      [...prefix, "dev", "--port", "0", "--data-dir", path.join(data, ".twined"), "--cpus", "1"],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const twined = startTwined(["dev", "--port", "0", "--data-dir", path.join(data, ".twined"), "--cpus", "1"]);
     try {
-      await waitFor(() => /listening on (http:\/\/\S+) /.test(stdout), { timeoutMs: 20_000, intervalMs: 50 });
-      const base = /listening on (http:\/\/\S+) /.exec(stdout)?.[1] ?? "";
+      await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+      });
+      const base = /listening on (http:\/\/\S+) /.exec(twined.output.stdout)?.[1] ?? "";
       const put = await fetch(`${base}/registry/examples/wind-speed/revisions/0.1.0`, {
         method: "PUT",
         headers: { "content-type": "application/json" },
@@ -57,9 +47,9 @@ describe("twined dev", () => {
       );
       expect(question.answer).toEqual({ output_values: [59] });
     } finally {
-      child.kill("SIGINT");
+      twined.kill("SIGINT");
     }
-    expect(await exited).toBe(0);
-    expect(stdout).toMatch(/Stopping \(SIGINT\)/);
+    expect(await twined.exited).toBe(0);
+    expect(twined.output.stdout).toMatch(/Stopping \(SIGINT\)/);
   }, 60_000);
 });

@@ -1,13 +1,12 @@
-import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { twinedCommand } from "../../shared/package-root.js";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
 import { createHttpApi } from "../../shared/platform/http-api.js";
+import { startTwined } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
 import { runTwined } from "./run-cli.js";
 
@@ -177,28 +176,21 @@ describe("twined question events get / revision list / revision set-default", ()
 describe("twined service start", () => {
   it("registers the service folder as a revision and serves it until Ctrl-C", async () => {
     const service = copyOf("child-services/wind-speed", "wind-speed");
-    const [command = process.execPath, ...prefix] = twinedCommand();
-    const child = spawn(
-      command,
-      [...prefix, "service", "start", "--revision-tag", "2.0.0", "--default", "--network", base],
-      {
-        cwd: service,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+    const twined = startTwined(
+      ["service", "start", "--revision-tag", "2.0.0", "--default", "--network", base],
+      service,
     );
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
     try {
-      await waitFor(() => stdout.includes("Serving examples/wind-speed:2.0.0"), { timeoutMs: 20_000, intervalMs: 50 });
+      await waitFor(() => twined.output.stdout.includes("Serving examples/wind-speed:2.0.0"), {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+      });
       expect((await network.revisions.getDefault("examples", "wind-speed"))?.revisionTag).toBe("2.0.0");
       const answered = await runTwined(["question", "ask", "examples/wind-speed", "-i", input, "--network", base]);
       expect(JSON.parse(answered.stdout)).toEqual({ output_values: [174], output_manifest: null });
     } finally {
-      child.kill("SIGINT");
+      twined.kill("SIGINT");
     }
-    expect(await exited).toBe(0);
+    expect(await twined.exited).toBe(0);
   }, 60_000);
 });
