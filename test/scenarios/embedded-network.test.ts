@@ -145,4 +145,32 @@ describe("the embedded network", () => {
     expect(question.status).toBe("cancelled");
     expect(question.error?.message).toMatch(/changed my mind/);
   }, 60_000);
+
+  it("cancels a question while it waits for quota, without ever running it", async () => {
+    const net = await start({ cpuQuota: 1 });
+    await register(net, "fractal", "fractal", "0.1.0");
+    const running = await net.intake.ask({ recipient: "examples/fractal" });
+    const waiting = await net.intake.ask({ recipient: "examples/fractal" });
+    await waitFor(async () => (await net.questions.get(waiting.questionUuid))?.status === "queued", {
+      timeoutMs: 20_000,
+    });
+    await net.intake.cancel(waiting.questionUuid, "not needed any more");
+    const cancelled = await settled(net, waiting.questionUuid);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.statusTimes.running).toBeUndefined();
+    await waitFor(async () => (await net.questions.events({ questionUuid: waiting.questionUuid })).length > 0);
+    const [event] = await net.questions.events({ questionUuid: waiting.questionUuid });
+    expect(event?.envelope.event).toMatchObject({ kind: "exception", exception_type: "QuestionCancelled" });
+    await net.intake.cancel(running.questionUuid);
+    expect((await settled(net, running.questionUuid)).status).toBe("cancelled");
+  }, 60_000);
+
+  it("stops a question at its deadline", async () => {
+    const net = await start();
+    await register(net, "fractal", "fractal", "0.1.0");
+    const asked = await net.intake.ask({ recipient: "examples/fractal", timeout_seconds: 1 });
+    const question = await settled(net, asked.questionUuid);
+    expect(question.status).toBe("timed_out");
+    expect(question.error?.type).toBe("QuestionTimedOut");
+  }, 60_000);
 });
