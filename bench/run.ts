@@ -3,6 +3,7 @@
  * (ratios, not absolute times), so results are comparable across machines.
  */
 import { benchAskLocalOverhead } from "./ask-local-overhead.bench.js";
+import { benchPipeline } from "./pipeline.bench.js";
 import { benchRevisionTag } from "./revision-tag.bench.js";
 import { benchTwineValidation } from "./twine-validation.bench.js";
 
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "revision-tag": benchRevisionTag,
   "twine-validation": benchTwineValidation,
   "ask-local-overhead": benchAskLocalOverhead,
+  pipeline: benchPipeline,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };

@@ -14,6 +14,9 @@ import type {
   BusMessage,
   BusSubscriber,
   EventBus,
+  EventSink,
+  JobLauncher,
+  JobObserver,
   MessageHandler,
   QuestionStore,
   RevisionStore,
@@ -36,6 +39,11 @@ export interface EmbeddedNetworkOptions {
   readonly bus?: InMemoryEventBusOptions;
   /** What jobs print (the apps' output), by question. */
   readonly onJobOutput?: (questionUuid: string, text: string) => void;
+  /**
+   * Builds the job launcher instead of the local process launcher (benchmarks use one whose jobs answer at once).
+   * It must send each job's events to `sink` and report job phases to `observer`.
+   */
+  readonly launcher?: (sink: EventSink, observer: JobObserver) => JobLauncher;
   /** Messages that could never be processed, with the reason; they are also kept on the dead-letters topic. */
   readonly onDeadLetter?: (reason: string, message: BusMessage) => void;
 }
@@ -47,7 +55,7 @@ export interface EmbeddedNetwork {
   readonly questions: QuestionStore;
   readonly revisions: RevisionStore;
   readonly intake: QuestionIntake;
-  readonly launcher: LocalJobLauncher;
+  readonly launcher: JobLauncher;
   /** Tells jobs where the network's HTTP API is, so services can ask their children through it. */
   setNetworkUrl(url: string): void;
   close(): Promise<void>;
@@ -68,17 +76,21 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
 
   let networkUrl: string | undefined;
-  const launcher = new LocalJobLauncher({
-    networkUrl: () => networkUrl,
-    sink: { emit: (envelope) => publishEvent(bus, topics.services, envelope) },
-    observer: KueueLauncher.observer(stores.questions),
-    ...(options.cpuQuota === undefined ? {} : { cpuQuota: options.cpuQuota }),
-    jobsDirectory: path.join(dataDirectory, "jobs"),
-    ...(options.heartbeatIntervalSeconds === undefined
-      ? {}
-      : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),
-    ...(options.onJobOutput === undefined ? {} : { onOutput: options.onJobOutput }),
-  });
+  const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
+  const observer = KueueLauncher.observer(stores.questions);
+  const launcher =
+    options.launcher?.(sink, observer) ??
+    new LocalJobLauncher({
+      networkUrl: () => networkUrl,
+      sink,
+      observer,
+      ...(options.cpuQuota === undefined ? {} : { cpuQuota: options.cpuQuota }),
+      jobsDirectory: path.join(dataDirectory, "jobs"),
+      ...(options.heartbeatIntervalSeconds === undefined
+        ? {}
+        : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),
+      ...(options.onJobOutput === undefined ? {} : { onOutput: options.onJobOutput }),
+    });
   const dependencies = { questions: stores.questions, revisions: stores.revisions, bus, topics };
   const intake = new QuestionIntake(dependencies);
   const validator = new TwineValidator(dependencies);
