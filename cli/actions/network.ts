@@ -60,6 +60,17 @@ export async function ask(serviceId: string, options: AskOptions, output: CliOut
     if (timer !== undefined) clearTimeout(timer);
   }
 
+  const code = printFinal(final, output);
+  if (code !== undefined) return code;
+  const summary = await client.question(asked.question_uuid);
+  output.stderr.write(
+    `Question ${asked.question_uuid} ended as ${summary.status}${summary.error ? `: ${summary.error.message}` : ""}\n`,
+  );
+  return summary.status === "succeeded" ? EXIT.ok : EXIT.invalid;
+}
+
+/** Prints the answer of a `result` (stdout) or an `exception` (stderr) and returns the exit code; undefined if neither. */
+function printFinal(final: ChildEventEnvelope | undefined, output: CliOutput): number | undefined {
   if (final?.event.kind === "result") {
     const { output_values: values, output_manifest: manifest } = final.event as ResultEvent;
     output.stdout.write(
@@ -73,11 +84,25 @@ export async function ask(serviceId: string, options: AskOptions, output: CliOut
     if (exception.exception_traceback.length > 0) output.stderr.write(`${exception.exception_traceback.join("")}\n`);
     return EXIT.invalid;
   }
-  const summary = await client.question(asked.question_uuid);
-  output.stderr.write(
-    `Question ${asked.question_uuid} ended as ${summary.status}${summary.error ? `: ${summary.error.message}` : ""}\n`,
-  );
-  return summary.status === "succeeded" ? EXIT.ok : EXIT.invalid;
+  return undefined;
+}
+
+export async function replay(questionUuid: string, options: NetworkOption & { json?: boolean }, output: CliOutput) {
+  try {
+    const events = await new NetworkClient(options.network).queryEvents({ question_uuid: questionUuid });
+    const sink = new TerminalEventSink(output.stderr, { json: options.json === true });
+    let final: ChildEventEnvelope | undefined;
+    for (const envelope of events) {
+      await sink.emit(envelope);
+      if (envelope.event.kind === "result" || envelope.event.kind === "exception") final ??= envelope;
+    }
+    const code = printFinal(final, output);
+    if (code !== undefined) return code;
+    output.stderr.write(`Question ${questionUuid} has no result or exception event (yet).\n`);
+    return EXIT.invalid;
+  } catch (error) {
+    return report(error, output);
+  }
 }
 
 export async function status(questionUuid: string, options: NetworkOption, output: CliOutput): Promise<number> {

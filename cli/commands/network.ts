@@ -109,6 +109,22 @@ export function registerNetworkCommands(
       setExitCode(await getEvents(options, output));
     });
 
+  const events = question.commands.find((command) => command.name() === "events");
+  events
+    ?.command("replay")
+    .description("show a finished question's logs and monitor messages again, then print its answer")
+    .argument("<question-uuid>")
+    .option("--json", "print events as JSON lines on stderr instead of coloured logs")
+    .addOption(networkOption())
+    .addHelpText(
+      "after",
+      "\nExit status: 0 it was answered, 1 it ended with an exception or has no final event, 2 usage error.",
+    )
+    .action(async (uuid: string, options: NetworkOption & { json?: boolean }) => {
+      const { replay } = await import("../actions/network.js");
+      setExitCode(await replay(uuid, options, output));
+    });
+
   const revision = program.command("revision").description("service revisions registered with the network");
   revision
     .command("list")

@@ -151,6 +151,10 @@ describe("twined question events get / revision list / revision set-default", ()
       (JSON.parse(tree.stdout) as { event: { kind: string } }[]).every((each) => each.event.kind !== "log_record"),
     ).toBe(true);
     expect((await runTwined(["question", "events", "get", "--network", base])).code).toBe(2);
+    const replayed = await runTwined(["question", "events", "replay", uuid, "--network", base]);
+    expect(replayed.code).toBe(0);
+    expect(JSON.parse(replayed.stdout)).toEqual({ output_values: [548], output_manifest: null });
+    expect(replayed.stderr).toMatch(/INFO/);
   }, 30_000);
 
   it("lists revisions and moves the default", async () => {
