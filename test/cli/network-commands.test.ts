@@ -50,6 +50,24 @@ afterAll(async () => {
 
 const input = '{"locations": [{"longitude": 1, "latitude": 1}]}';
 
+/** Asks the elevation service with --asynchronous and waits until the question has succeeded; returns its UUID. */
+async function askAndWait(): Promise<string> {
+  const asked = await runTwined([
+    "question",
+    "ask",
+    "examples/elevation",
+    "-i",
+    input,
+    "--asynchronous",
+    "--network",
+    base,
+  ]);
+  expect(asked.code).toBe(0);
+  const uuid = asked.stdout.trim();
+  await waitFor(async () => (await network.questions.get(uuid))?.status === "succeeded", { timeoutMs: 20_000 });
+  return uuid;
+}
+
 describe("twined question ask / status / cancel", () => {
   it("asks a question, shows its logs and prints the answer", async () => {
     const result = await runTwined(["question", "ask", "examples/elevation", "-i", input, "--network", base]);
@@ -60,20 +78,8 @@ describe("twined question ask / status / cancel", () => {
   }, 30_000);
 
   it("prints only the question UUID with --asynchronous, and the status later", async () => {
-    const asked = await runTwined([
-      "question",
-      "ask",
-      "examples/elevation",
-      "-i",
-      input,
-      "--asynchronous",
-      "--network",
-      base,
-    ]);
-    expect(asked.code).toBe(0);
-    const uuid = asked.stdout.trim();
+    const uuid = await askAndWait();
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
-    await waitFor(async () => (await network.questions.get(uuid))?.status === "succeeded", { timeoutMs: 20_000 });
     const status = await runTwined(["question", "status", uuid, "--network", base]);
     expect(JSON.parse(status.stdout)).toMatchObject({ status: "succeeded", answer: { output_values: [548] } });
     const cancelled = await runTwined(["question", "cancel", uuid, "--network", base]);
@@ -107,18 +113,7 @@ describe("twined question ask / status / cancel", () => {
 
 describe("twined question events get / revision list / revision set-default", () => {
   it("prints a question's events, filtered by kind", async () => {
-    const asked = await runTwined([
-      "question",
-      "ask",
-      "examples/elevation",
-      "-i",
-      input,
-      "--asynchronous",
-      "--network",
-      base,
-    ]);
-    const uuid = asked.stdout.trim();
-    await waitFor(async () => (await network.questions.get(uuid))?.status === "succeeded", { timeoutMs: 20_000 });
+    const uuid = await askAndWait();
     const all = await runTwined(["question", "events", "get", "--question-uuid", uuid, "--network", base]);
     expect(all.code).toBe(0);
     const kinds = (JSON.parse(all.stdout) as { event: { kind: string } }[]).map((each) => each.event.kind);
