@@ -2,6 +2,7 @@
  * Twined's public library API. Everything here is stable to import from the package root: `import { … } from "twined"`.
  */
 export * from "./shared/app/index.js";
+export * from "./shared/client/index.js";
 export * from "./shared/config/index.js";
 export * from "./shared/errors/index.js";
 export * from "./shared/events/index.js";

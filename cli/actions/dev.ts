@@ -9,6 +9,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   const network = await startEmbeddedNetwork({
     dataDirectory: options.dataDir,
     ...(options.cpus === undefined ? {} : { cpuQuota: options.cpus }),
+    ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
     onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
     onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
   });

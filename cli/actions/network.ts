@@ -1,4 +1,12 @@
-import { NetworkClient, NetworkRequestFailed, type QuestionSummary } from "../../shared/client/index.js";
+import pc from "picocolors";
+import {
+  AnswerTimedOut,
+  Child,
+  type AskOptions as ChildAskOptions,
+  NetworkClient,
+  NetworkRequestFailed,
+  RemoteException,
+} from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidServiceID, TwinedError } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope, ExceptionEvent, ResultEvent } from "../../shared/events/index.js";
@@ -6,67 +14,68 @@ import { parseServiceId } from "../../shared/identity/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
 import type { AskOptions, EventsGetOptions, NetworkOption } from "../commands/network.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { QuestionProgress } from "../question-progress.js";
 import { localIdentity } from "../run-service-question.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
 
 export async function ask(serviceId: string, options: AskOptions, output: CliOutput): Promise<number> {
-  let body: Record<string, unknown>;
+  let askOptions: ChildAskOptions;
+  let child: Child;
   try {
-    parseServiceId(serviceId);
-    body = {
-      recipient: serviceId,
-      ...(options.inputValues === undefined ? {} : { input_values: options.inputValues.load("input_values").value }),
+    child = new Child({ id: serviceId, network: options.network });
+    askOptions = {
+      ...(options.inputValues === undefined ? {} : { inputValues: options.inputValues.load("input_values").value }),
       ...(options.inputManifest === undefined
         ? {}
-        : { input_manifest: options.inputManifest.load("input_manifest").value }),
-      ...(options.pushEndpoint === undefined ? {} : { push_endpoint: options.pushEndpoint }),
+        : { inputManifest: options.inputManifest.load("input_manifest").value as Record<string, unknown> }),
+      ...(options.pushEndpoint === undefined ? {} : { pushEndpoint: options.pushEndpoint }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
       ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
       ...(options.memory === undefined ? {} : { memory: options.memory }),
-      ...(options.ephemeralStorage === undefined ? {} : { ephemeral_storage: options.ephemeralStorage }),
+      ...(options.ephemeralStorage === undefined ? {} : { ephemeralStorage: options.ephemeralStorage }),
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.maxHeartbeatInterval === undefined ? {} : { maximumHeartbeatInterval: options.maxHeartbeatInterval }),
+      ...(options.asynchronous === true ? { asynchronous: true } : {}),
     };
   } catch (error) {
     output.stderr.write(`${describeError(error)}\n`);
     return EXIT.usage;
   }
-  const client = new NetworkClient(options.network);
-  let asked: QuestionSummary;
-  try {
-    asked = await client.ask(body);
-  } catch (error) {
-    return report(error, output);
-  }
-  if (options.asynchronous === true) {
-    output.stdout.write(`${asked.question_uuid}\n`);
-    return EXIT.ok;
+  if (askOptions.asynchronous === true) {
+    try {
+      const { questionUuid } = await child.ask(askOptions);
+      output.stdout.write(`${questionUuid}\n`);
+      return EXIT.ok;
+    } catch (error) {
+      return report(error, output);
+    }
   }
 
   const sink = new TerminalEventSink(output.stderr, { json: options.json === true });
-  const controller = new AbortController();
-  const timer =
-    options.timeout === undefined ? undefined : setTimeout(() => controller.abort("timeout"), options.timeout * 1000);
-  let final: ChildEventEnvelope | undefined;
+  const progress = new QuestionProgress(output.stderr, serviceId);
   try {
-    for await (const envelope of client.follow(asked.question_uuid, 0, controller.signal)) {
-      await sink.emit(envelope);
-      if (envelope.event.kind === "result" || envelope.event.kind === "exception") final = envelope;
-    }
+    const { answer } = await child.ask({
+      ...askOptions,
+      onAsked: (questionUuid, recipient) => progress.asked(questionUuid, recipient),
+      onStatus: (status) => progress.status(status),
+      onEvent: (envelope) => progress.around(() => void sink.emit(envelope)),
+    });
+    progress.stop();
+    output.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    return EXIT.ok;
   } catch (error) {
-    if (!controller.signal.aborted) return report(error, output);
-    await client.cancel(asked.question_uuid, `the asker gave up after ${options.timeout} s`).catch(() => undefined);
-    output.stderr.write(`No answer within ${options.timeout} s; question ${asked.question_uuid} was cancelled.\n`);
-    return EXIT.invalid;
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    progress.stop();
+    if (error instanceof RemoteException) {
+      output.stderr.write(`${pc.red(error.remoteType)}: ${error.remoteMessage}\n`);
+      if (error.remoteTraceback.length > 0) output.stderr.write(`${error.remoteTraceback.join("")}\n`);
+      return EXIT.invalid;
+    }
+    if (error instanceof AnswerTimedOut) {
+      output.stderr.write(`${error.message}\n`);
+      return EXIT.invalid;
+    }
+    return report(error, output);
   }
-
-  const code = printFinal(final, output);
-  if (code !== undefined) return code;
-  const summary = await client.question(asked.question_uuid);
-  output.stderr.write(
-    `Question ${asked.question_uuid} ended as ${summary.status}${summary.error ? `: ${summary.error.message}` : ""}\n`,
-  );
-  return summary.status === "succeeded" ? EXIT.ok : EXIT.invalid;
 }
 
 /** Prints the answer of a `result` (stdout) or an `exception` (stderr) and returns the exit code; undefined if neither. */

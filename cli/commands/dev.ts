@@ -6,6 +6,7 @@ export interface DevOptions {
   host: string;
   dataDir: string;
   cpus?: number;
+  isolatedJobs?: boolean;
 }
 
 export function registerDevCommand(program: Command, output: CliOutput, setExitCode: (code: number) => void): void {
@@ -16,6 +17,7 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
     .option("--host <address>", "the address to listen on", "127.0.0.1")
     .option("--data-dir <dir>", "where questions, revisions and job files are kept", ".twined")
     .option("--cpus <n>", "CPUs the network's jobs may use at once (default: this machine's)", positiveInteger)
+    .option("--isolated-jobs", "run each question's runner in a process of its own (slower to start)")
     .action(async (options: DevOptions) => {
       const { runDevNetwork } = await import("../actions/dev.js");
       setExitCode(await runDevNetwork(options, output));

@@ -12,6 +12,7 @@ export interface AskOptions extends NetworkOption {
   inputManifest?: JsonSource;
   asynchronous?: boolean;
   timeout?: number;
+  maxHeartbeatInterval?: number;
   pushEndpoint?: string;
   priority?: number;
   cpus?: number;
@@ -55,7 +56,12 @@ export function registerNetworkCommands(
       jsonArgument(value, "--input-manifest"),
     )
     .option("--asynchronous", "print the question UUID and return at once")
-    .option("--timeout <seconds>", "give up (and cancel the question) after this long", positiveNumber)
+    .option("--timeout <seconds>", "give up (and cancel the question) after this long; default a day", positiveNumber)
+    .option(
+      "--max-heartbeat-interval <seconds>",
+      "give up (and cancel) if the running service shows no sign of life for this long; default 360",
+      positiveNumber,
+    )
     .option("--push-endpoint <url>", "also POST every event of the question to this URL")
     .option("--priority <n>", "higher runs first when the network is busy", integer)
     .option("--cpus <n>", "CPUs the question's job needs", integer)

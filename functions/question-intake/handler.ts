@@ -59,6 +59,8 @@ export class QuestionIntake {
         ...(request.originator_question_uuid === undefined
           ? {}
           : { originatorQuestionUuid: request.originator_question_uuid }),
+        ...(request.originator === undefined ? {} : { originator: request.originator }),
+        ...(request.retry_count === undefined ? {} : { retryCount: request.retry_count }),
         ...(request.forward_logs === undefined ? {} : { forwardLogs: request.forward_logs }),
         ...(request.cpus === undefined ? {} : { cpus: request.cpus }),
         ...(request.memory === undefined ? {} : { memory: request.memory }),

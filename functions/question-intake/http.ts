@@ -137,14 +137,21 @@ async function streamEvents(
     return event.envelope.event.kind === "result" || event.envelope.event.kind === "exception";
   };
   let terminalSince: number | undefined;
+  let lastStatus: string | undefined;
   while (!closed) {
     for (const event of await questions.events({ questionUuid, afterSequence: last })) {
       if (send(event)) return void response.end();
     }
+    const question = await questions.get(questionUuid);
+    // Status changes (queued, running…) go out without an id, so a client resuming with Last-Event-ID is unaffected.
+    if (question !== undefined && question.status !== lastStatus) {
+      lastStatus = question.status;
+      const at = question.statusTimes[question.status] ?? question.updatedAt;
+      response.write(`event: status\ndata: ${JSON.stringify({ status: question.status, at })}\n\n`);
+    }
     // The control plane records a question's end before the `exception` event it sends about it arrives, so give
     // that event a moment; a question whose final event never comes still ends the stream.
-    const status = (await questions.get(questionUuid))?.status;
-    if (status !== undefined && isTerminal(status)) {
+    if (question !== undefined && isTerminal(question.status)) {
       terminalSince ??= Date.now();
       if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) return void response.end();
     }

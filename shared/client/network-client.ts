@@ -1,5 +1,6 @@
 import { TwinedError } from "../errors/index.js";
 import type { ChildEventEnvelope } from "../events/index.js";
+import type { QuestionStatus } from "../questions/index.js";
 
 /** An error the network answered with (`{error: {type, message, details}}`), or a network that cannot be reached. */
 export class NetworkRequestFailed extends TwinedError {
@@ -27,6 +28,11 @@ export interface QuestionSummary {
 export interface StreamedEvent extends ChildEventEnvelope {
   readonly sequence: number;
 }
+
+/** What following a question yields: one of its recorded events, or a change of its status. */
+export type FollowUpdate =
+  | { readonly type: "event"; readonly event: StreamedEvent }
+  | { readonly type: "status"; readonly status: QuestionStatus; readonly at: string };
 
 /** The default address of `twined dev`. */
 export const DEFAULT_NETWORK_URL = "http://127.0.0.1:7070";
@@ -73,8 +79,11 @@ export class NetworkClient {
     return this.request("PUT", `/registry/${namespace}/${name}/default`, { revision_tag: revisionTag });
   }
 
-  /** Follows a question's events live (Server-Sent Events) until its final event; resumes after `after`. */
-  async *follow(questionUuid: string, after = 0, signal?: AbortSignal): AsyncGenerator<StreamedEvent> {
+  /**
+   * Follows a question live (Server-Sent Events): its events after sequence `after`, and its status changes, until
+   * its final event.
+   */
+  async *follow(questionUuid: string, after = 0, signal?: AbortSignal): AsyncGenerator<FollowUpdate> {
     const response = await this.send(`/questions/${encodeURIComponent(questionUuid)}/events?after=${after}`, {
       headers: { accept: "text/event-stream" },
       ...(signal === undefined ? {} : { signal }),
@@ -82,18 +91,13 @@ export class NetworkClient {
     if (!response.ok || response.body === null) throw await failure(response);
     const decoder = new TextDecoder();
     let buffer = "";
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    for await (const chunk of interruptible(response.body, this.baseUrl, signal)) {
+      buffer += decoder.decode(chunk, { stream: true });
       let boundary = buffer.indexOf("\n\n");
       while (boundary !== -1) {
-        const block = buffer.slice(0, boundary);
+        const update = parseServerSentEvent(buffer.slice(0, boundary));
         buffer = buffer.slice(boundary + 2);
-        const data = block
-          .split("\n")
-          .filter((line) => line.startsWith("data: "))
-          .map((line) => line.slice(6))
-          .join("\n");
-        if (data !== "") yield JSON.parse(data) as StreamedEvent;
+        if (update !== undefined) yield update;
         boundary = buffer.indexOf("\n\n");
       }
     }
@@ -142,6 +146,40 @@ async function failure(response: Response): Promise<NetworkRequestFailed> {
     return new NetworkRequestFailed(
       `the network answered HTTP ${response.status}: ${text.slice(0, 200)}`,
       response.status,
+      undefined,
+    );
+  }
+}
+
+function parseServerSentEvent(block: string): FollowUpdate | undefined {
+  let name = "message";
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event: ")) name = line.slice(7);
+    else if (line.startsWith("data: ")) data.push(line.slice(6));
+  }
+  if (data.length === 0) return undefined;
+  const parsed = JSON.parse(data.join("\n")) as unknown;
+  if (name === "status") {
+    const { status, at } = parsed as { status: QuestionStatus; at: string };
+    return { type: "status", status, at };
+  }
+  return { type: "event", event: parsed as StreamedEvent };
+}
+
+/** The chunks of a response body; a connection lost mid-stream becomes a `NetworkRequestFailed` without a status. */
+async function* interruptible(
+  body: ReadableStream<Uint8Array>,
+  baseUrl: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (error) {
+    if (signal?.aborted === true) throw error;
+    throw new NetworkRequestFailed(
+      `the event stream from ${baseUrl} was interrupted (${error instanceof Error ? error.message : String(error)})`,
+      undefined,
       undefined,
     );
   }

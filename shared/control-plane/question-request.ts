@@ -14,6 +14,10 @@ export interface QuestionRequest {
   readonly originator_question_uuid?: string;
   /** The asker's SRUID; defaults to `local/local:local`, as Octue's scripts use. */
   readonly sender?: string;
+  /** The SRUID of whoever asked the tree's first question; defaults to the sender. */
+  readonly originator?: string;
+  /** How many times this question has been asked before (an asker's retries). */
+  readonly retry_count?: number;
   /** Where every event of the question is POSTed as it happens. */
   readonly push_endpoint?: string;
   readonly timeout_seconds?: number;
@@ -44,6 +48,8 @@ const requestSchema = {
     parent_question_uuid: { type: "string", pattern: UUID },
     originator_question_uuid: { type: "string", pattern: UUID },
     sender: { type: "string", minLength: 1 },
+    originator: { type: "string", minLength: 1 },
+    retry_count: { type: "integer", minimum: 0 },
     push_endpoint: { type: "string", pattern: "^https?://\\S+$" },
     timeout_seconds: { type: "number", exclusiveMinimum: 0 },
     priority: { type: "integer" },

@@ -5,8 +5,9 @@ import { AnswerForwarder } from "../../functions/answer-forwarder/handler.js";
 import { KueueLauncher } from "../../functions/kueue-launcher/handler.js";
 import { QuestionIntake } from "../../functions/question-intake/handler.js";
 import { TwineValidator } from "../../functions/twine-validator/handler.js";
+import { InProcessJobExecutor } from "../../runtime/jobs/in-process-job-executor.js";
 import { InMemoryEventBus, type InMemoryEventBusOptions } from "../adapters/in-memory-event-bus.js";
-import { LocalJobLauncher } from "../adapters/local-jobs/index.js";
+import { LocalJobLauncher, ProcessJobExecutor } from "../adapters/local-jobs/index.js";
 import { openSqliteStores } from "../adapters/sqlite/index.js";
 import { publishEvent, type TopicNames, topicNames } from "../control-plane/index.js";
 import { InvalidEvent, NonRetryableError } from "../errors/index.js";
@@ -33,6 +34,11 @@ export interface EmbeddedNetworkOptions {
   /** CPUs the network's jobs may use at once; default: this machine's. */
   readonly cpuQuota?: number;
   readonly heartbeatIntervalSeconds?: number;
+  /**
+   * Where each question's runner runs: inside this process (default; the app still gets its own Python process) or
+   * in a `twined service answer` process of its own (slower to start, fully isolated).
+   */
+  readonly jobs?: "in-process" | "process";
   /** Signs pushed events; a random one is made when not given. */
   readonly pushSecret?: string;
   /** Chaos and timing options of the in-memory bus (e.g. deliver every message twice, shuffled). */
@@ -86,6 +92,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       observer,
       ...(options.cpuQuota === undefined ? {} : { cpuQuota: options.cpuQuota }),
       jobsDirectory: path.join(dataDirectory, "jobs"),
+      executor: options.jobs === "process" ? new ProcessJobExecutor() : new InProcessJobExecutor(),
       ...(options.heartbeatIntervalSeconds === undefined
         ? {}
         : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),

@@ -94,9 +94,18 @@ describe("the HTTP API", () => {
     const stream = await fetch(`${base}/questions/${uuid}/events`, { headers: { accept: "text/event-stream" } });
     expect(stream.headers.get("content-type")).toMatch(/text\/event-stream/);
     const streamed = await stream.text();
-    const kinds = [...streamed.matchAll(/^event: (\w+)$/gm)].map((match) => match[1]);
+    const blocks = streamed.split("\n\n").filter(Boolean);
+    const kinds = blocks
+      .filter((block) => block.startsWith("id: "))
+      .map((block) => block.match(/^event: (\w+)$/m)?.[1]);
     expect(kinds[0]).toBe("delivery_acknowledgement");
     expect(kinds.at(-1)).toBe("result");
+    // Status changes are streamed too, without an id so that resuming by Last-Event-ID only counts events.
+    const statuses = blocks
+      .filter((block) => block.startsWith("event: status"))
+      .map((block) => (JSON.parse(block.split("data: ")[1] ?? "{}") as { status: string }).status);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(new Set(statuses).size).toBe(statuses.length);
 
     await waitFor(async () => (await call("GET", `/questions/${uuid}`)).body?.status === "succeeded", {
       timeoutMs: 10_000,

@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { NonRetryableError, QuestionCancelled, ServiceCrashed } from "../../errors/index.js";
 import {
   type ChildEventEnvelope,
@@ -12,9 +10,10 @@ import {
   serviceExceptionMessage,
   validateEvent,
 } from "../../events/index.js";
-import { twinedCommand } from "../../package-root.js";
 import type { EventSink, JobLauncher, JobObserver, JobPhase, JobSpec } from "../../ports/index.js";
 import { AdmissionQueue } from "./admission-queue.js";
+import type { JobExecutor, RunningJob } from "./job-executor.js";
+import { ProcessJobExecutor } from "./process-job-executor.js";
 
 export interface LocalJobLauncherOptions {
   /** Where every job's events go, in order per job. */
@@ -25,21 +24,18 @@ export interface LocalJobLauncherOptions {
   /** Holds each job's question file: `<jobsDirectory>/<question uuid>/question.json`. */
   readonly jobsDirectory: string;
   readonly heartbeatIntervalSeconds?: number;
-  /** How long a cancelled job's process has to stop before it is killed. */
-  readonly terminationGraceMs?: number;
   /** Receives what jobs write to stderr (the app's prints, runner warnings), prefixed with the question UUID. */
   readonly onOutput?: (questionUuid: string, text: string) => void;
   /** The network's HTTP address, for jobs whose apps ask children; read when each job starts. */
   readonly networkUrl?: () => string | undefined;
-  /** The command that answers a question; defaults to this installation's `twined service answer`. */
-  readonly command?: readonly string[];
-  readonly env?: NodeJS.ProcessEnv;
+  /** How admitted jobs run; default: each as its own `twined service answer` process. */
+  readonly executor?: JobExecutor;
 }
 
 interface Job {
   readonly spec: JobSpec;
   phase: JobPhase;
-  process?: ChildProcess;
+  running?: RunningJob;
   cancelled?: string;
   finalSent: boolean;
   /** Emits this job's events one after another. */
@@ -49,18 +45,21 @@ interface Job {
 }
 
 /**
- * Runs each question as its own `twined service answer` process, under a CPU quota that behaves like a Kueue
- * ClusterQueue: jobs beyond it wait as `queued` and are admitted by priority, then first come first served. The events
- * a job prints are validated and passed to the sink; a job that dies without answering is answered for it
- * (`ServiceCrashed`), as is one cancelled before it ran (`QuestionCancelled`).
+ * Runs questions on this machine under a CPU quota that behaves like a Kueue ClusterQueue: jobs beyond it wait as
+ * `queued` and are admitted by priority, then first come first served. Each admitted job runs through the executor
+ * (its own process, or in this one); its events are validated and passed to the sink, and a job that ends without
+ * answering is answered for it (`ServiceCrashed`), as is one cancelled before it ran (`QuestionCancelled`).
  */
 export class LocalJobLauncher implements JobLauncher {
   private readonly jobs = new Map<string, Job>();
   private readonly queue: AdmissionQueue<Job>;
   private closed = false;
 
+  private readonly executor: JobExecutor;
+
   constructor(private readonly options: LocalJobLauncherOptions) {
     this.queue = new AdmissionQueue(options.cpuQuota ?? availableParallelism());
+    this.executor = options.executor ?? new ProcessJobExecutor();
   }
 
   async launch(spec: JobSpec): Promise<{ launched: boolean }> {
@@ -100,10 +99,8 @@ export class LocalJobLauncher implements JobLauncher {
       this.finish(job, null);
       return true;
     }
-    job.process?.kill("SIGTERM");
-    const killer = setTimeout(() => job.process?.kill("SIGKILL"), this.options.terminationGraceMs ?? 10_000);
+    job.running?.stop(reason);
     await job.ended;
-    clearTimeout(killer);
     return true;
   }
 
@@ -128,74 +125,50 @@ export class LocalJobLauncher implements JobLauncher {
     const questionUuid = spec.question.attributes.question_uuid;
     const directory = path.join(this.options.jobsDirectory, questionUuid);
     mkdirSync(directory, { recursive: true });
-    const questionFile = path.join(directory, "question.json");
-    writeFileSync(questionFile, JSON.stringify(spec.question));
-    const serviceDirectory = spec.revision.source.kind === "directory" ? spec.revision.source.path : ".";
-
-    const [command = process.execPath, ...prefix] = this.options.command ?? twinedCommand();
-    const args = [
-      ...prefix,
-      "service",
-      "answer",
-      "--question",
-      `@${questionFile}`,
-      "--service-config",
-      path.join(serviceDirectory, "octue.yaml"),
-      "--heartbeat-interval",
-      String(this.options.heartbeatIntervalSeconds ?? 60),
-      ...(spec.timeoutSeconds === undefined ? [] : ["--timeout", String(spec.timeoutSeconds)]),
-      ...networkArguments(this.options.networkUrl?.()),
-    ];
-    const child = spawn(command, args, {
-      cwd: serviceDirectory,
-      env: {
-        ...(this.options.env ?? process.env),
-        NO_COLOR: "1",
-        OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    job.process = child;
+    const output = (text: string) => this.options.onOutput?.(questionUuid, text);
     job.phase = "running";
     this.options.observer?.onStarted?.(questionUuid);
-
-    child.stderr?.setEncoding("utf8").on("data", (text: string) => this.options.onOutput?.(questionUuid, text));
-    const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
-    lines.on("line", (line) => this.forward(job, line));
-    let exitCode: number | null = null;
-    child.on("error", (error) => {
-      this.options.onOutput?.(questionUuid, `cannot start the job: ${error.message}\n`);
-    });
-    child.on("close", (code) => {
-      exitCode = code;
-      void (async () => {
-        if (!job.finalSent) {
-          const error =
-            job.cancelled !== undefined
-              ? new QuestionCancelled(questionUuid, job.cancelled)
-              : new ServiceCrashed(questionUuid, `the job's process ended (exit code ${exitCode}) without answering`);
-          await this.emitFinal(job, exceptionEvent(error, spec.revision.sruid));
-        }
-        await job.emitting;
-        this.queue.release(spec.cpus);
-        this.finish(job, exitCode);
-        this.admitWaitingJobs();
-      })();
+    let ended: Promise<{ readonly exitCode: number | null }>;
+    try {
+      job.running = this.executor.start(spec, {
+        directory,
+        networkUrl: this.options.networkUrl?.(),
+        heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds ?? 60,
+        emit: (envelope) => this.forward(job, envelope),
+        output,
+      });
+      ended = job.running.ended;
+    } catch (error) {
+      output(`cannot start the job: ${error instanceof Error ? error.message : String(error)}\n`);
+      ended = Promise.resolve({ exitCode: null });
+    }
+    void ended.then(async ({ exitCode }) => {
+      if (!job.finalSent) {
+        const error =
+          job.cancelled !== undefined
+            ? new QuestionCancelled(questionUuid, job.cancelled)
+            : new ServiceCrashed(questionUuid, `the job ended (exit code ${exitCode}) without answering`);
+        await this.emitFinal(job, exceptionEvent(error, spec.revision.sruid));
+      }
+      await job.emitting;
+      this.queue.release(spec.cpus);
+      this.finish(job, exitCode);
+      this.admitWaitingJobs();
     });
   }
 
-  /** Passes one line a job printed to the sink if it is an event of this question; anything else is job output. */
-  private forward(job: Job, line: string): void {
+  /** Passes a job's event to the sink if it is a valid event of this question; anything else is job output. */
+  private forward(job: Job, candidate: unknown): void {
     const questionUuid = job.spec.question.attributes.question_uuid;
     let envelope: ChildEventEnvelope;
     try {
-      envelope = validateEvent(JSON.parse(line)) as ChildEventEnvelope;
+      envelope = validateEvent(candidate) as ChildEventEnvelope;
     } catch {
-      this.options.onOutput?.(questionUuid, `${line}\n`);
+      this.options.onOutput?.(questionUuid, `${JSON.stringify(candidate)}\n`);
       return;
     }
     if (envelope.attributes.question_uuid !== questionUuid || envelope.attributes.sender_type !== "CHILD") {
-      this.options.onOutput?.(questionUuid, `ignored an event for another question: ${line}\n`);
+      this.options.onOutput?.(questionUuid, `ignored an event for another question: ${JSON.stringify(candidate)}\n`);
       return;
     }
     if (job.finalSent) return;
@@ -220,10 +193,6 @@ export class LocalJobLauncher implements JobLauncher {
       cancelled: job.cancelled !== undefined,
     });
   }
-}
-
-function networkArguments(url: string | undefined): string[] {
-  return url === undefined ? [] : ["--network", url];
 }
 
 function exceptionEvent(error: Error, sruid: string): ExceptionEvent {

@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { LocalJobLauncher } from "../../../../shared/adapters/local-jobs/index.js";
+import { InProcessJobExecutor } from "../../../../runtime/jobs/in-process-job-executor.js";
+import {
+  type JobExecutor,
+  LocalJobLauncher,
+  ProcessJobExecutor,
+} from "../../../../shared/adapters/local-jobs/index.js";
 import type { ChildEventEnvelope, ExceptionEvent } from "../../../../shared/events/index.js";
 import { createQuestionAttributes } from "../../../../shared/events/index.js";
 import type { EventSink, JobSpec, RevisionRecord } from "../../../../shared/ports/index.js";
@@ -60,12 +65,12 @@ function job(revision: RevisionRecord, options: Partial<JobSpec> & { input?: unk
   };
 }
 
-function launcher(sink: Sink, cpuQuota: number, log: string[] = []) {
+function launcher(executor: JobExecutor, sink: Sink, cpuQuota: number, log: string[] = []) {
   return new LocalJobLauncher({
     sink,
     cpuQuota,
     jobsDirectory: mkdtempSync(path.join(tmpdir(), "twined-jobs-")),
-    terminationGraceMs: 2_000,
+    executor,
     observer: {
       onQueued: (uuid) => log.push(`queued ${uuid}`),
       onStarted: (uuid) => log.push(`started ${uuid}`),
@@ -77,11 +82,16 @@ function launcher(sink: Sink, cpuQuota: number, log: string[] = []) {
 const echo = "def run(analysis):\n    analysis.output_values = {'echo': analysis.input_values}\n";
 const sleeper = "import time\ndef run(analysis):\n    time.sleep(float(analysis.input_values.get('seconds', 30)))\n";
 
-describe("LocalJobLauncher", () => {
-  it("runs a question as a process and passes its events on in order", async () => {
+const executors: [string, () => JobExecutor][] = [
+  ["its own process", () => new ProcessJobExecutor({ terminationGraceMs: 2_000 })],
+  ["the launcher's process", () => new InProcessJobExecutor({ terminationGraceMs: 2_000 })],
+];
+
+describe.each(executors)("LocalJobLauncher running each job in %s", (_name, executor) => {
+  it("runs a question and passes its events on in order", async () => {
     const sink = new Sink();
     const log: string[] = [];
-    const jobs = launcher(sink, 2, log);
+    const jobs = launcher(executor(), sink, 2, log);
     const spec = job(service(echo), { input: 0 });
     const uuid = spec.question.attributes.question_uuid;
     expect(await jobs.launch(spec)).toEqual({ launched: true });
@@ -97,7 +107,7 @@ describe("LocalJobLauncher", () => {
   it("keeps jobs beyond the CPU quota queued and admits them by priority", async () => {
     const sink = new Sink();
     const log: string[] = [];
-    const jobs = launcher(sink, 1, log);
+    const jobs = launcher(executor(), sink, 1, log);
     const revision = service(sleeper);
     const first = job(revision, { input: { seconds: 0.5 } });
     const low = job(revision, { input: { seconds: 0 }, priority: 0 });
@@ -115,7 +125,7 @@ describe("LocalJobLauncher", () => {
   it("cancels a queued job without running it, and a running one through its runner", async () => {
     const sink = new Sink();
     const log: string[] = [];
-    const jobs = launcher(sink, 1, log);
+    const jobs = launcher(executor(), sink, 1, log);
     const revision = service(sleeper);
     const running = job(revision);
     const waiting = job(revision);
@@ -138,14 +148,12 @@ describe("LocalJobLauncher", () => {
     await jobs.close();
   }, 60_000);
 
-  it("answers for a job whose process dies without answering", async () => {
+  it("answers for a job that ends without answering", async () => {
     const sink = new Sink();
-    const jobs = new LocalJobLauncher({
-      sink,
-      cpuQuota: 1,
-      jobsDirectory: mkdtempSync(path.join(tmpdir(), "twined-jobs-")),
-      command: [process.execPath, "-e", "process.exit(3)"],
-    });
+    const silent: JobExecutor = {
+      start: () => ({ stop: () => {}, ended: Promise.resolve({ exitCode: 3 }) }),
+    };
+    const jobs = launcher(silent, sink, 1);
     const spec = job(service(echo));
     await jobs.launch(spec);
     const final = (await sink.final(spec.question.attributes.question_uuid)).event as ExceptionEvent;
@@ -154,8 +162,18 @@ describe("LocalJobLauncher", () => {
     await jobs.close();
   }, 30_000);
 
+  it("answers for a job whose app process is killed", async () => {
+    const sink = new Sink();
+    const jobs = launcher(executor(), sink, 1);
+    const spec = job(service("import os, signal\ndef run(analysis):\n    os.kill(os.getpid(), signal.SIGKILL)\n"));
+    await jobs.launch(spec);
+    const final = (await sink.final(spec.question.attributes.question_uuid)).event as ExceptionEvent;
+    expect(final.exception_type).toBe("ServiceCrashed");
+    await jobs.close();
+  }, 30_000);
+
   it("refuses image revisions and jobs larger than the quota", async () => {
-    const jobs = launcher(new Sink(), 2);
+    const jobs = launcher(executor(), new Sink(), 2);
     const revision = service(echo);
     await expect(jobs.launch(job({ ...revision, source: { kind: "image", image: "x/y:1" } }))).rejects.toThrow(
       /image revision/,

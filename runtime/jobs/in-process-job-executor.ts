@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { JobContext, JobExecutor, RunningJob } from "../../shared/adapters/local-jobs/index.js";
+import { loadServiceConfiguration } from "../../shared/config/index.js";
+import type { JobSpec } from "../../shared/ports/index.js";
+import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
+import { NetworkChildAsker } from "../children/network-child-asker.js";
+import { answerQuestion } from "../runner/answer-question.js";
+
+export interface InProcessJobExecutorOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** How long a stopped job's app has to end before it is killed. */
+  readonly terminationGraceMs?: number;
+}
+
+/**
+ * Runs each job's runner inside the network's own process; only the app gets a (Python) process of its own. Starting
+ * a question costs a Python start instead of a Node start as well, and compiled twines are reused between questions.
+ */
+export class InProcessJobExecutor implements JobExecutor {
+  private readonly twines = new Map<string, Twine>();
+
+  constructor(private readonly options: InProcessJobExecutorOptions = {}) {}
+
+  start(spec: JobSpec, context: JobContext): RunningJob {
+    if (spec.revision.source.kind !== "directory") throw new Error(`${spec.revision.sruid} has no service folder`);
+    const directory = spec.revision.source.path;
+    const { configuration } = loadServiceConfiguration(path.join(directory, "octue.yaml"));
+    const twine = this.twine(configuration.twinePath);
+    const cancellation = new AbortController();
+    const ended = answerQuestion({
+      configuration,
+      twine,
+      question: spec.question,
+      serviceSruid: spec.revision.sruid,
+      sink: { emit: async (envelope) => context.emit(envelope) },
+      ...(context.networkUrl === undefined ? {} : { childAsker: new NetworkChildAsker(context.networkUrl) }),
+      heartbeatIntervalMs: context.heartbeatIntervalSeconds * 1000,
+      ...(spec.timeoutSeconds === undefined ? {} : { timeoutSeconds: spec.timeoutSeconds }),
+      ...(this.options.terminationGraceMs === undefined ? {} : { terminationGraceMs: this.options.terminationGraceMs }),
+      signal: cancellation.signal,
+      workingDirectory: directory,
+      env: { ...(this.options.env ?? process.env), OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag },
+      onOutput: (_stream, text) => context.output(text),
+    }).then(
+      (final) => ({ exitCode: final.event.kind === "result" ? 0 : 1 }),
+      (error: unknown) => {
+        context.output(`the runner failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        return { exitCode: null };
+      },
+    );
+    return { ended, stop: (reason) => cancellation.abort(reason) };
+  }
+
+  /** The twine, compiled once per content: revisions are immutable, and compiling is most of a question's start. */
+  private twine(file: string): Twine {
+    const text = readFileSync(file, "utf8");
+    let twine = this.twines.get(text);
+    if (twine === undefined) {
+      twine = loadTwine(JsonSource.contents(text, file));
+      this.twines.set(text, twine);
+    }
+    return twine;
+  }
+}
