@@ -38,8 +38,10 @@ export interface AskOptions {
   readonly originatorQuestionUuid?: string;
   /** The SRUID of whoever asked the first question of the tree. */
   readonly originator?: string;
-  /** Seconds to wait for the answer before cancelling the question; default a day. */
+  /** Seconds to wait for the answer (queueing included) before cancelling the question; default a day. */
   readonly timeout?: number;
+  /** Seconds the service may run once started before the network stops it (the job's deadline); default none. */
+  readonly runDeadline?: number;
   /**
    * Seconds the service may go without a sign of life (a heartbeat, log or monitor message) once it has started;
    * default 360. Time spent queued for resources does not count.
@@ -181,6 +183,7 @@ export class Child {
       ["originator_question_uuid", options.originatorQuestionUuid],
       ["originator", options.originator],
       ["push_endpoint", options.pushEndpoint],
+      ["timeout_seconds", options.runDeadline],
       ["priority", options.priority],
       ["cpus", options.cpus],
       ["memory", options.memory],

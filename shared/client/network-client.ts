@@ -53,6 +53,15 @@ export class NetworkClient {
     return this.request("GET", `/questions/${encodeURIComponent(questionUuid)}`);
   }
 
+  /** Questions by `parent_question_uuid`, `originator_question_uuid`, `recipient` or `status`, with a `limit`. */
+  async listQuestions(query: Record<string, string | undefined>): Promise<QuestionSummary[]> {
+    const { questions } = await this.request<{ questions: QuestionSummary[] }>(
+      "GET",
+      `/questions?${parameters(query)}`,
+    );
+    return questions;
+  }
+
   cancel(questionUuid: string, reason?: string): Promise<QuestionSummary> {
     return this.request(
       "POST",
@@ -63,9 +72,7 @@ export class NetworkClient {
 
   /** Events of one question or of a question tree (`parent_question_uuid` / `originator_question_uuid`). */
   async queryEvents(query: Record<string, string | undefined>): Promise<StreamedEvent[]> {
-    const parameters = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) parameters.set(key, value);
-    const { events } = await this.request<{ events: StreamedEvent[] }>("GET", `/events?${parameters}`);
+    const { events } = await this.request<{ events: StreamedEvent[] }>("GET", `/events?${parameters(query)}`);
     return events;
   }
 
@@ -183,4 +190,10 @@ async function* interruptible(
       undefined,
     );
   }
+}
+
+function parameters(query: Record<string, string | undefined>): URLSearchParams {
+  const result = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) result.set(key, value);
+  return result;
 }

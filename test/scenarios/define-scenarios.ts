@@ -1,0 +1,324 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  Child,
+  NetworkClient,
+  NetworkRequestFailed,
+  type QuestionSummary,
+  RemoteException,
+} from "../../shared/client/index.js";
+import { rejectionOf } from "../support/error-of.js";
+import { waitFor } from "../support/wait-for.js";
+import type { ScenarioNetwork, ScenarioPlatform } from "./scenario-platform.js";
+import { copyOfExample, FAILING_APP, registerFolder, SLEEPER_APP, testService } from "./scenario-services.js";
+
+const ASKER = "testing/scenarios:1.0.0";
+const locations = {
+  locations: [
+    { longitude: 0, latitude: 0 },
+    { longitude: 1, latitude: 1 },
+  ],
+};
+const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out", "rejected"];
+
+/**
+ * The behaviour every Twined platform must show, written once against the HTTP API and the `Child` client, and run by
+ * each platform's test file: `defineScenarios(embeddedPlatform())`.
+ */
+export function defineScenarios(platform: ScenarioPlatform): void {
+  describe(`scenarios on ${platform.name}`, () => {
+    describe("a network with 2 CPUs", () => {
+      let network: ScenarioNetwork;
+      let client: NetworkClient;
+      const child = (id: string) => new Child({ id, network: network.url, asker: ASKER });
+
+      beforeAll(async () => {
+        network = await platform.start({ cpuQuota: 2 });
+        client = new NetworkClient(network.url);
+        await registerChildServices(network.url);
+        const fractal = copyOfExample("fractal", { configurationValues: "data/configuration/small.json" });
+        await registerFolder(network.url, fractal, { namespace: "examples", name: "fractal", tag: "0.1.0" });
+        const manifests = copyOfExample("using-manifests");
+        await registerFolder(network.url, manifests, { namespace: "examples", name: "using-manifests", tag: "0.1.0" });
+        await registerTestServices(network.url);
+      }, 60_000);
+
+      afterAll(async () => {
+        await network?.close();
+      });
+
+      it("answers each child-services example, recording its events in order", async () => {
+        const elevation = await child("examples/elevation").ask({ inputValues: locations });
+        expect(elevation.answer).toEqual({ output_values: [3542, 548], output_manifest: null });
+        expect(elevation.recipient).toBe("examples/elevation:0.1.0");
+        const wind = await child("examples/wind-speed").ask({ inputValues: locations });
+        expect(wind.answer?.output_values).toEqual([59, 174]);
+
+        const events = await client.queryEvents({ question_uuid: elevation.questionUuid });
+        expect(events.map((event) => event.sequence)).toEqual(events.map((_, index) => index + 1));
+        expect(events[0]?.event.kind).toBe("delivery_acknowledgement");
+        expect(events.at(-1)?.event.kind).toBe("result");
+        const question = await client.question(elevation.questionUuid);
+        expect(question.status).toBe("succeeded");
+        expect(Object.keys(question.status_times as object)).toEqual(
+          expect.arrayContaining(["received", "validated", "dispatched", "running", "succeeded"]),
+        );
+        expect(network.launches(elevation.questionUuid)).toBe(1);
+      }, 60_000);
+
+      it("answers the fractal example, passing its logs on", async () => {
+        const logs: string[] = [];
+        const { answer } = await child("examples/fractal").ask({ onLog: (record) => logs.push(String(record.msg)) });
+        const surface = answer?.output_values as { data: { z: number[][] }; layout: { width: number } };
+        expect(surface.layout.width).toBe(20);
+        expect(surface.data.z).toHaveLength(20);
+        expect(logs.some((message) => message.includes("Mandelbrot"))).toBe(true);
+      }, 60_000);
+
+      it("answers the using-manifests example with an output manifest", async () => {
+        const file = path.resolve("examples/using-manifests/data/input/manifest.json");
+        const manifest = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+        const { answer } = await child("examples/using-manifests").ask({ inputManifest: manifest });
+        expect(answer?.output_values).toMatchObject({ window_averages: expect.any(Array) });
+        expect(answer?.output_manifest).toMatchObject({ datasets: expect.any(Object) });
+      }, 60_000);
+
+      it("answers a parent whose children are asked through the network, and the tree can be queried", async () => {
+        const asked = await child("examples/parent").ask({ inputValues: locations });
+        expect(asked.answer?.output_values).toEqual({ elevations: [3542, 548], wind_speeds: [59, 174] });
+
+        const children = await client.listQuestions({ parent_question_uuid: asked.questionUuid });
+        expect(children.map((each) => each.recipient).sort()).toEqual([
+          "examples/elevation:0.1.0",
+          "examples/wind-speed:0.1.0",
+        ]);
+        for (const each of children) {
+          expect(each).toMatchObject({
+            status: "succeeded",
+            sender: "examples/parent:0.1.0",
+            originator: ASKER,
+            parent_question_uuid: asked.questionUuid,
+            originator_question_uuid: asked.questionUuid,
+          });
+        }
+        expect(await client.listQuestions({ originator_question_uuid: asked.questionUuid })).toHaveLength(3);
+        const results = await client.queryEvents({ originator_question_uuid: asked.questionUuid, kinds: "result" });
+        expect(results).toHaveLength(3);
+        const childResults = await client.queryEvents({ parent_question_uuid: asked.questionUuid, kinds: "result" });
+        expect(childResults).toHaveLength(2);
+        // The children's logs reach the parent's asker too, prefixed with the child and its question.
+        const parentLogs = await client.queryEvents({ question_uuid: asked.questionUuid, kinds: "log_record" });
+        const prefixed = parentLogs.filter((event) =>
+          JSON.stringify(event.event).includes("[examples/elevation:0.1.0 |"),
+        );
+        expect(prefixed.length).toBeGreaterThan(0);
+      }, 90_000);
+
+      it("rejects invalid inputs at once, saying where and why, without running anything", async () => {
+        const error = await rejectionOf(child("examples/elevation").ask({ inputValues: { locations: "here" } }));
+        expect(error).toBeInstanceOf(RemoteException);
+        expect(error).toMatchObject({ name: "InvalidValuesContents", status: "rejected" });
+        expect((error as RemoteException).remoteMessage).toMatch(/\/locations/);
+        expect(network.launches((error as RemoteException).questionUuid)).toBe(0);
+      }, 30_000);
+
+      it("refuses a question for an unknown service or revision immediately", async () => {
+        for (const id of ["examples/nothing", "examples/elevation:9.9.9"]) {
+          const error = await rejectionOf(child(id).ask({ inputValues: locations }));
+          expect(error).toBeInstanceOf(NetworkRequestFailed);
+          expect(error).toMatchObject({ status: 404, remoteType: "RevisionNotFound" });
+        }
+      });
+
+      it("resolves namespace/name to the default revision, and namespace/name:tag to that revision", async () => {
+        const id = { namespace: "scenarios", name: "versioned" };
+        await registerFolder(network.url, copyOfExample("child-services/elevation"), { ...id, tag: "0.1.0" });
+        await registerFolder(network.url, copyOfExample("child-services/elevation"), { ...id, tag: "0.2.0" }, false);
+        const recipient = async (serviceId: string) =>
+          (await child(serviceId).ask({ inputValues: locations })).recipient;
+        expect(await recipient("scenarios/versioned")).toBe("scenarios/versioned:0.1.0");
+        await client.setDefaultRevision("scenarios", "versioned", "0.2.0");
+        expect(await recipient("scenarios/versioned")).toBe("scenarios/versioned:0.2.0");
+        expect(await recipient("scenarios/versioned:0.1.0")).toBe("scenarios/versioned:0.1.0");
+      }, 60_000);
+
+      it("reports an app's exception to the asker with its type, message and traceback", async () => {
+        const error = await rejectionOf(child("scenarios/failing").ask({ inputValues: [1, 2] }));
+        expect(error).toMatchObject({ name: "ValueError", status: "failed" });
+        const remote = error as RemoteException;
+        expect(remote.remoteMessage).toMatch(/cannot use \[1, 2\]/);
+        expect(remote.remoteTraceback.join("")).toMatch(/app\.py.*in check/s);
+        expect((await client.question(remote.questionUuid)).error).toMatchObject({ type: "ValueError" });
+      }, 30_000);
+
+      it("runs a question UUID once, however often it is asked", async () => {
+        const questionUuid = crypto.randomUUID();
+        const first = await child("examples/elevation").ask({ inputValues: locations, questionUuid });
+        const body = { recipient: "examples/elevation", input_values: locations, question_uuid: questionUuid };
+        expect(await client.ask(body)).toMatchObject({ question_uuid: questionUuid, status: "succeeded" });
+        expect(first.questionUuid).toBe(questionUuid);
+        expect(network.launches(questionUuid)).toBe(1);
+      }, 30_000);
+
+      it("cancels a question while it runs", async () => {
+        const asking = child("scenarios/sleeper").ask({
+          inputValues: { seconds: 60 },
+          onStatus: (status, questionUuid) => {
+            if (status === "running") void client.cancel(questionUuid, "changed my mind");
+          },
+        });
+        const error = await rejectionOf(asking);
+        expect(error).toMatchObject({ name: "QuestionCancelled", status: "cancelled" });
+        expect(error.message).toMatch(/changed my mind/);
+      }, 60_000);
+
+      it("cancels a question while it waits for resources, without ever running it", async () => {
+        const blocker = await child("scenarios/sleeper").ask({
+          inputValues: { seconds: 60 },
+          cpus: 2,
+          asynchronous: true,
+        });
+        await waitForStatus(client, blocker.questionUuid, "running");
+        const waiting = child("scenarios/sleeper").ask({
+          inputValues: { seconds: 1 },
+          onStatus: (status, questionUuid) => {
+            if (status === "queued") void client.cancel(questionUuid, "not needed any more");
+          },
+        });
+        const error = (await rejectionOf(waiting)) as RemoteException;
+        expect(error).toMatchObject({ name: "QuestionCancelled", status: "cancelled" });
+        const question = await client.question(error.questionUuid);
+        expect((question.status_times as Record<string, string>).running).toBeUndefined();
+        await client.cancel(blocker.questionUuid);
+        await waitForStatus(client, blocker.questionUuid, "cancelled");
+      }, 60_000);
+
+      it("stops a question at its run deadline", async () => {
+        const asking = child("scenarios/sleeper").ask({ inputValues: { seconds: 60 }, runDeadline: 1 });
+        expect(await rejectionOf(asking)).toMatchObject({ name: "QuestionTimedOut", status: "timed_out" });
+      }, 60_000);
+    });
+
+    describe("a network whose bus delivers every message twice, shuffled", () => {
+      let network: ScenarioNetwork;
+
+      beforeAll(async () => {
+        network = await platform.start({ cpuQuota: 2, duplicateDeliveries: true });
+        await registerChildServices(network.url);
+      }, 60_000);
+
+      afterAll(async () => {
+        await network?.close();
+      });
+
+      it("runs each question once and ends it once, child questions included", async () => {
+        const client = new NetworkClient(network.url);
+        const wind = new Child({ id: "examples/wind-speed", network: network.url });
+        const parent = new Child({ id: "examples/parent", network: network.url });
+        const answers = await Promise.all([
+          ...[1, 2, 3, 4].map(() => wind.ask({ inputValues: locations })),
+          parent.ask({ inputValues: locations }),
+        ]);
+        const tree = await client.listQuestions({ parent_question_uuid: answers[4]?.questionUuid ?? "" });
+        const uuids = [...answers.map((each) => each.questionUuid), ...tree.map((each) => each.question_uuid)];
+        expect(uuids).toHaveLength(7);
+        for (const questionUuid of uuids) {
+          expect(network.launches(questionUuid)).toBe(1);
+          expect((await client.question(questionUuid)).status).toBe("succeeded");
+          const events = await client.queryEvents({ question_uuid: questionUuid });
+          expect(events.filter((event) => event.event.kind === "result")).toHaveLength(1);
+          expect(events.filter((event) => event.event.kind === "exception")).toHaveLength(0);
+          expect(new Set(events.map((event) => event.attributes.uuid)).size).toBe(events.length);
+        }
+      }, 90_000);
+    });
+
+    describe("a network with 2 CPUs asked 200 questions at once", () => {
+      let network: ScenarioNetwork;
+
+      beforeAll(async () => {
+        network = await platform.start({ cpuQuota: 2 });
+        await registerChildServices(network.url);
+        await registerTestServices(network.url);
+      }, 60_000);
+
+      afterAll(async () => {
+        await network?.close();
+      });
+
+      it("answers every one, losing none, and admits waiting questions by priority", async () => {
+        const client = new NetworkClient(network.url);
+        // Two slow questions hold both CPUs, so that all 200 are waiting together when admission starts.
+        const sleeper = new Child({ id: "scenarios/sleeper", network: network.url });
+        const blockers = await sleeper.askMultiple(
+          [1, 2].map(() => ({ inputValues: { seconds: 5 }, asynchronous: true })),
+        );
+        for (const blocker of blockers) await waitForStatus(client, blocker.questionUuid, "running");
+
+        const wind = new Child({ id: "examples/wind-speed", network: network.url });
+        const asked = await wind.askMultiple(
+          Array.from({ length: 200 }, (_, index) => ({
+            inputValues: { locations: [{ longitude: index - 100, latitude: 0 }] },
+            priority: index % 5,
+            asynchronous: true,
+          })),
+          { concurrency: 200 },
+        );
+        expect(new Set(asked.map((each) => each.questionUuid)).size).toBe(200);
+
+        let questions: QuestionSummary[] = [];
+        await waitFor(
+          async () => {
+            questions = await client.listQuestions({ recipient: "examples/wind-speed:0.1.0", limit: "1000" });
+            return questions.length === 200 && questions.every((question) => TERMINAL.includes(question.status));
+          },
+          { timeoutMs: 240_000, intervalMs: 500, description: "all 200 questions to end" },
+        );
+        expect(questions.filter((question) => question.status !== "succeeded").map((q) => [q.status, q.error])).toEqual(
+          [],
+        );
+        for (const question of questions) expect(network.launches(question.question_uuid)).toBe(1);
+        for (const blocker of blockers) {
+          expect(time(await client.question(blocker.questionUuid), "running")).toBeLessThan(
+            Math.min(...questions.map((question) => time(question, "running"))),
+          );
+        }
+
+        const admitted = [...questions].sort(
+          (a, b) => time(a, "running") - time(b, "running") || Number(b.priority) - Number(a.priority),
+        );
+        const priorities = admitted.map((question) => Number(question.priority));
+        expect(priorities).toEqual([...priorities].sort((a, b) => b - a));
+      }, 300_000);
+    });
+  });
+}
+
+async function registerChildServices(url: string): Promise<void> {
+  for (const name of ["elevation", "wind-speed", "parent"]) {
+    const directory = copyOfExample(`child-services/${name}`);
+    await registerFolder(url, directory, { namespace: "examples", name, tag: "0.1.0" });
+  }
+}
+
+async function registerTestServices(url: string): Promise<void> {
+  for (const [name, app] of [
+    ["sleeper", SLEEPER_APP],
+    ["failing", FAILING_APP],
+  ] as const) {
+    await registerFolder(url, testService(name, app), { namespace: "scenarios", name, tag: "1.0.0" });
+  }
+}
+
+async function waitForStatus(client: NetworkClient, questionUuid: string, status: string): Promise<void> {
+  await waitFor(async () => (await client.question(questionUuid)).status === status, {
+    timeoutMs: 30_000,
+    description: `question ${questionUuid} to be ${status}`,
+  });
+}
+
+function time(question: QuestionSummary, status: string): number {
+  const at = (question.status_times as Record<string, string | undefined>)[status];
+  return at === undefined ? Number.POSITIVE_INFINITY : Date.parse(at);
+}

@@ -1,0 +1,44 @@
+import { mkdtempSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startEmbeddedNetwork } from "../../../shared/platform/embedded-network.js";
+import { createHttpApi } from "../../../shared/platform/http-api.js";
+import type { ScenarioNetwork, ScenarioNetworkOptions, ScenarioPlatform } from "../scenario-platform.js";
+
+/** The embedded default (in-memory bus, SQLite, local jobs) behind its HTTP API, as `twined dev` runs it. */
+export function embeddedPlatform(jobs: "in-process" | "process" = "in-process"): ScenarioPlatform {
+  return {
+    name: `embedded (${jobs} jobs)`,
+    async start(options: ScenarioNetworkOptions): Promise<ScenarioNetwork> {
+      const network = await startEmbeddedNetwork({
+        dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-scenarios-")),
+        databasePath: ":memory:",
+        cpuQuota: options.cpuQuota,
+        jobs,
+        ...(options.duplicateDeliveries === true ? { bus: { duplicateDeliveries: true, shuffle: true } } : {}),
+      });
+      const launches = new Map<string, number>();
+      const launch = network.launcher.launch.bind(network.launcher);
+      network.launcher.launch = async (spec) => {
+        const outcome = await launch(spec);
+        const questionUuid = spec.question.attributes.question_uuid;
+        if (outcome.launched) launches.set(questionUuid, (launches.get(questionUuid) ?? 0) + 1);
+        return outcome;
+      };
+      const server = createHttpApi(network, { pollIntervalMs: 20 }).listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      network.setNetworkUrl(url);
+      return {
+        url,
+        launches: (questionUuid) => launches.get(questionUuid) ?? 0,
+        async close() {
+          server.closeAllConnections();
+          await new Promise((resolve) => server.close(resolve));
+          await network.close();
+        },
+      };
+    },
+  };
+}
