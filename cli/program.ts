@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { TWINED_VERSION } from "../shared/version.js";
+import { registerDemoCommand } from "./commands/demo.js";
 import { registerDevCommand } from "./commands/dev.js";
 import { registerNetworkCommands } from "./commands/network.js";
 import { registerQuestionCommands } from "./commands/question.js";
@@ -19,6 +20,7 @@ export function buildProgram(output: CliOutput, setExitCode: (code: number) => v
       writeOut: (text) => output.stdout.write(text),
       writeErr: (text) => output.stderr.write(text),
     });
+  registerDemoCommand(program, output, setExitCode);
   registerDevCommand(program, output, setExitCode);
   registerQuestionCommands(program, output, setExitCode);
   registerServiceCommands(program, output, setExitCode);

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { ServiceConfiguration } from "../../shared/config/index.js";
 import {
+  MessageLimitExceeded,
   QuestionCancelled,
   QuestionTimedOut,
   ServiceCrashed,
@@ -12,6 +13,7 @@ import {
   type ChildEventEnvelope,
   deriveResponseAttributes,
   type ExceptionEvent,
+  encodeEvent,
   type LogRecord,
   type ParentEventEnvelope,
   type QuestionEvent,
@@ -159,7 +161,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
       );
     }
     clearInterval(heartbeat);
-    return await finishWith(emitter, final);
+    return await finishWith(emitter, fitsInAMessage(final, question.attributes, exceptionFrom));
   } finally {
     clearInterval(heartbeat);
     if (deadline !== undefined) clearTimeout(deadline);
@@ -220,6 +222,33 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
       ...(outputValues === null ? {} : { output_values: outputValues }),
       ...(outputManifest === null ? {} : { output_manifest: outputManifest as never }),
     };
+  }
+}
+
+/**
+ * The answer, or an exception saying why it cannot be sent: an answer Pub/Sub would refuse must fail the question
+ * here, with the limit named, not later in whatever publishes it (where nobody would tell the asker).
+ */
+function fitsInAMessage(
+  event: FinalEvent,
+  questionAttributes: ParentEventEnvelope["attributes"],
+  exceptionFrom: (error: unknown) => ExceptionEvent,
+): FinalEvent {
+  if (event.kind !== "result") return event;
+  try {
+    encodeEvent({ event, attributes: deriveResponseAttributes(questionAttributes) });
+    return event;
+  } catch (error) {
+    if (!(error instanceof MessageLimitExceeded)) throw error;
+    return exceptionFrom(
+      new MessageLimitExceeded(
+        `The answer is ${error.actual} bytes of JSON, more than the ${error.maximum} a message can carry. Put large outputs in a dataset of the output manifest instead of the output values.`,
+        error.limit,
+        error.actual,
+        error.maximum,
+        { pointer: "/output_values" },
+      ),
+    );
   }
 }
 

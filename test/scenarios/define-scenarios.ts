@@ -11,7 +11,14 @@ import {
 import { rejectionOf } from "../support/error-of.js";
 import { waitFor } from "../support/wait-for.js";
 import type { ScenarioNetwork, ScenarioPlatform } from "./scenario-platform.js";
-import { copyOfExample, FAILING_APP, registerFolder, SLEEPER_APP, testService } from "./scenario-services.js";
+import {
+  copyOfExample,
+  FAILING_APP,
+  OVERSIZED_APP,
+  registerFolder,
+  SLEEPER_APP,
+  testService,
+} from "./scenario-services.js";
 
 const ASKER = "testing/scenarios:1.0.0";
 const locations = {
@@ -150,6 +157,14 @@ export function defineScenarios(platform: ScenarioPlatform): void {
         expect(remote.remoteMessage).toMatch(/cannot use \[1, 2\]/);
         expect(remote.remoteTraceback.join("")).toMatch(/app\.py.*in check/s);
         expect((await client.question(remote.questionUuid)).error).toMatchObject({ type: "ValueError" });
+      }, 30_000);
+
+      it("fails a question whose answer is too large for a message, saying so, and keeps answering others", async () => {
+        const error = await rejectionOf(child("scenarios/oversized").ask({ inputValues: {} }));
+        expect(error).toMatchObject({ name: "MessageLimitExceeded", status: "failed" });
+        expect(error.message).toMatch(/output manifest/);
+        const next = await child("examples/elevation").ask({ inputValues: locations });
+        expect(next.answer?.output_values).toEqual([3542, 548]);
       }, 30_000);
 
       it("runs a question UUID once, however often it is asked", async () => {
@@ -306,6 +321,7 @@ async function registerTestServices(url: string): Promise<void> {
   for (const [name, app] of [
     ["sleeper", SLEEPER_APP],
     ["failing", FAILING_APP],
+    ["oversized", OVERSIZED_APP],
   ] as const) {
     await registerFolder(url, testService(name, app), { namespace: "scenarios", name, tag: "1.0.0" });
   }

@@ -40,7 +40,10 @@ export function copyOfExample(example: string, options: { configurationValues?: 
 export function testService(name: string, app: string): string {
   const directory = mkdtempSync(path.join(tmpdir(), `twined-${name}-`));
   writeFileSync(path.join(directory, "octue.yaml"), `services:\n  - namespace: scenarios\n    name: ${name}\n`);
-  writeFileSync(path.join(directory, "twine.json"), JSON.stringify({ input_values_schema: {} }));
+  writeFileSync(
+    path.join(directory, "twine.json"),
+    JSON.stringify({ input_values_schema: {}, output_values_schema: {} }),
+  );
   writeFileSync(path.join(directory, "app.py"), app);
   return directory;
 }
@@ -60,4 +63,9 @@ export const FAILING_APP = `def run(analysis):
 
 def check(values):
     raise ValueError(f"cannot use {values!r}")
+`;
+
+/** Answers with more JSON than a Pub/Sub message can carry. */
+export const OVERSIZED_APP = `def run(analysis):
+    analysis.output_values = "x" * 11_000_000
 `;

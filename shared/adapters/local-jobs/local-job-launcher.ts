@@ -172,17 +172,34 @@ export class LocalJobLauncher implements JobLauncher {
       return;
     }
     if (job.finalSent) return;
-    if (envelope.event.kind === "result" || envelope.event.kind === "exception") job.finalSent = true;
-    job.emitting = job.emitting.then(() => this.options.sink.emit(envelope));
+    const final = envelope.event.kind === "result" || envelope.event.kind === "exception";
+    if (final) job.finalSent = true;
+    job.emitting = job.emitting.then(() =>
+      this.options.sink.emit(envelope).catch(async (error: unknown) => {
+        // An event that cannot be sent (e.g. larger than a message may be) must not take the network down; a lost
+        // answer becomes an exception, so the asker still hears how the question ended.
+        const reason = error instanceof Error ? error : new Error(String(error));
+        this.options.onOutput?.(questionUuid, `could not send a ${envelope.event.kind} event: ${reason.message}\n`);
+        if (final) await this.send(job, exceptionEvent(reason, job.spec.revision.sruid));
+      }),
+    );
   }
 
   private async emitFinal(job: Job, event: ExceptionEvent): Promise<void> {
     if (job.finalSent) return;
     job.finalSent = true;
+    job.emitting = job.emitting.then(() => this.send(job, event));
+    await job.emitting;
+  }
+
+  /** Sends an event the launcher makes itself; if even that fails, the job's output says so. */
+  private async send(job: Job, event: ExceptionEvent): Promise<void> {
     const attributes = renewEventIdentity(deriveResponseAttributes(job.spec.question.attributes));
     const envelope = validateEvent({ event, attributes }) as ChildEventEnvelope;
-    job.emitting = job.emitting.then(() => this.options.sink.emit(envelope));
-    await job.emitting;
+    await this.options.sink.emit(envelope).catch((error: unknown) => {
+      const questionUuid = job.spec.question.attributes.question_uuid;
+      this.options.onOutput?.(questionUuid, `could not send the job's final event: ${String(error)}\n`);
+    });
   }
 
   private finish(job: Job, exitCode: number | null): void {
