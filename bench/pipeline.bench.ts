@@ -11,6 +11,7 @@ import { openSqliteStores } from "../shared/adapters/sqlite/index.js";
 import { createQuestionAttributes, deriveResponseAttributes, renewEventIdentity } from "../shared/events/index.js";
 import { startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
 import type { EventSink, JobLauncher, JobObserver, JobPhase } from "../shared/ports/index.js";
+import { percentile } from "./support.js";
 
 const QUESTIONS = 300;
 const TWINE = { input_values_schema: { type: "object", required: ["n"] }, output_values_schema: {} };
@@ -43,11 +44,6 @@ class InstantJobs implements JobLauncher {
     return this.phases.get(uuid);
   }
   async close() {}
-}
-
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
 }
 
 async function pipeline(): Promise<{ perSecond: number; p50: number; p99: number }> {

@@ -2,6 +2,7 @@
  * Runs every benchmark and prints one JSON report. Each benchmark measures us against a baseline in the same run
  * (ratios, not absolute times), so results are comparable across machines.
  */
+import { benchAddedLatency } from "./added-latency.bench.js";
 import { benchAskLocalOverhead } from "./ask-local-overhead.bench.js";
 import { benchPipeline } from "./pipeline.bench.js";
 import { benchRevisionTag } from "./revision-tag.bench.js";
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "twine-validation": benchTwineValidation,
   "ask-local-overhead": benchAskLocalOverhead,
   pipeline: benchPipeline,
+  "added-latency": benchAddedLatency,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };

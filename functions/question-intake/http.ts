@@ -1,14 +1,22 @@
 import { type Request, type Response, Router } from "express";
 import { InvalidEvent, QuestionNotFound } from "../../shared/errors/index.js";
-import type { QuestionQuery, QuestionRecord, QuestionStore, StoredEvent } from "../../shared/ports/index.js";
+import type {
+  QuestionChanges,
+  QuestionQuery,
+  QuestionRecord,
+  QuestionStore,
+  StoredEvent,
+} from "../../shared/ports/index.js";
 import { isQuestionStatus, isTerminal } from "../../shared/questions/index.js";
 import type { QuestionIntake } from "./handler.js";
 
 const FINAL_EVENT_GRACE_MS = 2_000;
 
 export interface QuestionRoutesOptions {
-  /** How often a live event stream looks for new events. */
+  /** How often a live event stream looks for new events when nothing wakes it sooner. */
   readonly pollIntervalMs?: number;
+  /** Wakes live event streams when their question changes (same-process stores); without it they poll. */
+  readonly changes?: QuestionChanges;
 }
 
 /** The questions API: ask, look up, list, follow (JSON or Server-Sent Events) and cancel. */
@@ -101,7 +109,7 @@ export function questionRoutes(
       response.json({ events: events.map(eventJson) });
       return;
     }
-    await streamEvents(request, response, questions, questionUuid, after, kinds, options.pollIntervalMs ?? 200);
+    await streamEvents(request, response, questions, questionUuid, after, kinds, options);
   });
 
   return router;
@@ -115,8 +123,9 @@ async function streamEvents(
   questionUuid: string,
   after: number,
   kinds: readonly string[] | undefined,
-  pollIntervalMs: number,
+  options: QuestionRoutesOptions,
 ): Promise<void> {
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
   response.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
@@ -155,7 +164,8 @@ async function streamEvents(
       terminalSince ??= Date.now();
       if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) return void response.end();
     }
-    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    await (options.changes?.next(questionUuid, pollIntervalMs) ??
+      new Promise((resolve) => setTimeout(resolve, pollIntervalMs)));
   }
 }
 

@@ -8,6 +8,7 @@ import { TwineValidator } from "../../functions/twine-validator/handler.js";
 import { InProcessJobExecutor } from "../../runtime/jobs/in-process-job-executor.js";
 import { InMemoryEventBus, type InMemoryEventBusOptions } from "../adapters/in-memory-event-bus.js";
 import { LocalJobLauncher, ProcessJobExecutor } from "../adapters/local-jobs/index.js";
+import { QuestionChangeNotifier } from "../adapters/question-change-notifier.js";
 import { openSqliteStores } from "../adapters/sqlite/index.js";
 import { publishEvent, type TopicNames, topicNames } from "../control-plane/index.js";
 import { InvalidEvent, NonRetryableError } from "../errors/index.js";
@@ -19,6 +20,7 @@ import type {
   JobLauncher,
   JobObserver,
   MessageHandler,
+  QuestionChanges,
   QuestionStore,
   RevisionStore,
   SubscriptionOptions,
@@ -59,6 +61,8 @@ export interface EmbeddedNetwork {
   readonly bus: EventBus;
   readonly topics: TopicNames;
   readonly questions: QuestionStore;
+  /** Wakes live event streams as soon as a question changes. */
+  readonly changes: QuestionChanges;
   readonly revisions: RevisionStore;
   readonly intake: QuestionIntake;
   readonly launcher: JobLauncher;
@@ -77,13 +81,14 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   const dataDirectory = path.resolve(options.dataDirectory ?? ".twined");
   mkdirSync(dataDirectory, { recursive: true });
   const stores = openSqliteStores(options.databasePath ?? path.join(dataDirectory, "twined.sqlite"));
+  const questions = new QuestionChangeNotifier(stores.questions);
   const bus = new InMemoryEventBus(options.bus);
   const topics = topicNames(options.environment ?? "local");
   for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
 
   let networkUrl: string | undefined;
   const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
-  const observer = KueueLauncher.observer(stores.questions);
+  const observer = KueueLauncher.observer(questions);
   const launcher =
     options.launcher?.(sink, observer) ??
     new LocalJobLauncher({
@@ -98,12 +103,12 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
         : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),
       ...(options.onJobOutput === undefined ? {} : { onOutput: options.onJobOutput }),
     });
-  const dependencies = { questions: stores.questions, revisions: stores.revisions, bus, topics };
+  const dependencies = { questions, revisions: stores.revisions, bus, topics };
   const intake = new QuestionIntake(dependencies);
   const validator = new TwineValidator(dependencies);
   const kueueLauncher = new KueueLauncher({ ...dependencies, launcher });
   const forwarder = new AnswerForwarder({
-    questions: stores.questions,
+    questions,
     pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
   });
 
@@ -149,7 +154,8 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   return {
     bus,
     topics,
-    questions: stores.questions,
+    questions,
+    changes: questions,
     revisions: stores.revisions,
     intake,
     launcher,

@@ -14,7 +14,7 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", version: TWINED_VERSION });
   });
-  app.use("/questions", questionRoutes(network.intake, network.questions, options));
+  app.use("/questions", questionRoutes(network.intake, network.questions, { ...options, changes: network.changes }));
   app.use("/events", eventRoutes(network.questions));
   app.use("/registry", revisionRegistryRoutes(new RevisionRegistry(network.revisions)));
   app.use((request, response) => {
