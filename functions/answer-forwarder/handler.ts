@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import pRetry, { AbortError } from "p-retry";
 import { statusOfException } from "../../shared/control-plane/index.js";
 import { QuestionNotFound } from "../../shared/errors/index.js";
 import { type ChildEventEnvelope, decodeEvent } from "../../shared/events/index.js";
@@ -13,8 +14,8 @@ export interface AnswerForwarderDependencies {
   readonly pushSecret: string;
   /** How pushes are sent (injectable for tests); defaults to `fetch`. */
   readonly fetch?: typeof fetch;
-  /** Delays between push attempts, in milliseconds; its length is the number of retries. */
-  readonly pushBackoffMs?: readonly number[];
+  /** How often a failed push is retried, and the first delay (each next one is 4× longer); default 3 from 250 ms. */
+  readonly pushRetries?: { readonly retries: number; readonly firstDelayMs: number };
   readonly onPushFailure?: (questionUuid: string, reason: string) => void;
 }
 
@@ -68,24 +69,25 @@ export class AnswerForwarder {
     const body = JSON.stringify(envelope);
     const signature = `sha256=${createHmac("sha256", this.deps.pushSecret).update(body).digest("hex")}`;
     const send = this.deps.fetch ?? fetch;
-    const delays = this.deps.pushBackoffMs ?? [250, 1_000, 4_000];
-    let reason = "";
-    for (let attempt = 0; attempt <= delays.length; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, delays[attempt - 1]));
-      try {
-        const response = await send(endpoint, {
-          method: "POST",
-          headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
-          body,
-        });
-        if (response.ok) return;
-        reason = `HTTP ${response.status}`;
-        // A client error will not get better by asking again, except for rate limiting.
-        if (response.status < 500 && response.status !== 429) break;
-      } catch (error) {
-        reason = error instanceof Error ? error.message : String(error);
-      }
+    const { retries, firstDelayMs } = this.deps.pushRetries ?? { retries: 3, firstDelayMs: 250 };
+    try {
+      await pRetry(
+        async () => {
+          const response = await send(endpoint, {
+            method: "POST",
+            headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
+            body,
+          });
+          if (response.ok) return;
+          // A client error will not get better by asking again, except for rate limiting.
+          if (response.status < 500 && response.status !== 429) throw new AbortError(`HTTP ${response.status}`);
+          throw new Error(`HTTP ${response.status}`);
+        },
+        { retries, minTimeout: firstDelayMs, factor: 4, randomize: true },
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.deps.onPushFailure?.(envelope.attributes.question_uuid, `push to ${endpoint} failed: ${reason}`);
     }
-    this.deps.onPushFailure?.(envelope.attributes.question_uuid, `push to ${endpoint} failed: ${reason}`);
   }
 }

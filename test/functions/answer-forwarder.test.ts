@@ -99,7 +99,7 @@ describe("AnswerForwarder", () => {
     const forwarder = new AnswerForwarder({
       questions: stores.questions,
       pushSecret: "network-secret",
-      pushBackoffMs: [10, 10],
+      pushRetries: { retries: 2, firstDelayMs: 10 },
       onPushFailure: (_uuid, reason) => failures.push(reason),
     });
     await forwarder.handle(message({ kind: "result", output_values: { answer: 42 } }));
@@ -123,7 +123,7 @@ describe("AnswerForwarder", () => {
     const forwarder = new AnswerForwarder({
       questions: stores.questions,
       pushSecret: "s",
-      pushBackoffMs: [10, 10],
+      pushRetries: { retries: 2, firstDelayMs: 10 },
       onPushFailure: (_uuid, reason) => failures.push(reason),
     });
     await forwarder.handle(message({ kind: "heartbeat" }));
