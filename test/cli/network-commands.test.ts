@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
 import { createHttpApi } from "../../shared/platform/http-api.js";
+import { registerFolder, SLEEPER_APP, testService } from "../scenarios/scenario-services.js";
 import { startTwined } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
 import { runTwined } from "./run-cli.js";
@@ -102,6 +103,38 @@ describe("twined question ask / status / cancel", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/RevisionNotFound/);
   }, 30_000);
+
+  it("gives up at --timeout, cancelling the question, and says where the question was", async () => {
+    await registerFolder(base, testService("sleeper", SLEEPER_APP), {
+      namespace: "testing",
+      name: "sleeper",
+      tag: "1",
+    });
+    const result = await runTwined([
+      "question",
+      "ask",
+      "testing/sleeper",
+      "-i",
+      "{}",
+      "--timeout",
+      "1.5",
+      "--network",
+      base,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\[\d+ s\] running/);
+    const match = result.stderr.match(
+      /No answer from testing\/sleeper:1 to question ([0-9a-f-]{36}) within 1.5 s; the question was cancelled/,
+    );
+    expect(match).not.toBeNull();
+    await waitFor(async () => (await network.questions.get(match?.[1] ?? ""))?.status === "cancelled");
+  }, 30_000);
+
+  it("refuses a heartbeat interval that is not a positive number", async () => {
+    const result = await runTwined(["question", "ask", "examples/elevation", "--max-heartbeat-interval", "-1"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--max-heartbeat-interval/);
+  });
 
   it("exits 2 for an invalid service ID or an unreachable network", async () => {
     expect((await runTwined(["question", "ask", "Not/Valid", "--network", base])).code).toBe(2);
