@@ -40,3 +40,13 @@ export class AnswerTimedOut extends TwinedError {
     );
   }
 }
+
+/** The asker's signal was aborted while waiting; the question was cancelled. */
+export class AskAborted extends TwinedError {
+  constructor(
+    readonly questionUuid: string,
+    readonly reason: string,
+  ) {
+    super(`The asker stopped waiting for question ${questionUuid} (${reason}); the question was cancelled.`);
+  }
+}

@@ -3,7 +3,7 @@ import pRetry from "p-retry";
 import type { ChildEventEnvelope, LogRecord } from "../events/index.js";
 import { parseServiceId } from "../identity/index.js";
 import type { QuestionStatus } from "../questions/index.js";
-import { AnswerTimedOut, RemoteException } from "./ask-errors.js";
+import { AnswerTimedOut, AskAborted, RemoteException } from "./ask-errors.js";
 import { NetworkClient, NetworkRequestFailed, type StreamedEvent } from "./network-client.js";
 
 /** Octue's defaults: a day for an answer, six minutes between signs of life. */
@@ -106,8 +106,7 @@ export class Child {
   constructor(options: ChildOptions) {
     parseServiceId(options.id);
     this.id = options.id;
-    this.client =
-      options.network instanceof NetworkClient ? options.network : new NetworkClient(options.network ?? undefined);
+    this.client = options.network instanceof NetworkClient ? options.network : new NetworkClient(options.network);
     this.asker = options.asker;
   }
 
@@ -252,9 +251,9 @@ export class Child {
       }
     } catch (error) {
       if (!controller.signal.aborted) throw error;
-      const reason = stopped?.message ?? `the asker stopped waiting (${String(options.signal?.reason ?? "aborted")})`;
-      await this.client.cancel(questionUuid, reason).catch(() => undefined);
-      throw stopped ?? error;
+      const failure = stopped ?? new AskAborted(questionUuid, String(options.signal?.reason ?? "aborted"));
+      await this.client.cancel(questionUuid, failure.message).catch(() => undefined);
+      throw failure;
     } finally {
       clearTimeout(deadline);
       clearTimeout(liveness);

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type Response } from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { AnswerTimedOut, Child, RemoteException } from "../../../shared/client/index.js";
+import { AnswerTimedOut, AskAborted, Child, RemoteException } from "../../../shared/client/index.js";
 import { InvalidServiceID } from "../../../shared/errors/index.js";
 import { rejectionOf } from "../../support/error-of.js";
 
@@ -261,9 +261,9 @@ describe("Child", () => {
     const { fake, url } = await network(() => [acknowledged, { wait: 5_000 }]);
     const controller = new AbortController();
     setTimeout(() => controller.abort("no longer needed"), 200);
-    await expect(
-      new Child({ id: "testing/svc", network: url }).ask({ signal: controller.signal }),
-    ).rejects.toBeDefined();
+    await expect(new Child({ id: "testing/svc", network: url }).ask({ signal: controller.signal })).rejects.toThrow(
+      AskAborted,
+    );
     expect(fake.cancelled[0]?.reason).toMatch(/no longer needed/);
   });
 
