@@ -29,11 +29,19 @@ const locations = {
 };
 const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out", "rejected"];
 
+export interface ScenarioSelection {
+  /**
+   * Run the 200-question load scenario (default true). Variants of a platform that differ only in how a job starts
+   * leave it to the main variant, to keep the suite's time in check.
+   */
+  readonly load?: boolean;
+}
+
 /**
  * The behaviour every Twined platform must show, written once against the HTTP API and the `Child` client, and run by
  * each platform's test file: `defineScenarios(embeddedPlatform())`.
  */
-export function defineScenarios(platform: ScenarioPlatform): void {
+export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioSelection = {}): void {
   describe(`scenarios on ${platform.name}`, () => {
     describe("a network with 2 CPUs", () => {
       let network: ScenarioNetwork;
@@ -249,6 +257,7 @@ export function defineScenarios(platform: ScenarioPlatform): void {
       }, 90_000);
     });
 
+    if (selection.load === false) return;
     describe("a network with 2 CPUs asked 200 questions at once", () => {
       let network: ScenarioNetwork;
 
