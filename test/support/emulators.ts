@@ -1,0 +1,44 @@
+import { randomBytes } from "node:crypto";
+import { describe, inject } from "vitest";
+
+/** Where the emulators of this test run listen (see emulators.global-setup.ts). */
+export interface EmulatorInfo {
+  readonly available: boolean;
+  readonly projectId: string;
+  readonly pubsubHost?: string;
+  readonly firestoreHost?: string;
+}
+
+/**
+ * The running emulators, with the Google client libraries of this test file pointed at them (they read
+ * PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST when a client is created).
+ */
+export function useEmulators(): EmulatorInfo {
+  const info = inject("emulators");
+  if (info.available) {
+    process.env.PUBSUB_EMULATOR_HOST = info.pubsubHost;
+    process.env.FIRESTORE_EMULATOR_HOST = info.firestoreHost;
+    process.env.METADATA_SERVER_DETECTION = "none";
+  }
+  return info;
+}
+
+/** A describe block that needs the emulators: skipped (loudly, by the global setup) when there are none. */
+export function describeWithEmulators(name: string, body: (info: EmulatorInfo) => void): void {
+  const info = useEmulators();
+  describe.skipIf(!info.available)(name, () => body(info));
+}
+
+/** Deletes every document in the Firestore emulator's default database. */
+export async function clearFirestore(info: EmulatorInfo): Promise<void> {
+  const response = await fetch(
+    `http://${info.firestoreHost}/emulator/v1/projects/${info.projectId}/databases/(default)/documents`,
+    { method: "DELETE" },
+  );
+  if (!response.ok) throw new Error(`could not clear the Firestore emulator: HTTP ${response.status}`);
+}
+
+/** A name no other test run has used: emulators keep topics and subscriptions for as long as they run. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString("hex")}`;
+}
