@@ -1,17 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { AnswerForwarder } from "../../functions/answer-forwarder/handler.js";
 import { KueueLauncher } from "../../functions/kueue-launcher/handler.js";
-import { QuestionIntake } from "../../functions/question-intake/handler.js";
-import { TwineValidator } from "../../functions/twine-validator/handler.js";
+import type { QuestionIntake } from "../../functions/question-intake/handler.js";
 import { InProcessJobExecutor } from "../../runtime/jobs/in-process-job-executor.js";
 import { InMemoryEventBus, type InMemoryEventBusOptions } from "../adapters/in-memory-event-bus.js";
 import { LocalJobLauncher, ProcessJobExecutor } from "../adapters/local-jobs/index.js";
 import { QuestionChangeNotifier } from "../adapters/question-change-notifier.js";
 import { openSqliteStores } from "../adapters/sqlite/index.js";
 import { publishEvent, type TopicNames, topicNames } from "../control-plane/index.js";
-import { InvalidEvent, NonRetryableError } from "../errors/index.js";
 import type {
   BusMessage,
   BusSubscriber,
@@ -19,12 +16,18 @@ import type {
   EventSink,
   JobLauncher,
   JobObserver,
-  MessageHandler,
   QuestionChanges,
   QuestionStore,
   RevisionStore,
   SubscriptionOptions,
 } from "../ports/index.js";
+import {
+  buildNetworkHandlers,
+  deadLetterSubscription,
+  guarded,
+  networkSubscriptions,
+  recordDeadLetter,
+} from "./network-wiring.js";
 
 export interface EmbeddedNetworkOptions {
   /** Where the database and job files live; default `.twined` in the working directory. */
@@ -103,53 +106,26 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
         : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),
       ...(options.onJobOutput === undefined ? {} : { onOutput: options.onJobOutput }),
     });
-  const dependencies = { questions, revisions: stores.revisions, bus, topics };
-  const intake = new QuestionIntake(dependencies);
-  const validator = new TwineValidator(dependencies);
-  const kueueLauncher = new KueueLauncher({ ...dependencies, launcher });
-  const forwarder = new AnswerForwarder({
+  const handlers = buildNetworkHandlers({
     questions,
+    revisions: stores.revisions,
+    bus,
+    topics,
+    jobs: launcher,
     pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
   });
-
   const deadLetter = async (reason: string, message: BusMessage) => {
     options.onDeadLetter?.(reason, message);
-    await bus.publish(topics.deadLetters, message.data, {
-      attributes: { ...message.attributes, twined_dead_letter_reason: reason.slice(0, 1000) },
-    });
+    await recordDeadLetter(bus, topics, reason, message);
   };
-  /** Acknowledges messages that can never succeed (after recording them); lets everything else be retried. */
-  const guarded =
-    (handler: MessageHandler): MessageHandler =>
-    async (message) => {
-      try {
-        await handler(message);
-      } catch (error) {
-        if (error instanceof NonRetryableError || error instanceof InvalidEvent) {
-          await deadLetter(`${error.name}: ${error.message}`, message);
-          return;
-        }
-        throw error;
-      }
-    };
 
   const subscribers: BusSubscriber[] = [];
-  const wire = async (name: string, topic: string, handler: MessageHandler, extra: SubscriptionOptions = {}) => {
-    const subscription = `${topic}.${name}`;
-    await bus.ensureSubscription(subscription, topic, { ...LOCAL_DELIVERY, ...extra });
-    subscribers.push(bus.subscribe(subscription, guarded(handler)));
-  };
-  await bus.ensureSubscription(`${topics.deadLetters}.kept`, topics.deadLetters);
-  await wire("question-intake", topics.services, (message) => intake.handleServicesMessage(message), {
-    filter: 'attributes.sender_type = "PARENT"',
-  });
-  await wire("twine-validator", topics.accepted, (message) => validator.handle(message));
-  await wire("kueue-launcher", topics.validated, (message) => kueueLauncher.handleValidated(message));
-  await wire("kueue-launcher", topics.cancellations, (message) => kueueLauncher.handleCancellation(message));
-  await wire("answer-forwarder", topics.services, (message) => forwarder.handle(message), {
-    filter: 'attributes.sender_type = "CHILD"',
-    enableMessageOrdering: true,
-  });
+  await bus.ensureSubscription(deadLetterSubscription(topics), topics.deadLetters);
+  for (const spec of networkSubscriptions(topics)) {
+    await bus.ensureSubscription(spec.subscription, spec.topic, { ...LOCAL_DELIVERY, ...spec.options });
+    const handle = guarded((message) => spec.handle(handlers, message), deadLetter);
+    subscribers.push(bus.subscribe(spec.subscription, handle));
+  }
 
   return {
     bus,
@@ -157,7 +133,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     questions,
     changes: questions,
     revisions: stores.revisions,
-    intake,
+    intake: handlers.intake,
     launcher,
     setNetworkUrl(url) {
       networkUrl = url;
