@@ -48,6 +48,10 @@ export interface EmbeddedNetworkOptions {
   readonly pushSecret?: string;
   /** Chaos and timing options of the in-memory bus (e.g. deliver every message twice, shuffled). */
   readonly bus?: InMemoryEventBusOptions;
+  /** Another bus instead of the in-memory one (Google Pub/Sub, or its emulator); closed with the network. */
+  readonly eventBus?: EventBus;
+  /** Other stores instead of SQLite (Firestore, or its emulator); closed with the network. */
+  readonly stores?: NetworkStores;
   /** What jobs print (the apps' output), by question. */
   readonly onJobOutput?: (questionUuid: string, text: string) => void;
   /**
@@ -59,7 +63,17 @@ export interface EmbeddedNetworkOptions {
   readonly onDeadLetter?: (reason: string, message: BusMessage) => void;
 }
 
-/** A whole Twined network in one process: the five functions' handlers wired to an in-memory bus and SQLite. */
+/** Where a network keeps questions and revisions. */
+export interface NetworkStores {
+  readonly questions: QuestionStore;
+  readonly revisions: RevisionStore;
+  close(): Promise<void>;
+}
+
+/**
+ * A whole Twined network in one process: the five functions' handlers wired to a bus and stores (in memory and SQLite by
+ * default; Pub/Sub and Firestore when given).
+ */
 export interface EmbeddedNetwork {
   readonly bus: EventBus;
   readonly topics: TopicNames;
@@ -83,9 +97,9 @@ const LOCAL_DELIVERY: SubscriptionOptions = {
 export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {}): Promise<EmbeddedNetwork> {
   const dataDirectory = path.resolve(options.dataDirectory ?? ".twined");
   mkdirSync(dataDirectory, { recursive: true });
-  const stores = openSqliteStores(options.databasePath ?? path.join(dataDirectory, "twined.sqlite"));
+  const stores = options.stores ?? openSqliteStores(options.databasePath ?? path.join(dataDirectory, "twined.sqlite"));
   const questions = new QuestionChangeNotifier(stores.questions);
-  const bus = new InMemoryEventBus(options.bus);
+  const bus = options.eventBus ?? new InMemoryEventBus(options.bus);
   const topics = topicNames(options.environment ?? "local");
   for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
 
