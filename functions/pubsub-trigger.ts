@@ -1,10 +1,11 @@
 import type { Request, Response } from "express";
-import { InvalidPushRequest, parsePushedMessage } from "../shared/control-plane/pushed-message.js";
+import { InvalidPushRequest, type PushedDelivery, parsePushedMessage } from "../shared/control-plane/pushed-message.js";
 import { isPermanentFailure } from "../shared/platform/network-wiring.js";
 import type { BusMessage } from "../shared/ports/index.js";
 
 export interface PubSubTriggerOptions {
-  readonly handle: (message: BusMessage) => Promise<void>;
+  /** Handles the message; `origin` tells which subscription or topic it came from, when the delivery says. */
+  readonly handle: (message: BusMessage, origin: Omit<PushedDelivery, "message">) => Promise<void>;
   /** Keeps a message that can never be processed, with the reason, so it is acknowledged rather than retried forever. */
   readonly deadLetter: (reason: string, message: Pick<BusMessage, "data" | "attributes">) => Promise<void>;
   readonly log?: (text: string) => void;
@@ -18,17 +19,18 @@ export interface PubSubTriggerOptions {
 export function pubsubTrigger(options: PubSubTriggerOptions): (request: Request, response: Response) => Promise<void> {
   return async (request, response) => {
     const rawBody = rawBodyOf(request);
-    let message: BusMessage;
+    let delivery: PushedDelivery;
     try {
-      message = parsePushedMessage({ headers: request.headers, rawBody });
+      delivery = parsePushedMessage({ headers: request.headers, rawBody });
     } catch (error) {
       if (!(error instanceof InvalidPushRequest)) throw error;
       await options.deadLetter(`${error.name}: ${error.message}`, { data: rawBody, attributes: {} });
       response.status(204).end();
       return;
     }
+    const { message, ...origin } = delivery;
     try {
-      await options.handle(message);
+      await options.handle(message, origin);
     } catch (error) {
       if (isPermanentFailure(error)) {
         await options.deadLetter(`${error.name}: ${error.message}`, message);

@@ -11,6 +11,15 @@ export interface PushedRequest {
 /** A request that is not a Pub/Sub delivery in any form we know: redelivering it cannot help. */
 export class InvalidPushRequest extends NonRetryableError {}
 
+/** A delivered message, and where it came from when the delivery says (to tell one function's triggers apart). */
+export interface PushedDelivery {
+  readonly message: BusMessage;
+  /** The subscription's short name, from a push. */
+  readonly subscription: string | undefined;
+  /** The topic's short name, from an Eventarc CloudEvent's source. */
+  readonly topic: string | undefined;
+}
+
 export const MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished";
 
 /**
@@ -44,7 +53,7 @@ const NOT_ATTRIBUTE_PREFIXES = ["x-goog-", "x-forwarded-", "x-cloud-", "x-envoy-
  *
  * @throws InvalidPushRequest saying what was expected.
  */
-export function parsePushedMessage(request: PushedRequest): BusMessage {
+export function parsePushedMessage(request: PushedRequest): PushedDelivery {
   const header = (name: string): string | undefined => {
     const value = request.headers[name];
     return Array.isArray(value) ? value[0] : (value as string | undefined);
@@ -57,19 +66,41 @@ export function parsePushedMessage(request: PushedRequest): BusMessage {
         `the CloudEvent is of type '${header("ce-type")}', not ${MESSAGE_PUBLISHED}: trigger this function from a Pub/Sub topic`,
       );
     }
-    return fromWrapped(parseJsonBody(request.rawBody), "the CloudEvent's data");
+    const body = parseJsonBody(request.rawBody);
+    return delivery(fromWrapped(body, "the CloudEvent's data"), body, header("ce-source"));
   }
   if (contentType.startsWith("application/cloudevents+json")) {
     const event = asObject(parseJsonBody(request.rawBody), "the CloudEvent");
     if (event.type !== MESSAGE_PUBLISHED) {
       throw new InvalidPushRequest(`the CloudEvent is of type '${String(event.type)}', not ${MESSAGE_PUBLISHED}`);
     }
-    return fromWrapped(event.data, "the CloudEvent's data");
+    return delivery(fromWrapped(event.data, "the CloudEvent's data"), event.data, text(event.source));
   }
   if (header("x-goog-pubsub-message-id") !== undefined) {
-    return fromUnwrapped(request, header);
+    return {
+      message: fromUnwrapped(request, header),
+      subscription: lastSegment(header("x-goog-pubsub-subscription-name")),
+      topic: undefined,
+    };
   }
-  return fromWrapped(parseJsonBody(request.rawBody), "the push body");
+  const body = parseJsonBody(request.rawBody);
+  return delivery(fromWrapped(body, "the push body"), body, undefined);
+}
+
+function delivery(message: BusMessage, body: unknown, source: string | undefined): PushedDelivery {
+  const subscription =
+    typeof body === "object" && body !== null ? (body as { subscription?: unknown }).subscription : undefined;
+  return {
+    message,
+    subscription: lastSegment(text(subscription)),
+    topic: source?.includes("/topics/") === true ? lastSegment(source) : undefined,
+  };
+}
+
+/** `projects/p/subscriptions/s` → `s`; a short name stays as it is. */
+function lastSegment(name: string | undefined): string | undefined {
+  if (name === undefined || name === "") return undefined;
+  return name.slice(name.lastIndexOf("/") + 1);
 }
 
 function fromWrapped(body: unknown, what: string): BusMessage {

@@ -43,7 +43,10 @@ export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkH
 
 /** One subscription of the control plane: what it listens to, and which function handles it (in the cloud too). */
 export interface SubscriptionSpec {
-  /** Also the Cloud Function (Functions Framework target) that receives it when deployed. */
+  /**
+   * The Cloud Function (Functions Framework target) that receives it when deployed; one function may take several
+   * subscriptions, told apart by the delivery's subscription or topic.
+   */
   readonly functionName: string;
   readonly subscription: string;
   readonly topic: string;
@@ -76,7 +79,7 @@ export function networkSubscriptions(topics: TopicNames): SubscriptionSpec[] {
       handle: (handlers, message) => handlers.launcher.handleValidated(message),
     },
     {
-      functionName: "kueue-launcher-cancellations",
+      functionName: "kueue-launcher",
       subscription: `${topics.cancellations}.kueue-launcher`,
       topic: topics.cancellations,
       options: {},

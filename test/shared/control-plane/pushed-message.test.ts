@@ -6,7 +6,7 @@ const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 describe("parsePushedMessage", () => {
   it("reads a wrapped push as the emulator sends it, with camelCase and snake_case fields", () => {
-    const message = parsePushedMessage({
+    const { message, subscription } = parsePushedMessage({
       headers: { "content-type": "application/json", "user-agent": "Java/17.0.15" },
       rawBody: json({
         subscription: "projects/p/subscriptions/s",
@@ -28,10 +28,11 @@ describe("parsePushedMessage", () => {
       publishTime: new Date("2026-11-28T12:00:00.123Z"),
       deliveryAttempt: 1,
     });
+    expect(subscription).toBe("s");
   });
 
   it("reads a production push with an ordering key and a delivery attempt", () => {
-    const message = parsePushedMessage({
+    const { message } = parsePushedMessage({
       headers: { "content-type": "application/json" },
       rawBody: json({
         message: { data, messageId: "8", orderingKey: "q", publishTime: "2026-11-28T12:00:00Z" },
@@ -43,7 +44,7 @@ describe("parsePushedMessage", () => {
   });
 
   it("reads an Eventarc CloudEvent in binary mode", () => {
-    const message = parsePushedMessage({
+    const { message, topic } = parsePushedMessage({
       headers: {
         "content-type": "application/json",
         "ce-specversion": "1.0",
@@ -57,11 +58,12 @@ describe("parsePushedMessage", () => {
       }),
     });
     expect(message).toMatchObject({ id: "m1", attributes: { recipient: "x" }, orderingKey: "k1" });
+    expect(topic).toBe("t");
     expect(message.data.toString()).toBe('{"question_uuid": "q"}');
   });
 
   it("reads an Eventarc CloudEvent in structured mode", () => {
-    const message = parsePushedMessage({
+    const { message, topic } = parsePushedMessage({
       headers: { "content-type": "application/cloudevents+json; charset=utf-8" },
       rawBody: json({
         specversion: "1.0",
@@ -72,10 +74,11 @@ describe("parsePushedMessage", () => {
       }),
     });
     expect(message).toMatchObject({ id: "m2" });
+    expect(topic).toBe("t");
   });
 
   it("reads an unwrapped push: the body is the data and the other headers are the attributes", () => {
-    const message = parsePushedMessage({
+    const { message, subscription } = parsePushedMessage({
       headers: {
         host: "localhost:8091",
         "content-type": "application/x-www-form-urlencoded",
@@ -97,6 +100,7 @@ describe("parsePushedMessage", () => {
       publishTime: new Date("2026-11-28T12:00:00Z"),
     });
     expect(message.data.toString()).toBe('{"question_uuid": "q"}');
+    expect(subscription).toBe("s");
   });
 
   it.each([
