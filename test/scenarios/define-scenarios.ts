@@ -79,7 +79,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         expect(Object.keys(question.status_times as object)).toEqual(
           expect.arrayContaining(["received", "validated", "dispatched", "running", "succeeded"]),
         );
-        expect(network.launches(elevation.questionUuid)).toBe(1);
+        expect(await network.launches(elevation.questionUuid)).toBe(1);
       }, 60_000);
 
       it("answers the fractal example, passing its logs on", async () => {
@@ -135,7 +135,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         expect(error).toBeInstanceOf(RemoteException);
         expect(error).toMatchObject({ name: "InvalidValuesContents", status: "rejected" });
         expect((error as RemoteException).remoteMessage).toMatch(/\/locations/);
-        expect(network.launches((error as RemoteException).questionUuid)).toBe(0);
+        expect(await network.launches((error as RemoteException).questionUuid)).toBe(0);
       }, 30_000);
 
       it("refuses a question for an unknown service or revision immediately", async () => {
@@ -181,7 +181,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         const body = { recipient: "examples/elevation", input_values: locations, question_uuid: questionUuid };
         expect(await client.ask(body)).toMatchObject({ question_uuid: questionUuid, status: "succeeded" });
         expect(first.questionUuid).toBe(questionUuid);
-        expect(network.launches(questionUuid)).toBe(1);
+        expect(await network.launches(questionUuid)).toBe(1);
       }, 30_000);
 
       it("cancels a question while it runs", async () => {
@@ -247,7 +247,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         const uuids = [...answers.map((each) => each.questionUuid), ...tree.map((each) => each.question_uuid)];
         expect(uuids).toHaveLength(7);
         for (const questionUuid of uuids) {
-          expect(network.launches(questionUuid)).toBe(1);
+          expect(await network.launches(questionUuid)).toBe(1);
           expect((await client.question(questionUuid)).status).toBe("succeeded");
           const events = await client.queryEvents({ question_uuid: questionUuid });
           expect(events.filter((event) => event.event.kind === "result")).toHaveLength(1);
@@ -302,7 +302,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         expect(questions.filter((question) => question.status !== "succeeded").map((q) => [q.status, q.error])).toEqual(
           [],
         );
-        for (const question of questions) expect(network.launches(question.question_uuid)).toBe(1);
+        for (const question of questions) expect(await network.launches(question.question_uuid)).toBe(1);
         for (const blocker of blockers) {
           expect(time(await client.question(blocker.questionUuid), "running")).toBeLessThan(
             Math.min(...questions.map((question) => time(question, "running"))),

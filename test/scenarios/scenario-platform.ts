@@ -3,7 +3,7 @@ export interface ScenarioNetwork {
   /** The network's HTTP API (questions, events, registry). */
   readonly url: string;
   /** How many jobs were started for a question: exactly one for every question that ran. */
-  launches(questionUuid: string): number;
+  launches(questionUuid: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -18,4 +18,16 @@ export interface ScenarioNetworkOptions {
 export interface ScenarioPlatform {
   readonly name: string;
   start(options: ScenarioNetworkOptions): Promise<ScenarioNetwork>;
+}
+
+/**
+ * Jobs started for a question, as any asker can see them: each run of the runner acknowledges the question once, so
+ * two `delivery_acknowledgement` events mean two runs. For platforms whose launcher runs in another process.
+ */
+export async function launchesFromEvents(url: string, questionUuid: string): Promise<number> {
+  const response = await fetch(
+    `${url}/questions/${encodeURIComponent(questionUuid)}/events?kinds=delivery_acknowledgement`,
+  );
+  if (!response.ok) throw new Error(`could not read the events of ${questionUuid}: HTTP ${response.status}`);
+  return ((await response.json()) as { events: unknown[] }).events.length;
 }

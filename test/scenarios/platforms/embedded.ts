@@ -32,7 +32,7 @@ export function embeddedPlatform(jobs: "in-process" | "process" = "in-process"):
       network.setNetworkUrl(url);
       return {
         url,
-        launches: (questionUuid) => launches.get(questionUuid) ?? 0,
+        launches: async (questionUuid) => launches.get(questionUuid) ?? 0,
         async close() {
           server.closeAllConnections();
           await new Promise((resolve) => server.close(resolve));
