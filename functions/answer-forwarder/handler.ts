@@ -31,8 +31,12 @@ export class AnswerForwarder {
     const envelope = decodeEvent(message);
     if (envelope.attributes.sender_type !== "CHILD") return;
     const childEnvelope = envelope as ChildEventEnvelope;
+    const final = envelope.event.kind === "result" || envelope.event.kind === "exception";
+    let question: QuestionRecord | undefined;
     let appended: boolean;
     try {
+      // A final event is recorded after the state it announces, so whoever sees the event finds the question ended.
+      if (final) question = await this.advance(childEnvelope);
       ({ appended } = await this.deps.questions.appendEvent(childEnvelope));
     } catch (error) {
       // Octue services talking among themselves share the topic; their questions are not ours to record.
@@ -40,7 +44,7 @@ export class AnswerForwarder {
       throw error;
     }
     if (!appended) return;
-    const question = await this.advance(childEnvelope);
+    if (!final) question = await this.advance(childEnvelope);
     if (question?.pushEndpoint !== undefined) await this.push(question.pushEndpoint, childEnvelope);
   }
 

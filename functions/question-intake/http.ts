@@ -147,25 +147,36 @@ async function streamEvents(
   };
   let terminalSince: number | undefined;
   let lastStatus: string | undefined;
-  while (!closed) {
-    for (const event of await questions.events({ questionUuid, afterSequence: last })) {
-      if (send(event)) return void response.end();
+  try {
+    await followQuestion();
+  } catch (error) {
+    // The stream has started, so there is no status left to answer with: end it, and the client resumes from its
+    // last event id. Only a stream nobody reads any more (the server shutting down) ends silently.
+    if (!closed) process.stderr.write(`event stream of ${questionUuid} failed: ${String(error)}\n`);
+  }
+  if (!response.writableEnded) response.end();
+
+  async function followQuestion(): Promise<void> {
+    while (!closed) {
+      for (const event of await questions.events({ questionUuid, afterSequence: last })) {
+        if (send(event)) return;
+      }
+      const question = await questions.get(questionUuid);
+      // Status changes (queued, running…) go out without an id, so a client resuming with Last-Event-ID is unaffected.
+      if (question !== undefined && question.status !== lastStatus) {
+        lastStatus = question.status;
+        const at = question.statusTimes[question.status] ?? question.updatedAt;
+        response.write(`event: status\ndata: ${JSON.stringify({ status: question.status, at })}\n\n`);
+      }
+      // The control plane records a question's end before the `exception` event it sends about it arrives, so give
+      // that event a moment; a question whose final event never comes still ends the stream.
+      if (question !== undefined && isTerminal(question.status)) {
+        terminalSince ??= Date.now();
+        if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) return;
+      }
+      await (options.changes?.next(questionUuid, pollIntervalMs) ??
+        new Promise((resolve) => setTimeout(resolve, pollIntervalMs)));
     }
-    const question = await questions.get(questionUuid);
-    // Status changes (queued, running…) go out without an id, so a client resuming with Last-Event-ID is unaffected.
-    if (question !== undefined && question.status !== lastStatus) {
-      lastStatus = question.status;
-      const at = question.statusTimes[question.status] ?? question.updatedAt;
-      response.write(`event: status\ndata: ${JSON.stringify({ status: question.status, at })}\n\n`);
-    }
-    // The control plane records a question's end before the `exception` event it sends about it arrives, so give
-    // that event a moment; a question whose final event never comes still ends the stream.
-    if (question !== undefined && isTerminal(question.status)) {
-      terminalSince ??= Date.now();
-      if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) return void response.end();
-    }
-    await (options.changes?.next(questionUuid, pollIntervalMs) ??
-      new Promise((resolve) => setTimeout(resolve, pollIntervalMs)));
   }
 }
 

@@ -2,7 +2,7 @@ import pLimit from "p-limit";
 import pRetry from "p-retry";
 import type { ChildEventEnvelope, LogRecord } from "../events/index.js";
 import { parseServiceId } from "../identity/index.js";
-import type { QuestionStatus } from "../questions/index.js";
+import { isTerminal, type QuestionStatus } from "../questions/index.js";
 import { AnswerTimedOut, AskAborted, RemoteException } from "./ask-errors.js";
 import { NetworkClient, NetworkRequestFailed, type StreamedEvent } from "./network-client.js";
 
@@ -240,7 +240,18 @@ export class Child {
               break;
             }
           }
-          break;
+          if (final !== undefined) break;
+          // The stream ended without the final event: done if the question has ended, else follow it again.
+          const { status } = await this.client.question(questionUuid);
+          if (isTerminal(status as QuestionStatus)) break;
+          if (++reconnects > STREAM_RECONNECTS) {
+            throw new NetworkRequestFailed(
+              `the event stream of question ${questionUuid} keeps ending while the question is ${status}`,
+              undefined,
+              undefined,
+            );
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** reconnects));
         } catch (error) {
           if (controller.signal.aborted) throw error;
           // A dropped stream is resumed from the last event seen; an answer from the network itself is not retried.

@@ -273,10 +273,10 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
 
       it("answers every one, losing none, and admits waiting questions by priority", async () => {
         const client = new NetworkClient(network.url);
-        // Two slow questions hold both CPUs, so that all 200 are waiting together when admission starts.
+        // Two questions hold both CPUs until all 200 are waiting, so that admission is decided among all of them.
         const sleeper = new Child({ id: "scenarios/sleeper", network: network.url });
         const blockers = await sleeper.askMultiple(
-          [1, 2].map(() => ({ inputValues: { seconds: 5 }, asynchronous: true })),
+          [1, 2].map(() => ({ inputValues: { seconds: 300 }, asynchronous: true })),
         );
         for (const blocker of blockers) await waitForStatus(client, blocker.questionUuid, "running");
 
@@ -290,6 +290,13 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
           { concurrency: 200 },
         );
         expect(new Set(asked.map((each) => each.questionUuid)).size).toBe(200);
+        await waitFor(
+          async () =>
+            (await client.listQuestions({ recipient: "examples/wind-speed:0.1.0", status: "queued", limit: "1000" }))
+              .length === 200,
+          { timeoutMs: 120_000, intervalMs: 250, description: "all 200 questions to be queued" },
+        );
+        for (const blocker of blockers) await client.cancel(blocker.questionUuid, "make way");
 
         let questions: QuestionSummary[] = [];
         await waitFor(
@@ -309,8 +316,19 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
           );
         }
 
+        // A job's first act is to acknowledge its question, stamped with the job's clock: that is its admission time.
+        const startedAt = new Map<string, number>();
+        for (const question of questions) {
+          const [ack] = await client.queryEvents({
+            question_uuid: question.question_uuid,
+            kinds: "delivery_acknowledgement",
+          });
+          startedAt.set(question.question_uuid, Date.parse(`${String(ack?.attributes.datetime)}Z`));
+        }
         const admitted = [...questions].sort(
-          (a, b) => time(a, "running") - time(b, "running") || Number(b.priority) - Number(a.priority),
+          (a, b) =>
+            (startedAt.get(a.question_uuid) ?? 0) - (startedAt.get(b.question_uuid) ?? 0) ||
+            Number(b.priority) - Number(a.priority),
         );
         const priorities = admitted.map((question) => Number(question.priority));
         expect(priorities).toEqual([...priorities].sort((a, b) => b - a));

@@ -295,7 +295,8 @@ export function describeEventBusContract(
           if ((running.get(key) ?? 0) > 0) overlaps.push(message.id);
           running.set(key, (running.get(key) ?? 0) + 1);
           delivered.get(key)?.push(message.id);
-          if (message.id === published.get("a")?.[0]) {
+          // By content, not by ID: a subscriber may get the message before its publisher has the ID back.
+          if (key === "a" && message.data.toString() === "0") {
             // Key a's first message waits for another key to start: proof that keys do not wait for each other.
             let timer: ReturnType<typeof setTimeout> | undefined;
             crossKeyConcurrency = await Promise.race([
@@ -344,15 +345,17 @@ export function describeEventBusContract(
         await bus.publish(topic, Buffer.from("first"), { orderingKey: "k" });
         await bus.publish(topic, Buffer.from("second"), { orderingKey: "k" });
         await bus.publish(topic, Buffer.from("free"));
-        await until(() => deliveries.includes("second#1"), "the second message of the key");
+        await until(
+          () => deliveries.some((delivery) => delivery.startsWith("second#")),
+          "the second message of the key",
+        );
 
         expect(keylessBeforeRetry).toBe(true);
-        expect(deliveries.filter((delivery) => !delivery.startsWith("free"))).toEqual([
-          "first#1",
-          "first#2",
-          "first#3",
-          "second#1",
-        ]);
+        // Pub/Sub redelivers a nacked message together with the later ones of its key, so "second" may have been
+        // handed out (and held back) before: only the order is promised, not its attempt number.
+        const keyed = deliveries.filter((delivery) => !delivery.startsWith("free"));
+        expect(keyed.map((delivery) => delivery.split("#")[0])).toEqual(["first", "first", "first", "second"]);
+        expect(keyed.slice(0, 3)).toEqual(["first#1", "first#2", "first#3"]);
       });
     });
 

@@ -1,0 +1,42 @@
+import { Firestore } from "@google-cloud/firestore";
+
+export interface FirestoreStoreOptions {
+  /** Uses this client without taking ownership: `close` leaves it open. */
+  readonly firestore?: Firestore;
+  /** The project of the client the store creates when none is given (default: from the environment). */
+  readonly projectId?: string;
+  /** The database of the client the store creates (default: `(default)`). */
+  readonly databaseId?: string;
+  /**
+   * Put before every collection ID, subcollections included, so stores with different prefixes share a database
+   * without seeing each other's documents (tests, several deployments). Letters, digits, `-` and `_`.
+   */
+  readonly collectionPrefix?: string;
+  /** The clock for recorded times; injectable so tests control ordering. */
+  readonly now?: () => Date;
+}
+
+/** A client (the one given, or a new one the caller then owns) and whether the caller must terminate it. */
+export function firestoreClient(options: FirestoreStoreOptions): { firestore: Firestore; owned: boolean } {
+  if (options.firestore !== undefined) return { firestore: options.firestore, owned: false };
+  const firestore = new Firestore({
+    ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+    ...(options.databaseId === undefined ? {} : { databaseId: options.databaseId }),
+  });
+  return { firestore, owned: true };
+}
+
+/**
+ * Attempts for transactions that numbers or moves one question. A question's events arrive concurrently and all
+ * number through its document, so more than the client's default of 5; past that, the caller's message is
+ * redelivered later anyway.
+ */
+export const TRANSACTION_ATTEMPTS = 10;
+
+/** Whether a write failed because its `create` precondition found the document already there. */
+export function isAlreadyExists(error: unknown): boolean {
+  // gRPC's ALREADY_EXISTS; the REST transport reports the same status by name.
+  if (typeof error !== "object" || error === null) return false;
+  const { code, status } = error as { code?: unknown; status?: unknown };
+  return code === 6 || status === "ALREADY_EXISTS";
+}

@@ -1,0 +1,1 @@
+export { PubSubEventBus, type PubSubEventBusOptions } from "./pubsub-event-bus.js";
