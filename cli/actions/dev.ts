@@ -2,12 +2,26 @@ import type { AddressInfo } from "node:net";
 import { startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
 import { createHttpApi } from "../../shared/platform/http-api.js";
 import type { DevOptions } from "../commands/dev.js";
+import type { EmulatorBackend } from "../google-backend.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
 
 /** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
 export async function runDevNetwork(options: DevOptions, output: CliOutput): Promise<number> {
+  let backend: EmulatorBackend | undefined;
+  if (options.backend === "emulators") {
+    try {
+      // Loaded only here: the Google client libraries take a while to load, and the embedded network needs none.
+      const { emulatorBackend } = await import("../google-backend.js");
+      backend = await emulatorBackend(options.project);
+    } catch (error) {
+      output.stderr.write(`${describeError(error)}\n`);
+      return EXIT.usage;
+    }
+    output.stderr.write(`Using the ${backend.description}\n`);
+  }
   const network = await startEmbeddedNetwork({
     dataDirectory: options.dataDir,
+    ...(backend === undefined ? {} : { eventBus: backend.eventBus, stores: backend.stores }),
     ...(options.cpus === undefined ? {} : { cpuQuota: options.cpus }),
     ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
     onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
@@ -21,6 +35,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     });
   } catch (error) {
     await network.close();
+    backend?.stop();
     output.stderr.write(`cannot listen on ${options.host}:${options.port}: ${describeError(error)}\n`);
     return EXIT.usage;
   }
@@ -37,6 +52,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await network.close();
+  backend?.stop();
   return EXIT.ok;
 }
 

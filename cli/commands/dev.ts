@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import type { CliOutput } from "../output.js";
 
 export interface DevOptions {
@@ -7,6 +7,8 @@ export interface DevOptions {
   dataDir: string;
   cpus?: number;
   isolatedJobs?: boolean;
+  backend: "embedded" | "emulators";
+  project: string;
 }
 
 export function registerDevCommand(program: Command, output: CliOutput, setExitCode: (code: number) => void): void {
@@ -18,6 +20,16 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
     .option("--data-dir <dir>", "where questions, revisions and job files are kept", ".twined")
     .option("--cpus <n>", "CPUs the network's jobs may use at once (default: this machine's)", positiveInteger)
     .option("--isolated-jobs", "run each question's runner in a process of its own (slower to start)")
+    .addOption(
+      new Option("--backend <backend>", "embedded: in-memory bus and SQLite; emulators: Google Pub/Sub and Firestore")
+        .choices(["embedded", "emulators"])
+        .default("embedded"),
+    )
+    .addOption(
+      new Option("--project <id>", "the Google Cloud project id the emulators use")
+        .env("GOOGLE_CLOUD_PROJECT")
+        .default("twined-local"),
+    )
     .action(async (options: DevOptions) => {
       const { runDevNetwork } = await import("../actions/dev.js");
       setExitCode(await runDevNetwork(options, output));

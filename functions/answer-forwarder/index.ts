@@ -1,0 +1,3 @@
+import { registerSubscriptionFunction } from "../function-network.js";
+
+registerSubscriptionFunction("answer-forwarder");

@@ -1,0 +1,23 @@
+import express from "express";
+import { jsonErrors } from "../../shared/http/error-response.js";
+import { TWINED_VERSION } from "../../shared/version.js";
+import { registerHttpFunction, registerSubscriptionFunction } from "../function-network.js";
+import { eventRoutes, questionRoutes } from "./http.js";
+
+// The questions API over HTTP…
+registerHttpFunction("question-intake", (network) => {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "10mb" }));
+  app.get("/healthz", (_request, response) => {
+    response.json({ status: "ok", version: TWINED_VERSION });
+  });
+  // Another instance may record the events: live streams poll the store.
+  app.use("/questions", questionRoutes(network.handlers.intake, network.stores.questions, { pollIntervalMs: 250 }));
+  app.use("/events", eventRoutes(network.stores.questions));
+  app.use(jsonErrors());
+  return app;
+});
+
+// …and Octue-format questions and cancellations published on the services topic.
+registerSubscriptionFunction("question-intake-events");
