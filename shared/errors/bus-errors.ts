@@ -56,7 +56,7 @@ export class InvalidSubscriptionOptions extends TwinedError {
 export class SubscriberAlreadyAttached extends TwinedError {
   constructor(readonly subscription: string) {
     super(
-      `Subscription ${subscription} already has a subscriber; the in-memory bus supports one at a time. Close the first subscriber before subscribing again.`,
+      `Subscription ${subscription} already has a subscriber on this bus, which allows one at a time. Close the first subscriber before subscribing again.`,
     );
   }
 }

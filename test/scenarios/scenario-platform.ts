@@ -2,6 +2,8 @@
 export interface ScenarioNetwork {
   /** The network's HTTP API (questions, events, registry). */
   readonly url: string;
+  /** Its Octue services topic, on platforms with a real Pub/Sub. */
+  readonly servicesTopic?: string;
   /** How many jobs were started for a question: exactly one for every question that ran. */
   launches(questionUuid: string): Promise<number>;
   close(): Promise<void>;

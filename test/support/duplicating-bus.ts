@@ -1,4 +1,10 @@
-import type { BusSubscriber, EventBus, MessageHandler, PublishOptions, SubscriptionOptions } from "../../shared/ports/index.js";
+import type {
+  BusSubscriber,
+  EventBus,
+  MessageHandler,
+  PublishOptions,
+  SubscriptionOptions,
+} from "../../shared/ports/index.js";
 
 /**
  * A bus whose every delivery is handled twice at once, as at-least-once delivery allows: for buses (Pub/Sub) that

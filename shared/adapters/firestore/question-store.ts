@@ -29,6 +29,9 @@ import { type EventQueryPlan, planEventQuery, planQuestionList } from "./questio
 /** Events read per round trip when some are filtered out after reading. */
 const MIN_PAGE_SIZE = 50;
 
+/** How long closing waits for transactions under way (contended ones can take seconds on the emulator). */
+const CLOSE_WAIT_MS = 30_000;
+
 /**
  * The cloud {@link QuestionStore}: `questions/{questionUuid}`, its events in `questions/{uuid}/events/{sequence}`,
  * and `eventIds/{eventUuid}` recording which question and sequence each event UUID first got. Creation is a `create`
@@ -40,6 +43,8 @@ export class FirestoreQuestionStore implements QuestionStore {
   private readonly layout: FirestoreLayout;
   private readonly now: () => Date;
   private closed = false;
+  /** Transactions under way: closing waits for them, as terminating the client under them fails them obscurely. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: FirestoreStoreOptions = {}) {
     const { firestore, owned } = firestoreClient(options);
@@ -83,18 +88,20 @@ export class FirestoreQuestionStore implements QuestionStore {
     this.assertOpen();
     if (!isDocumentId(questionUuid)) throw new QuestionNotFound(questionUuid);
     const ref = this.layout.question(questionUuid);
-    return this.db.runTransaction(
-      async (transaction) => {
-        const data = (await transaction.get(ref)).data();
-        if (data === undefined) throw new QuestionNotFound(questionUuid);
-        const current = questionFromDocument(questionUuid, data);
-        if (!canTransition(current.status, to)) return { applied: false, question: current };
-        // An outcome only belongs to the status that ends the question; with any other it is ignored.
-        const changes = transitionChanges(data, to, this.timestamp(), isTerminal(to) ? outcome : undefined);
-        transaction.update(ref, changes);
-        return { applied: true, question: questionFromDocument(questionUuid, { ...data, ...changes }) };
-      },
-      { maxAttempts: TRANSACTION_ATTEMPTS },
+    return this.track(
+      this.db.runTransaction(
+        async (transaction) => {
+          const data = (await transaction.get(ref)).data();
+          if (data === undefined) throw new QuestionNotFound(questionUuid);
+          const current = questionFromDocument(questionUuid, data);
+          if (!canTransition(current.status, to)) return { applied: false, question: current };
+          // An outcome only belongs to the status that ends the question; with any other it is ignored.
+          const changes = transitionChanges(data, to, this.timestamp(), isTerminal(to) ? outcome : undefined);
+          transaction.update(ref, changes);
+          return { applied: true, question: questionFromDocument(questionUuid, { ...data, ...changes }) };
+        },
+        { maxAttempts: TRANSACTION_ATTEMPTS },
+      ),
     );
   }
 
@@ -106,30 +113,32 @@ export class FirestoreQuestionStore implements QuestionStore {
     if (!isDocumentId(questionUuid)) throw new QuestionNotFound(questionUuid);
     const questionRef = this.layout.question(questionUuid);
     const eventIdRef = this.layout.eventId(eventUuid);
-    return this.db.runTransaction(
-      async (transaction) => {
-        // One read for both: the event's first recording (if any) and the question's numbering.
-        const [seen, question] = await transaction.getAll(eventIdRef, questionRef);
-        if (seen?.exists) {
-          const first = eventIdFromDocument(eventUuid, seen.data());
-          if (first.questionUuid !== questionUuid) {
-            throw new EventUuidConflict(eventUuid, questionUuid, first.questionUuid);
+    return this.track(
+      this.db.runTransaction(
+        async (transaction) => {
+          // One read for both: the event's first recording (if any) and the question's numbering.
+          const [seen, question] = await transaction.getAll(eventIdRef, questionRef);
+          if (seen?.exists) {
+            const first = eventIdFromDocument(eventUuid, seen.data());
+            if (first.questionUuid !== questionUuid) {
+              throw new EventUuidConflict(eventUuid, questionUuid, first.questionUuid);
+            }
+            return { appended: false, sequence: first.sequence };
           }
-          return { appended: false, sequence: first.sequence };
-        }
-        if (question === undefined || !question.exists) throw new QuestionNotFound(questionUuid);
-        const numbering = eventNumberingFromDocument(questionUuid, question.data());
-        const sequence = numbering.lastSequence + 1;
-        const recordedAt = laterTime(this.timestamp(), numbering.lastEventRecordedAt);
-        transaction.create(eventIdRef, { questionUuid, sequence });
-        transaction.create(
-          this.layout.event(questionUuid, sequence),
-          eventDocument(envelope, sequence, recordedAt, numbering),
-        );
-        transaction.update(questionRef, { lastSequence: sequence, lastEventRecordedAt: recordedAt });
-        return { appended: true, sequence };
-      },
-      { maxAttempts: TRANSACTION_ATTEMPTS },
+          if (question === undefined || !question.exists) throw new QuestionNotFound(questionUuid);
+          const numbering = eventNumberingFromDocument(questionUuid, question.data());
+          const sequence = numbering.lastSequence + 1;
+          const recordedAt = laterTime(this.timestamp(), numbering.lastEventRecordedAt);
+          transaction.create(eventIdRef, { questionUuid, sequence });
+          transaction.create(
+            this.layout.event(questionUuid, sequence),
+            eventDocument(envelope, sequence, recordedAt, numbering),
+          );
+          transaction.update(questionRef, { lastSequence: sequence, lastEventRecordedAt: recordedAt });
+          return { appended: true, sequence };
+        },
+        { maxAttempts: TRANSACTION_ATTEMPTS },
+      ),
     );
   }
 
@@ -158,7 +167,24 @@ export class FirestoreQuestionStore implements QuestionStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     if (this.ownsClient) await this.db.terminate();
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.then(
+      () => this.inFlight.delete(work),
+      () => this.inFlight.delete(work),
+    );
+    return work;
   }
 
   private async require(questionUuid: string): Promise<QuestionRecord> {

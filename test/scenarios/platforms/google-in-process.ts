@@ -40,6 +40,7 @@ export function googleInProcessPlatform(info: EmulatorInfo): ScenarioPlatform {
       network.setNetworkUrl(url);
       return {
         url,
+        servicesTopic: network.topics.services,
         launches: async (questionUuid) => launches.get(questionUuid) ?? 0,
         async close() {
           server.closeAllConnections();
