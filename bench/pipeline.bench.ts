@@ -10,41 +10,10 @@ import { performance } from "node:perf_hooks";
 import { openSqliteStores } from "../shared/adapters/sqlite/index.js";
 import { createQuestionAttributes, deriveResponseAttributes, renewEventIdentity } from "../shared/events/index.js";
 import { startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
-import type { EventSink, JobLauncher, JobObserver, JobPhase } from "../shared/ports/index.js";
-import { percentile } from "./support.js";
+import { InstantJobs, percentile } from "./support.js";
 
 const QUESTIONS = 300;
 const TWINE = { input_values_schema: { type: "object", required: ["n"] }, output_values_schema: {} };
-
-/** Jobs that answer the moment they are launched: what is left to measure is the control plane. */
-class InstantJobs implements JobLauncher {
-  private readonly phases = new Map<string, JobPhase>();
-  constructor(
-    private readonly sink: EventSink,
-    private readonly observer: JobObserver,
-  ) {}
-  async launch(job: Parameters<JobLauncher["launch"]>[0]) {
-    const uuid = job.question.attributes.question_uuid;
-    if (this.phases.has(uuid)) return { launched: false };
-    this.phases.set(uuid, "running");
-    this.observer.onStarted?.(uuid);
-    const attributes = deriveResponseAttributes(job.question.attributes);
-    await this.sink.emit({ event: { kind: "delivery_acknowledgement" }, attributes: renewEventIdentity(attributes) });
-    await this.sink.emit({
-      event: { kind: "result", output_values: { ok: true } },
-      attributes: renewEventIdentity(attributes),
-    });
-    this.phases.set(uuid, "finished");
-    return { launched: true };
-  }
-  async cancel() {
-    return false;
-  }
-  phase(uuid: string) {
-    return this.phases.get(uuid);
-  }
-  async close() {}
-}
 
 async function pipeline(): Promise<{ perSecond: number; p50: number; p99: number }> {
   const directory = mkdtempSync(path.join(tmpdir(), "twined-bench-pipeline-"));

@@ -4,6 +4,7 @@
  */
 import { benchAddedLatency } from "./added-latency.bench.js";
 import { benchAskLocalOverhead } from "./ask-local-overhead.bench.js";
+import { benchEmulatorStack } from "./emulator-stack.bench.js";
 import { benchPipeline } from "./pipeline.bench.js";
 import { benchRevisionTag } from "./revision-tag.bench.js";
 import { benchTwineValidation } from "./twine-validation.bench.js";
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "ask-local-overhead": benchAskLocalOverhead,
   pipeline: benchPipeline,
   "added-latency": benchAddedLatency,
+  "emulator-stack": benchEmulatorStack,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };

@@ -2,15 +2,31 @@ import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { useEmulators } from "../support/emulators.js";
 import { startTwined } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
 
-describe("twined dev", () => {
+const emulators = useEmulators();
+const backends: [string, string[]][] = [["the embedded backend", []]];
+if (emulators.available) {
+  backends.push(["the emulators", ["--backend", "emulators", "--project", emulators.projectId]]);
+}
+
+describe.each(backends)("twined dev on %s", (_name, backendArguments) => {
   it("runs a network that answers questions over HTTP, and stops cleanly on Ctrl-C", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "twined-dev-"));
     const service = path.join(data, "wind-speed");
     cpSync(path.resolve("examples/child-services/wind-speed"), service, { recursive: true });
-    const twined = startTwined(["dev", "--port", "0", "--data-dir", path.join(data, ".twined"), "--cpus", "1"]);
+    const twined = startTwined([
+      "dev",
+      "--port",
+      "0",
+      "--data-dir",
+      path.join(data, ".twined"),
+      "--cpus",
+      "1",
+      ...backendArguments,
+    ]);
     try {
       await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), {
         timeoutMs: 20_000,

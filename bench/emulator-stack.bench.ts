@@ -1,0 +1,221 @@
+/**
+ * The control plane on the Google stack (Pub/Sub and Firestore emulators) side by side with the embedded one (in-memory
+ * bus and SQLite), in one run: questions per second with jobs that answer at once, the added latency of a trivial
+ * question over its app's own run time, and what one question costs on the control path (publishes, store reads and
+ * writes, handler invocations, which are Cloud Function invocations when deployed).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { openFirestoreStores } from "../shared/adapters/firestore/index.js";
+import { InMemoryEventBus } from "../shared/adapters/in-memory-event-bus.js";
+import { PubSubEventBus } from "../shared/adapters/pubsub/index.js";
+import { openSqliteStores } from "../shared/adapters/sqlite/index.js";
+import { Child, NetworkClient } from "../shared/client/index.js";
+import { type NetworkStores, startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
+import { hasGcloud, type RunningEmulator, startEmulator } from "../shared/platform/google-emulators.js";
+import { createHttpApi } from "../shared/platform/http-api.js";
+import type {
+  BusSubscriber,
+  EventBus,
+  MessageHandler,
+  PublishOptions,
+  QuestionStore,
+  RevisionStore,
+  SubscriptionOptions,
+} from "../shared/ports/index.js";
+import { InstantJobs, median, percentile, round, timeProcess, trivialService } from "./support.js";
+
+const QUESTIONS = 100;
+const LATENCY_ROUNDS = 15;
+const PROJECT = "twined-bench";
+
+/** Counts what passes through a bus: messages published, and handler invocations. */
+class CountingBus implements EventBus {
+  publishes = 0;
+  invocations = 0;
+  constructor(private readonly bus: EventBus) {}
+  ensureTopic(topic: string) {
+    return this.bus.ensureTopic(topic);
+  }
+  ensureSubscription(subscription: string, topic: string, options?: SubscriptionOptions) {
+    return this.bus.ensureSubscription(subscription, topic, options);
+  }
+  deleteSubscription(subscription: string) {
+    return this.bus.deleteSubscription(subscription);
+  }
+  publish(topic: string, data: Buffer, options?: PublishOptions) {
+    this.publishes++;
+    return this.bus.publish(topic, data, options);
+  }
+  subscribe(subscription: string, handler: MessageHandler): BusSubscriber {
+    return this.bus.subscribe(subscription, (message) => {
+      this.invocations++;
+      return handler(message);
+    });
+  }
+  close() {
+    return this.bus.close();
+  }
+}
+
+/** Counts store calls that read and that write, whatever the store. */
+function countingStores(stores: NetworkStores): NetworkStores & { reads: number; writes: number } {
+  const counts = { reads: 0, writes: 0 };
+  const wrap = <T extends object>(target: T, writes: readonly string[]): T =>
+    new Proxy(target, {
+      get(object, property, receiver) {
+        const value = Reflect.get(object, property, receiver);
+        if (typeof value !== "function" || property === "close") return value;
+        return (...args: unknown[]) => {
+          if (writes.includes(String(property))) counts.writes++;
+          else counts.reads++;
+          return (value as (...parameters: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    });
+  return {
+    questions: wrap<QuestionStore>(stores.questions, ["create", "transition", "appendEvent"]),
+    revisions: wrap<RevisionStore>(stores.revisions, ["register", "setDefault"]),
+    close: () => stores.close(),
+    get reads() {
+      return counts.reads;
+    },
+    get writes() {
+      return counts.writes;
+    },
+  };
+}
+
+interface Stack {
+  readonly name: string;
+  bus(): EventBus;
+  stores(environment: string): NetworkStores;
+}
+
+async function throughput(stack: Stack) {
+  const environment = `b${randomBytes(4).toString("hex")}`;
+  const bus = new CountingBus(stack.bus());
+  const stores = countingStores(stack.stores(environment));
+  const network = await startEmbeddedNetwork({
+    dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-bench-stack-")),
+    environment,
+    eventBus: bus,
+    stores,
+    launcher: (sink, observer) => new InstantJobs(sink, observer),
+  });
+  await network.revisions.register(
+    {
+      namespace: "bench",
+      name: "noop",
+      revisionTag: "1",
+      twine: { input_values_schema: { type: "object" } },
+      source: { kind: "image", image: "none" },
+    },
+    { makeDefault: true },
+  );
+  const before = { publishes: bus.publishes, invocations: bus.invocations, reads: stores.reads, writes: stores.writes };
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: QUESTIONS }, (_, n) => network.intake.ask({ recipient: "bench/noop", input_values: { n } })),
+  );
+  for (;;) {
+    const done = await network.questions.list({ recipient: "bench/noop:1", status: "succeeded", limit: QUESTIONS });
+    if (done.length === QUESTIONS) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const elapsed = performance.now() - start;
+  // Let the last deliveries' acknowledgements settle before reading the counters.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const perQuestion = (now: number, then: number) => round((now - then) / QUESTIONS);
+  const result = {
+    questionsPerSecond: round((QUESTIONS / elapsed) * 1000),
+    perQuestion: {
+      publishes: perQuestion(bus.publishes, before.publishes),
+      handlerInvocations: perQuestion(bus.invocations, before.invocations),
+      storeReads: perQuestion(stores.reads, before.reads),
+      storeWrites: perQuestion(stores.writes, before.writes),
+    },
+  };
+  await network.close();
+  return result;
+}
+
+async function latency(stack: Stack, service: string, bare: readonly number[]) {
+  const environment = `l${randomBytes(4).toString("hex")}`;
+  const network = await startEmbeddedNetwork({
+    dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-bench-stack-")),
+    environment,
+    eventBus: stack.bus(),
+    stores: stack.stores(environment),
+    cpuQuota: 2,
+  });
+  const server = createHttpApi(network, { pollIntervalMs: 50 }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  network.setNetworkUrl(url);
+  await new NetworkClient(url).registerRevision("bench", "trivial", "1.0.0", {
+    twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")) as Record<string, unknown>,
+    source: { kind: "directory", path: service },
+    default: true,
+  });
+  const child = new Child({ id: "bench/trivial", network: url });
+  await child.ask({ inputValues: { numbers: [1] } });
+  const times: number[] = [];
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    const start = performance.now();
+    await child.ask({ inputValues: { numbers: [1, 2, 3] } });
+    times.push(performance.now() - start);
+  }
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await network.close();
+  const bareP50 = median(bare);
+  return {
+    p50Ms: round(percentile(times, 0.5)),
+    p99Ms: round(percentile(times, 0.99)),
+    addedP50Ms: round(percentile(times, 0.5) - bareP50),
+    addedP99Ms: round(percentile(times, 0.99) - bareP50),
+  };
+}
+
+export async function benchEmulatorStack(): Promise<Record<string, unknown>> {
+  if (!hasGcloud()) return { error: "gcloud is not installed: the emulators cannot run" };
+  const emulators: RunningEmulator[] = [];
+  try {
+    for (const kind of ["pubsub", "firestore"] as const) emulators.push(await startEmulator(kind, PROJECT));
+    process.env.PUBSUB_EMULATOR_HOST = emulators[0]?.host;
+    process.env.FIRESTORE_EMULATOR_HOST = emulators[1]?.host;
+    process.env.METADATA_SERVER_DETECTION = "none";
+    const stacks: Stack[] = [
+      {
+        name: "embedded",
+        bus: () => new InMemoryEventBus(),
+        stores: () => openSqliteStores(":memory:"),
+      },
+      {
+        name: "emulators",
+        bus: () => new PubSubEventBus({ projectId: PROJECT }),
+        stores: (environment) => openFirestoreStores({ projectId: PROJECT, collectionPrefix: environment }),
+      },
+    ];
+    const service = trivialService();
+    const bare = Array.from({ length: 10 }, () =>
+      timeProcess("python3", ["bare.py", '{"numbers": [1, 2, 3]}'], service),
+    );
+    const report: Record<string, unknown> = {
+      questions: QUESTIONS,
+      latencyRounds: LATENCY_ROUNDS,
+      bareAppP50Ms: round(median(bare)),
+    };
+    for (const stack of stacks) {
+      report[stack.name] = { ...(await throughput(stack)), latency: await latency(stack, service, bare) };
+    }
+    return report;
+  } finally {
+    for (const emulator of emulators) emulator.stop();
+  }
+}
