@@ -8,6 +8,7 @@ import {
   readGoogleCloudSettings,
 } from "../shared/platform/google-cloud-network.js";
 import { networkSubscriptions } from "../shared/platform/network-wiring.js";
+import { matchesFilter } from "../shared/subscription-filter/index.js";
 import { pubsubTrigger } from "./pubsub-trigger.js";
 
 let network: GoogleCloudNetwork | undefined;
@@ -68,6 +69,11 @@ export function registerSubscriptionFunction(functionName: string): void {
           throw new InvalidPushRequest(
             `${functionName} handles ${specs.map((each) => each.subscription).join(" and ")}; this delivery came from ${origin.subscription ?? origin.topic ?? "an unnamed subscription"}`,
           );
+        }
+        // The emulator stores push subscriptions' filters without applying them; drop here what production would.
+        const emulated = (process.env.PUBSUB_EMULATOR_HOST ?? "") !== "";
+        if (emulated && spec.options.filter !== undefined && !matchesFilter(spec.options.filter, message.attributes)) {
+          return Promise.resolve();
         }
         return spec.handle(current.handlers, message);
       },
