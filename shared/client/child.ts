@@ -5,6 +5,7 @@ import { parseServiceId } from "../identity/index.js";
 import { isTerminal, type QuestionStatus } from "../questions/index.js";
 import { AnswerTimedOut, AskAborted, RemoteException } from "./ask-errors.js";
 import { NetworkClient, NetworkRequestFailed, type StreamedEvent } from "./network-client.js";
+import type { QuestionTransport } from "./question-transport.js";
 
 /** Octue's defaults: a day for an answer, six minutes between signs of life. */
 export const DEFAULT_ASK_TIMEOUT_SECONDS = 86_400;
@@ -21,8 +22,11 @@ export interface Answer {
 export interface ChildOptions {
   /** The service: `namespace/name` (its default revision) or `namespace/name:tag`. */
   readonly id: string;
-  /** The network's address (`twined dev`, or a deployed intake) or a client for it. */
-  readonly network?: string | NetworkClient;
+  /**
+   * The network's address (`twined dev`, or a deployed intake), a client for it, or another transport (e.g. a
+   * `PubSubTransport` to ask with only a project and the services topic).
+   */
+  readonly network?: string | QuestionTransport;
   /** Who is asking (an SRUID); anonymous (`local/local:local`) when not given. */
   readonly asker?: string;
 }
@@ -100,13 +104,16 @@ export interface AskMultipleOptions {
  */
 export class Child {
   readonly id: string;
-  private readonly client: NetworkClient;
+  private readonly client: QuestionTransport;
   private readonly asker: string | undefined;
 
   constructor(options: ChildOptions) {
     parseServiceId(options.id);
     this.id = options.id;
-    this.client = options.network instanceof NetworkClient ? options.network : new NetworkClient(options.network);
+    this.client =
+      typeof options.network === "string" || options.network === undefined
+        ? new NetworkClient(options.network)
+        : options.network;
     this.asker = options.asker;
   }
 

@@ -1,6 +1,7 @@
 import {
   type ChildEventEnvelope,
   deriveResponseAttributes,
+  type EventEnvelope,
   type ExceptionEvent,
   encodeEvent,
   type ParentAttributes,
@@ -10,7 +11,11 @@ import {
 import type { EventBus } from "../ports/index.js";
 
 /** Publishes an Octue event on the services topic, with its question UUID as the ordering key. */
-export async function publishEvent(bus: EventBus, topic: string, envelope: ChildEventEnvelope): Promise<void> {
+export async function publishEvent(
+  bus: EventBus,
+  topic: string,
+  envelope: ChildEventEnvelope | EventEnvelope,
+): Promise<void> {
   const encoded = encodeEvent(envelope);
   await bus.publish(topic, encoded.data, { attributes: encoded.attributes, orderingKey: encoded.orderingKey });
 }
