@@ -86,12 +86,11 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
         proxies.push(proxy.server);
         endpoint = proxy.url;
       }
-      await pubsub.topic(spec.topic).createSubscription(spec.subscription, {
-        ...(spec.options.filter === undefined ? {} : { filter: spec.options.filter }),
-        enableMessageOrdering: spec.options.enableMessageOrdering === true,
-        pushConfig: { pushEndpoint: endpoint },
-        retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
-        deadLetterPolicy: { deadLetterTopic: pubsub.topic(topics.deadLetters).name, maxDeliveryAttempts: 10 },
+      await bus.ensureSubscription(spec.subscription, spec.topic, {
+        ...spec.options,
+        pushEndpoint: endpoint,
+        retryPolicy: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 10 },
+        deadLetterPolicy: { deadLetterTopic: topics.deadLetters, maxDeliveryAttempts: 10 },
       });
     }
     gateway = createServer((request, response) => {

@@ -12,7 +12,6 @@ import type {
   EventBus,
   MessageHandler,
   PublishOptions,
-  SubscriptionOptions,
 } from "../../ports/event-bus.js";
 import { formatSubscriptionFilter } from "../../subscription-filter/format-filter.js";
 import { parseSubscriptionFilter } from "../../subscription-filter/parse-filter.js";
@@ -21,7 +20,7 @@ import { GRPC_STATUS, isGrpcStatus } from "./grpc-status.js";
 import { PubSubSubscriber } from "./pubsub-subscriber.js";
 import { shortResourceName } from "./resource-names.js";
 import { settleWithin } from "./settle-within.js";
-import { subscriptionRequest } from "./subscription-request.js";
+import { type PubSubSubscriptionOptions, subscriptionRequest } from "./subscription-request.js";
 
 export interface PubSubEventBusOptions {
   readonly projectId: string;
@@ -94,7 +93,12 @@ export class PubSubEventBus implements EventBus {
    * @throws UnknownTopic if the topic or the dead-letter topic does not exist.
    * @throws SubscriptionMismatch if the subscription exists with another topic or filter.
    */
-  async ensureSubscription(subscription: string, topic: string, options: SubscriptionOptions = {}): Promise<void> {
+  /** Also takes Pub/Sub's own options: `pushEndpoint` (and `pushServiceAccount`) make it a push subscription. */
+  async ensureSubscription(
+    subscription: string,
+    topic: string,
+    options: PubSubSubscriptionOptions = {},
+  ): Promise<void> {
     this.assertOpen("create a subscription");
     const settings = subscriptionSettings(subscription, options);
     try {

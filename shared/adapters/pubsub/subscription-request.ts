@@ -5,6 +5,14 @@ import { fullTopicName } from "./resource-names.js";
 
 type ProtoDuration = { seconds: number; nanos: number };
 
+/** Subscription options only Google Pub/Sub has: delivery by push to an HTTPS endpoint instead of pull. */
+export interface PubSubSubscriptionOptions extends SubscriptionOptions {
+  /** Push every message to this URL (a Cloud Function, Cloud Run service…) instead of waiting to be pulled. */
+  readonly pushEndpoint?: string;
+  /** Sign pushes with an OIDC token for this service account, so the endpoint can require authentication. */
+  readonly pushServiceAccount?: string;
+}
+
 /** Seconds as a protobuf Duration; Pub/Sub accepts sub-second backoffs, which a whole-seconds field would lose. */
 export function toDuration(seconds: number): ProtoDuration {
   let whole = Math.floor(seconds);
@@ -23,10 +31,18 @@ export function toDuration(seconds: number): ProtoDuration {
  */
 export function subscriptionRequest(
   projectId: string,
-  options: SubscriptionOptions,
+  options: PubSubSubscriptionOptions,
   settings: SubscriptionSettings,
 ): CreateSubscriptionOptions {
   const request: CreateSubscriptionOptions = {};
+  if (options.pushEndpoint !== undefined) {
+    request.pushConfig = {
+      pushEndpoint: options.pushEndpoint,
+      ...(options.pushServiceAccount === undefined
+        ? {}
+        : { oidcToken: { serviceAccountEmail: options.pushServiceAccount, audience: options.pushEndpoint } }),
+    };
+  }
   if (settings.filterText.trim() !== "") request.filter = settings.filterText;
   if (settings.ordered) request.enableMessageOrdering = true;
   if (options.ackDeadlineSeconds !== undefined) request.ackDeadlineSeconds = settings.ackDeadlineSeconds;
