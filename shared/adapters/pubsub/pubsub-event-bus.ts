@@ -6,13 +6,7 @@ import {
   UnknownTopic,
 } from "../../errors/bus-errors.js";
 import { assertWithinMessageLimits } from "../../events/message-limits.js";
-import type {
-  BusMessage,
-  BusSubscriber,
-  EventBus,
-  MessageHandler,
-  PublishOptions,
-} from "../../ports/event-bus.js";
+import type { BusMessage, BusSubscriber, EventBus, MessageHandler, PublishOptions } from "../../ports/event-bus.js";
 import { formatSubscriptionFilter } from "../../subscription-filter/format-filter.js";
 import { parseSubscriptionFilter } from "../../subscription-filter/parse-filter.js";
 import { type SubscriptionSettings, subscriptionSettings } from "../in-memory-event-bus/subscription-settings.js";
