@@ -7,6 +7,9 @@ export default defineConfig({
     globalSetup: ["./test/support/emulators.global-setup.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
     testTimeout: 20_000,
+    // Most of the emulator suites' time is spent waiting on the emulators, so more files than cores run at once (the
+    // default is one fewer worker than cores: a single worker on a 2-core machine).
+    maxWorkers: 4,
     // Assertions read plain text; picocolors would colour output whenever CI is set.
     env: { NO_COLOR: "1" },
   },

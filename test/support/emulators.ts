@@ -29,6 +29,14 @@ export function describeWithEmulators(name: string, body: (info: EmulatorInfo) =
   describe.skipIf(!info.available)(name, () => body(info));
 }
 
+/** The same, also skipped when `condition` holds (a CI pass that has run it already). */
+describeWithEmulators.skipIf =
+  (condition: boolean) =>
+  (name: string, body: (info: EmulatorInfo) => void): void => {
+    const info = useEmulators();
+    describe.skipIf(condition || !info.available)(name, () => body(info));
+  };
+
 /** Deletes every document in the Firestore emulator's default database. */
 export async function clearFirestore(info: EmulatorInfo): Promise<void> {
   const response = await fetch(
