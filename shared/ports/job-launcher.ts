@@ -37,6 +37,38 @@ export interface JobLauncher {
   /** Stops a queued or running job; resolves `false` if there is no such job or it already finished. */
   cancel(questionUuid: string, reason?: string): Promise<boolean>;
   phase(questionUuid: string): JobPhase | undefined;
-  /** Cancels every job and waits for them to end. */
+  /**
+   * Releases the launcher. One whose jobs run in this process (local) cancels them and waits for them to end; one
+   * whose jobs run elsewhere (Kueue, Cloud Run) leaves them running: they belong to the network, not to this process.
+   */
   close(): Promise<void>;
+}
+
+/** Why a job ended without its service answering, as its launcher saw it (a pod's OOM kill, an eviction, …). */
+export interface JobFailure {
+  /**
+   * `OutOfMemory`, `Evicted`, `ImageUnavailable`, `DeadlineExceeded`, `JobDeleted`, `JobFailed` or
+   * `Inadmissible`: the exception type the asker receives.
+   */
+  readonly type: string;
+  readonly message: string;
+}
+
+/** A job as seen from outside it, by a launcher whose jobs run elsewhere (a cluster, Cloud Run). */
+export type JobObservation =
+  | { readonly state: "queued"; readonly position?: number; readonly detail?: string }
+  | { readonly state: "running" }
+  /** The job ended normally: its service's final event should be on its way or recorded. */
+  | { readonly state: "succeeded" }
+  | { readonly state: "failed"; readonly failure: JobFailure };
+
+/**
+ * A launcher whose jobs live outside this process, so the question reconciler has to ask how they are doing. A
+ * question whose UUID is missing from the map has no job.
+ */
+export interface ObservableJobLauncher extends JobLauncher {
+  /** Every job of this network that still exists, by lowercase question UUID; `endedAt` for jobs that ended. */
+  observeJobs(): Promise<ReadonlyMap<string, JobObservation & { readonly endedAt?: string }>>;
+  /** Removes a question's job without telling its asker (the reconciler has already); `false` if there was none. */
+  release?(questionUuid: string): Promise<boolean>;
 }

@@ -1,0 +1,23 @@
+export {
+  CloudRunCallFailed,
+  type CloudRunClientOptions,
+  CloudRunJobLauncher,
+  type CloudRunJobLauncherOptions,
+  type CloudRunOperation,
+  CloudRunPermissionDenied,
+  CloudRunRequestRejected,
+  DEFAULT_MAX_TIMEOUT_SECONDS,
+  ImageRequired,
+  LABELS,
+  MANAGED_BY,
+  SRUID_ANNOTATION,
+} from "./cloud-run-job-launcher.js";
+export {
+  hasEnded,
+  observeExecution,
+  QUESTION_UUID_FLAG,
+  QUESTION_UUID_VARIABLE,
+  questionUuidOf,
+  type TimedObservation,
+} from "./execution-state.js";
+export { cloudRunJobId, labelValue, MAX_JOB_ID_LENGTH } from "./job-names.js";
