@@ -5,6 +5,7 @@
 import { benchAddedLatency } from "./added-latency.bench.js";
 import { benchAskLocalOverhead } from "./ask-local-overhead.bench.js";
 import { benchEmulatorStack } from "./emulator-stack.bench.js";
+import { benchKueueLauncher } from "./kueue-launcher.bench.js";
 import { benchPipeline } from "./pipeline.bench.js";
 import { benchRevisionTag } from "./revision-tag.bench.js";
 import { benchTwineValidation } from "./twine-validation.bench.js";
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   pipeline: benchPipeline,
   "added-latency": benchAddedLatency,
   "emulator-stack": benchEmulatorStack,
+  "kueue-launcher": benchKueueLauncher,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };

@@ -3,6 +3,7 @@ import { NetworkChildAsker } from "../runtime/children/network-child-asker.js";
 import { answerQuestion } from "../runtime/runner/answer-question.js";
 import type { FinalEvent } from "../runtime/runner/response-emitter.js";
 import type { LoadedServiceConfiguration } from "../shared/config/index.js";
+import { JobStopped } from "../shared/errors/index.js";
 import type { ChildEventEnvelope, ParentEventEnvelope, QuestionEvent } from "../shared/events/index.js";
 import { resolveRuntimeIdentity } from "../shared/identity/index.js";
 import type { EventSink } from "../shared/ports/index.js";
@@ -15,6 +16,11 @@ export interface LocalRunOptions {
   readonly revisionTag?: string | undefined;
   readonly heartbeatIntervalSeconds?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
+  /**
+   * Answering as a cluster's job (`--question-uuid`): a SIGTERM then means the Job was deleted or its pod evicted,
+   * which the asker hears as `JobStopped`, not as a cancellation nobody asked for.
+   */
+  readonly asJob?: boolean | undefined;
 }
 
 /** The SRUID this process answers as: the configuration's namespace/name (or env overrides) and a revision tag. */
@@ -48,7 +54,14 @@ export async function runServiceQuestion(
   const cancellation = new AbortController();
   const onSignal = (signal: NodeJS.Signals) =>
     cancellation.abort(
-      signal === "SIGINT" ? "interrupted from the keyboard (Ctrl-C)" : `the runner received ${signal}`,
+      signal === "SIGINT"
+        ? "interrupted from the keyboard (Ctrl-C)"
+        : options.asJob === true
+          ? new JobStopped(
+              question.attributes.question_uuid,
+              `its job received ${signal} (the Job was deleted, or its pod evicted, preempted or its node shut down)`,
+            )
+          : `the runner received ${signal}`,
     );
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

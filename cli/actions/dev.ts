@@ -1,6 +1,8 @@
 import type { AddressInfo } from "node:net";
+import { TwinedError } from "../../shared/errors/index.js";
 import { startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
 import { createHttpApi } from "../../shared/platform/http-api.js";
+import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
 import type { DevOptions } from "../commands/dev.js";
 import type { EmulatorBackend } from "../google-backend.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
@@ -19,7 +21,17 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     }
     output.stderr.write(`Using the ${backend.description}\n`);
   }
+  let launcher: ((sink: EventSink) => JobLauncher) | undefined;
+  try {
+    launcher = await kueueLauncherFor(options, () => jobNetworkUrl);
+  } catch (error) {
+    output.stderr.write(`${describeError(error)}\n`);
+    backend?.stop();
+    return EXIT.usage;
+  }
+  let jobNetworkUrl = options.jobNetworkUrl;
   const network = await startEmbeddedNetwork({
+    ...(launcher === undefined ? {} : { launcher }),
     dataDirectory: options.dataDir,
     ...(backend === undefined ? {} : { eventBus: backend.eventBus, stores: backend.stores }),
     ...(options.cpus === undefined ? {} : { cpuQuota: options.cpus }),
@@ -41,6 +53,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   }
   const { port } = server.address() as AddressInfo;
   network.setNetworkUrl(`http://${options.host}:${port}`);
+  jobNetworkUrl ??= `http://${options.host}:${port}`;
   output.stdout.write(
     `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}). Ctrl-C stops it.\n`,
   );
@@ -54,6 +67,59 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   await network.close();
   backend?.stop();
   return EXIT.ok;
+}
+
+/** Options of `twined dev` that do not go together. */
+class InvalidDevOptions extends TwinedError {}
+
+/**
+ * The Kueue launcher `--launcher kueue` asks for, checked against the cluster before the network starts (a wrong
+ * kubeconfig is a usage error now, not a failed question later); undefined for the local launcher.
+ */
+async function kueueLauncherFor(
+  options: DevOptions,
+  networkUrl: () => string | undefined,
+): Promise<((sink: EventSink) => JobLauncher) | undefined> {
+  // --kubeconfig is left out: it may come from KUBECONFIG, which a local network simply does not use.
+  const kueueOnly = ["context", "priorityClasses", "jobNetworkUrl"] as const;
+  if (options.launcher !== "kueue") {
+    const given = kueueOnly.filter((name) => options[name] !== undefined);
+    if (given.length > 0) {
+      throw new InvalidDevOptions(`--${kebab(given[0] ?? "")} only applies with --launcher kueue`);
+    }
+    return undefined;
+  }
+  if (options.kubeconfig === undefined) {
+    throw new InvalidDevOptions("--launcher kueue needs --kubeconfig FILE (or KUBECONFIG) naming the cluster");
+  }
+  const { KueueJobLauncher, loadClusterAccess } = await import("../../shared/adapters/kueue/index.js");
+  const { parsePriorityClasses } = await import("../../shared/platform/job-launcher-settings.js");
+  const kubeConfig = await loadClusterAccess({
+    kind: "kubeconfig",
+    file: options.kubeconfig,
+    ...(options.context === undefined ? {} : { context: options.context }),
+  });
+  const priorityClasses = parsePriorityClasses(options.priorityClasses ?? "", "--priority-classes");
+  return (sink) =>
+    new KueueJobLauncher({
+      kubeConfig,
+      sink,
+      settings: {
+        environment: (): Record<string, string> => {
+          const url = networkUrl();
+          return url === undefined ? {} : { TWINED_NETWORK_URL: url };
+        },
+        computeProvider: "GOOGLE_KUEUE",
+        namespace: options.namespace,
+        localQueue: options.localQueue,
+        priorityClasses,
+        ttlSecondsAfterFinished: 3600,
+      },
+    });
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 function prefixLines(prefix: string, text: string): string {

@@ -1,8 +1,17 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { type JobConnection, openJobConnection, teeSinks } from "../../runtime/jobs/job-connection.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidEvent, ServiceConfigurationNotFound } from "../../shared/errors/index.js";
-import { type ParentEventEnvelope, type QuestionEvent, validateEvent } from "../../shared/events/index.js";
+import {
+  deriveResponseAttributes,
+  isPythonParsableUuid,
+  type ParentEventEnvelope,
+  type QuestionEvent,
+  renewEventIdentity,
+  serviceExceptionMessage,
+  validateEvent,
+} from "../../shared/events/index.js";
 import { parseServiceId } from "../../shared/identity/index.js";
 import { parseJson } from "../../shared/json/index.js";
 import { packageRoot } from "../../shared/package-root.js";
@@ -122,12 +131,25 @@ class JsonLinesSink implements EventSink {
   }
 }
 
-export async function answerFromCommandLine(options: AnswerOptions, output: CliOutput): Promise<number> {
+export async function answerFromCommandLine(
+  options: AnswerOptions,
+  output: CliOutput,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
+  if ((options.question === undefined) === (options.questionUuid === undefined)) {
+    output.stderr.write(
+      "error: give exactly one of --question (the question itself: JSON or @file.json) and --question-uuid (read it from the network)\n",
+    );
+    return EXIT.usage;
+  }
+  if (options.questionUuid !== undefined) return answerFromNetwork(options.questionUuid, options, output, env);
+
+  const questionOption = options.question ?? "";
   let question: ParentEventEnvelope<QuestionEvent>;
   let loaded: ReturnType<typeof loadServiceConfiguration>;
   try {
-    const text = options.question.startsWith("@") ? readFileSync(options.question.slice(1), "utf8") : options.question;
-    const origin = options.question.startsWith("@") ? options.question.slice(1) : "--question";
+    const text = questionOption.startsWith("@") ? readFileSync(questionOption.slice(1), "utf8") : questionOption;
+    const origin = questionOption.startsWith("@") ? questionOption.slice(1) : "--question";
     const envelope = validateEvent(parseJson(text, { origin }));
     if (envelope.event.kind !== "question") {
       throw new InvalidEvent(`expected a question event, got '${envelope.event.kind}'`, { pointer: "/event/kind" });
@@ -138,6 +160,68 @@ export async function answerFromCommandLine(options: AnswerOptions, output: CliO
     output.stderr.write(`${describeError(error)}\n`);
     return EXIT.usage;
   }
+  return answer(loaded, question, new JsonLinesSink(output.stdout), options, options.network, output);
+}
+
+/**
+ * A job's way of answering: the question is read from the network the environment names, and every event goes back
+ * to it as well as to stdout (which a cluster's log collector keeps).
+ */
+async function answerFromNetwork(
+  questionUuid: string,
+  options: AnswerOptions,
+  output: CliOutput,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  if (!isPythonParsableUuid(questionUuid)) {
+    output.stderr.write(`error: --question-uuid: '${questionUuid}' is not a UUID\n`);
+    return EXIT.usage;
+  }
+  const networkUrl = options.network ?? (env.TWINED_NETWORK_URL || undefined);
+  let connection: JobConnection;
+  try {
+    connection = await openJobConnection(env, { questionUuid, networkUrl });
+  } catch (error) {
+    output.stderr.write(`${describeError(error)}\n`);
+    return EXIT.usage;
+  }
+  // A job stopped from outside (SIGTERM) cannot tell why; its launcher can (an eviction, a deleted Job, an OOM kill
+  // of a sibling process), and the question reconciler reports that cause to the asker. So `JobStopped` stays in the
+  // job's log instead of ending the question with a vaguer reason.
+  const toNetwork: EventSink = {
+    emit: (envelope) =>
+      envelope.event.kind === "exception" && envelope.event.exception_type === "JobStopped"
+        ? Promise.resolve()
+        : connection.sink.emit(envelope),
+  };
+  const sink = teeSinks(new JsonLinesSink(output.stdout), toNetwork);
+  try {
+    let loaded: ReturnType<typeof loadServiceConfiguration>;
+    try {
+      loaded = loadServiceConfiguration(options.serviceConfig);
+    } catch (error) {
+      output.stderr.write(`${describeError(error)}\n`);
+      // The asker learns why at once, instead of from the job's failure when its launcher notices it.
+      await sendException(sink, connection.question, error).catch((failure: unknown) => {
+        output.stderr.write(`${describeError(failure)}\n`);
+      });
+      return EXIT.usage;
+    }
+    return await answer(loaded, connection.question, sink, options, networkUrl, output, { asJob: true });
+  } finally {
+    await connection.close();
+  }
+}
+
+async function answer(
+  loaded: ReturnType<typeof loadServiceConfiguration>,
+  question: ParentEventEnvelope<QuestionEvent>,
+  sink: EventSink,
+  options: AnswerOptions,
+  network: string | undefined,
+  output: CliOutput,
+  { asJob = false }: { readonly asJob?: boolean } = {},
+): Promise<number> {
   const recipient = parseServiceId(question.attributes.recipient);
   const { namespace, name } = loaded.configuration;
   if (recipient.namespace !== namespace || recipient.name !== name) {
@@ -150,12 +234,13 @@ export async function answerFromCommandLine(options: AnswerOptions, output: CliO
       loaded,
       question,
       question.attributes.recipient,
-      new JsonLinesSink(output.stdout),
+      sink,
       {
         childrenEmulators: options.childrenEmulators,
-        network: options.network,
+        network,
         heartbeatIntervalSeconds: options.heartbeatInterval,
         timeoutSeconds: options.timeout,
+        asJob,
       },
       output,
     );
@@ -164,4 +249,19 @@ export async function answerFromCommandLine(options: AnswerOptions, output: CliO
     output.stderr.write(`${describeError(error)}\n`);
     return usageOrInvalid(error);
   }
+}
+
+/** Answers a question with an `exception` event for an error found before its service could run. */
+function sendException(sink: EventSink, question: ParentEventEnvelope<QuestionEvent>, error: unknown): Promise<void> {
+  const type = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  return sink.emit({
+    event: {
+      kind: "exception",
+      exception_type: type,
+      exception_message: serviceExceptionMessage(question.attributes.recipient, message),
+      exception_traceback: [],
+    },
+    attributes: renewEventIdentity(deriveResponseAttributes(question.attributes)),
+  });
 }

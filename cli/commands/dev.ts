@@ -9,6 +9,13 @@ export interface DevOptions {
   isolatedJobs?: boolean;
   backend: "embedded" | "emulators";
   project: string;
+  launcher: "local" | "kueue";
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  localQueue: string;
+  priorityClasses?: string;
+  jobNetworkUrl?: string;
 }
 
 export function registerDevCommand(program: Command, output: CliOutput, setExitCode: (code: number) => void): void {
@@ -29,6 +36,35 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
       new Option("--project <id>", "the Google Cloud project id the emulators use")
         .env("GOOGLE_CLOUD_PROJECT")
         .default("twined-local"),
+    )
+    .addOption(
+      new Option("--launcher <launcher>", "local: jobs run on this machine; kueue: as Kubernetes Jobs queued by Kueue")
+        .choices(["local", "kueue"])
+        .default("local"),
+    )
+    .addOption(new Option("--kubeconfig <file>", "the cluster's kubeconfig (with --launcher kueue)").env("KUBECONFIG"))
+    .option("--context <name>", "the kubeconfig context to use (default: its current context)")
+    .option(
+      "--namespace <namespace>",
+      "the namespace of the Jobs and the LocalQueue (with --launcher kueue)",
+      "default",
+    )
+    .option(
+      "--local-queue <name>",
+      "the Kueue LocalQueue questions are queued in (with --launcher kueue)",
+      "local-queue",
+    )
+    .option(
+      "--priority-classes <list>",
+      "the cluster's WorkloadPriorityClasses as name=value,… so question priorities map to them (with --launcher kueue)",
+    )
+    .option(
+      "--job-network-url <url>",
+      "the address the cluster's pods reach this network at (default: the address it listens on)",
+    )
+    .addHelpText(
+      "after",
+      "\nWith --launcher kueue, revisions must be images ('twined revision register --image'); each question becomes a\nJob question-<uuid> that reads its question from this network and sends its events back to it.",
     )
     .action(async (options: DevOptions) => {
       const { runDevNetwork } = await import("../actions/dev.js");

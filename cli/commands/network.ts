@@ -21,6 +21,13 @@ export interface AskOptions extends NetworkOption {
   json?: boolean;
 }
 
+export interface RevisionRegisterOptions extends NetworkOption {
+  image: string;
+  tag: string;
+  default?: boolean;
+  serviceConfig?: string;
+}
+
 export interface EventsGetOptions extends NetworkOption {
   questionUuid?: string;
   parentQuestionUuid?: string;
@@ -140,6 +147,25 @@ export function registerNetworkCommands(
     .action(async (serviceId: string | undefined, options: NetworkOption) => {
       const { listRevisions } = await import("../actions/network.js");
       setExitCode(await listRevisions(serviceId, options, output));
+    });
+  revision
+    .command("register")
+    .description("register the service in this folder as a revision whose jobs run a container image")
+    .requiredOption("--image <image>", "the image its jobs run: [host/]path[:tag][@sha256:digest]")
+    .requiredOption("--tag <tag>", "the revision tag, e.g. 1.2.0")
+    .option("--default", "make this revision the service's default")
+    .option(
+      "-c, --service-config <file>",
+      "the service configuration (default: octue.yaml, or OCTUE_SERVICE_CONFIGURATION_PATH)",
+    )
+    .addOption(networkOption())
+    .addHelpText(
+      "after",
+      "\nThe twine is checked here first. Set TWINED_ID_TOKEN to send it as a bearer token (a registry behind IAM).\nPrints the revision's SRUID. Exit status: 0 registered, 1 invalid twine or refused by the network, 2 usage error (bad image reference or tag, network unreachable).",
+    )
+    .action(async (options: RevisionRegisterOptions) => {
+      const { registerImageRevision } = await import("../actions/revision-register.js");
+      setExitCode(await registerImageRevision(options, output));
     });
   revision
     .command("set-default")

@@ -15,12 +15,29 @@ export function registerServiceCommands(
       .description(
         "answer one Octue-format question and write every event as a JSON line on stdout (a job's entry point)",
       )
-      .requiredOption("-q, --question <json>", "the question envelope {event, attributes}: inline JSON or @file.json")
-      .option("--network <url>", "ask the app's children through this Twined network"),
+      .option("-q, --question <json>", "the question envelope {event, attributes}: inline JSON or @file.json")
+      .option(
+        "--question-uuid <uuid>",
+        "read the question from the network and send every event to it (a job on a cluster); see below",
+      )
+      .option(
+        "--network <url>",
+        "the Twined network's address: where children are asked (and, with --question-uuid, where the question is read)",
+      ),
   )
     .addHelpText(
       "after",
-      "\nThe service answers as the question's recipient.\nExit status: 0 result, 1 exception, 2 usage error (including an invalid question).",
+      [
+        "",
+        "Give exactly one of --question and --question-uuid. The service answers as the question's recipient.",
+        "",
+        "With --question-uuid the network is found from the environment: TWINED_NETWORK_URL (or --network), an",
+        "embedded network's HTTP API; else GOOGLE_CLOUD_PROJECT (with TWINED_ENVIRONMENT, TWINED_SERVICES_TOPIC_NAME,",
+        "TWINED_FIRESTORE_DATABASE, TWINED_FIRESTORE_COLLECTION_PREFIX): the question from Firestore, the events to the",
+        "services topic. Every event is also written to stdout.",
+        "",
+        "Exit status: 0 result, 1 exception, 2 usage error (including an invalid or unknown question, or no network).",
+      ].join("\n"),
     )
     .action(async (options: AnswerOptions) => {
       const { answerFromCommandLine } = await import("../actions/service.js");
@@ -55,7 +72,8 @@ export function registerServiceCommands(
 
 export interface AnswerOptions {
   network?: string;
-  question: string;
+  question?: string;
+  questionUuid?: string;
   serviceConfig?: string;
   childrenEmulators?: string;
   heartbeatInterval?: number;

@@ -1,5 +1,6 @@
 import { type Request, type Response, Router } from "express";
 import { InvalidEvent, QuestionNotFound } from "../../shared/errors/index.js";
+import { type ChildEventEnvelope, validateEvent } from "../../shared/events/index.js";
 import type {
   QuestionChanges,
   QuestionQuery,
@@ -17,6 +18,11 @@ export interface QuestionRoutesOptions {
   readonly pollIntervalMs?: number;
   /** Wakes live event streams when their question changes (same-process stores); without it they poll. */
   readonly changes?: QuestionChanges;
+  /**
+   * Publishes a response event a job posts (`POST /questions/{uuid}/events`) on the services topic. Without it the
+   * route answers 501: such a network takes job events on Pub/Sub only.
+   */
+  readonly publishEvent?: (envelope: ChildEventEnvelope) => Promise<void>;
 }
 
 /** The questions API: ask, look up, list, follow (JSON or Server-Sent Events) and cancel. */
@@ -87,6 +93,44 @@ export function questionRoutes(
   router.post("/:uuid/cancel", async (request, response) => {
     const reason = typeof request.body?.reason === "string" ? request.body.reason : "cancelled through the API";
     response.status(202).json(toJson(await intake.cancel(request.params.uuid, reason)));
+  });
+
+  // What a job reads when it starts (`twined service answer --question-uuid`): the question as it was asked.
+  router.get("/:uuid/question", async (request, response) => {
+    const question = await existing(questions, request.params.uuid);
+    response.json({ event: question.question, attributes: question.attributes });
+  });
+
+  // Where a job that reaches its network over HTTP sends its events, one request each, in order.
+  router.post("/:uuid/events", async (request, response) => {
+    const questionUuid = request.params.uuid;
+    const envelope = validateEvent(request.body);
+    if (envelope.attributes.sender_type !== "CHILD") {
+      throw new InvalidEvent(
+        `only a service's response events (sender_type "CHILD") can be sent to a question; this is a ${JSON.stringify(envelope.event.kind)} event from a ${envelope.attributes.sender_type}`,
+        { pointer: "/attributes/sender_type", questionUuid },
+      );
+    }
+    if (envelope.attributes.question_uuid !== questionUuid) {
+      throw new InvalidEvent(
+        `the event answers question ${envelope.attributes.question_uuid} but was sent to question ${questionUuid}; post it to /questions/${envelope.attributes.question_uuid}/events`,
+        { pointer: "/attributes/question_uuid", questionUuid },
+      );
+    }
+    await existing(questions, questionUuid);
+    if (options.publishEvent === undefined) {
+      response.status(501).json({
+        error: {
+          type: "NotImplemented",
+          message:
+            "this network takes job events on Pub/Sub (the services topic), not over HTTP; publish them there instead",
+          details: { question_uuid: questionUuid },
+        },
+      });
+      return;
+    }
+    await options.publishEvent(envelope as ChildEventEnvelope);
+    response.status(202).json({ accepted: true });
   });
 
   router.get("/:uuid/events", async (request, response) => {

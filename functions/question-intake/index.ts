@@ -1,4 +1,5 @@
 import express from "express";
+import { publishEvent } from "../../shared/control-plane/index.js";
 import { jsonErrors } from "../../shared/http/error-response.js";
 import { TWINED_VERSION } from "../../shared/version.js";
 import { registerHttpFunction, registerSubscriptionFunction } from "../function-network.js";
@@ -12,8 +13,15 @@ registerHttpFunction("question-intake", (network) => {
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", version: TWINED_VERSION });
   });
-  // Another instance may record the events: live streams poll the store.
-  app.use("/questions", questionRoutes(network.handlers.intake, network.stores.questions, { pollIntervalMs: 250 }));
+  // Another instance may record the events: live streams poll the store. Jobs that reach the network over HTTP post
+  // their events, which go to the services topic like those a job publishes itself.
+  app.use(
+    "/questions",
+    questionRoutes(network.handlers.intake, network.stores.questions, {
+      pollIntervalMs: 250,
+      publishEvent: (envelope) => publishEvent(network.bus, network.topics.services, envelope),
+    }),
+  );
   app.use("/events", eventRoutes(network.stores.questions));
   app.use(jsonErrors());
   return app;

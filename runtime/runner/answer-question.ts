@@ -4,6 +4,7 @@ import type { ServiceConfiguration } from "../../shared/config/index.js";
 import {
   MessageLimitExceeded,
   QuestionCancelled,
+  QuestionInterrupted,
   QuestionTimedOut,
   ServiceCrashed,
   TwinedError,
@@ -103,13 +104,19 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
     onOutput: options.onOutput ?? ((_stream, text) => process.stderr.write(text)),
   });
 
-  let interruption: QuestionCancelled | QuestionTimedOut | undefined;
+  let interruption: QuestionInterrupted | undefined;
   const grace = options.terminationGraceMs ?? DEFAULT_TERMINATION_GRACE_MS;
-  const interrupt = (reason: QuestionCancelled | QuestionTimedOut) => {
+  const interrupt = (reason: QuestionInterrupted) => {
     interruption ??= reason;
     void harness.terminate(grace);
   };
-  const onAbort = () => interrupt(new QuestionCancelled(questionUuid, abortReason(options.signal)));
+  // An abort whose reason is already an interruption (a job stopped from outside) says so; any other is a cancellation.
+  const onAbort = () =>
+    interrupt(
+      options.signal?.reason instanceof QuestionInterrupted
+        ? options.signal.reason
+        : new QuestionCancelled(questionUuid, abortReason(options.signal)),
+    );
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const deadline =

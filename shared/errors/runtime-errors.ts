@@ -27,6 +27,16 @@ export class QuestionTimedOut extends QuestionInterrupted {
   }
 }
 
+/**
+ * The question's job was stopped from outside before its service answered: a cluster sends SIGTERM when a Job is
+ * deleted or its pod is evicted, preempted or loses its node. Unlike a cancellation, nobody asked for it.
+ */
+export class JobStopped extends QuestionInterrupted {
+  constructor(questionUuid: string, detail: string) {
+    super(questionUuid, `Question ${questionUuid} stopped before its service answered: ${detail}.`);
+  }
+}
+
 /** The service's process ended without answering (killed, crashed, or broke the harness protocol). */
 export class ServiceCrashed extends TwinedError {
   constructor(

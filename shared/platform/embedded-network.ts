@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { KueueLauncher } from "../../functions/kueue-launcher/handler.js";
 import type { QuestionIntake } from "../../functions/question-intake/handler.js";
+import { isObservable, type QuestionReconcilerSettings } from "../../functions/question-reconciler/handler.js";
 import { InProcessJobExecutor } from "../../runtime/jobs/in-process-job-executor.js";
 import { InMemoryEventBus, type InMemoryEventBusOptions } from "../adapters/in-memory-event-bus.js";
 import { LocalJobLauncher, ProcessJobExecutor } from "../adapters/local-jobs/index.js";
@@ -28,6 +29,7 @@ import {
   networkSubscriptions,
   recordDeadLetter,
 } from "./network-wiring.js";
+import { RepeatingTask } from "./repeating-task.js";
 
 export interface EmbeddedNetworkOptions {
   /** Where the database and job files live; default `.twined` in the working directory. */
@@ -59,6 +61,12 @@ export interface EmbeddedNetworkOptions {
    * It must send each job's events to `sink` and report job phases to `observer`.
    */
   readonly launcher?: (sink: EventSink, observer: JobObserver) => JobLauncher;
+  /**
+   * How often the question reconciler compares questions with their jobs, for launchers whose jobs run elsewhere
+   * (Kueue, Cloud Run); default 2 s. The local launcher watches its own processes and needs no reconciler.
+   */
+  readonly reconcileIntervalMs?: number;
+  readonly reconciler?: Partial<QuestionReconcilerSettings>;
   /** Messages that could never be processed, with the reason; they are also kept on the dead-letters topic. */
   readonly onDeadLetter?: (reason: string, message: BusMessage) => void;
 }
@@ -83,6 +91,8 @@ export interface EmbeddedNetwork {
   readonly revisions: RevisionStore;
   readonly intake: QuestionIntake;
   readonly launcher: JobLauncher;
+  /** Publishes a service's response events on the services topic, as jobs do (also those posting over HTTP). */
+  readonly events: EventSink;
   /** Tells jobs where the network's HTTP API is, so services can ask their children through it. */
   setNetworkUrl(url: string): void;
   close(): Promise<void>;
@@ -127,7 +137,11 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     topics,
     jobs: launcher,
     pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
+    ...(options.reconciler === undefined ? {} : { reconciler: options.reconciler }),
   });
+  const reconciling = isObservable(launcher)
+    ? new RepeatingTask(() => handlers.reconciler.reconcile(), options.reconcileIntervalMs ?? 2000)
+    : undefined;
   const deadLetter = async (reason: string, message: BusMessage) => {
     options.onDeadLetter?.(reason, message);
     await recordDeadLetter(bus, topics, reason, message);
@@ -149,10 +163,12 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     revisions: stores.revisions,
     intake: handlers.intake,
     launcher,
+    events: sink,
     setNetworkUrl(url) {
       networkUrl = url;
     },
     async close() {
+      await reconciling?.stop();
       await launcher.close();
       await Promise.all(subscribers.map((subscriber) => subscriber.close()));
       await bus.close();

@@ -7,20 +7,20 @@ import { openFirestoreStores } from "../adapters/firestore/index.js";
 import { LocalJobLauncher } from "../adapters/local-jobs/index.js";
 import { PubSubEventBus } from "../adapters/pubsub/index.js";
 import { publishEvent, type TopicNames, topicNames } from "../control-plane/index.js";
-import { NonRetryableError, TwinedError } from "../errors/index.js";
+import { NonRetryableError } from "../errors/index.js";
 import type { BusMessage, EventSink, JobLauncher } from "../ports/index.js";
+import { DeferredJobLauncher } from "./deferred-job-launcher.js";
+import { InvalidDeploymentSetting } from "./deployment-setting.js";
 import type { NetworkStores } from "./embedded-network.js";
+import {
+  JOB_LAUNCHER_ENVIRONMENT,
+  type JobLauncherSettings,
+  jobContainerSettings,
+  readJobLauncherSettings,
+} from "./job-launcher-settings.js";
 import { buildNetworkHandlers, type NetworkHandlers, recordDeadLetter } from "./network-wiring.js";
 
-/** A deployment setting (an environment variable) that is missing or malformed. */
-export class InvalidDeploymentSetting extends TwinedError {
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(`${setting}: ${message}`);
-  }
-}
+export { InvalidDeploymentSetting } from "./deployment-setting.js";
 
 /** How a function finds its network, from its environment (set by the deployment, or by `npm run functions:start`). */
 export interface GoogleCloudSettings {
@@ -35,14 +35,15 @@ export interface GoogleCloudSettings {
   /** `TWINED_FIRESTORE_COLLECTION_PREFIX`: lets several networks share one database; default none. */
   readonly collectionPrefix: string | undefined;
   /**
-   * `TWINED_LAUNCHER`: `local` runs jobs in the launcher function's own process (the local copy of the topology);
-   * `none` (the default until the Kueue launcher lands) refuses to launch, saying so.
+   * `TWINED_LAUNCHER`: `kueue` (Kubernetes Jobs through Kueue) or `cloud-run` (Cloud Run Jobs) in production; `local`
+   * runs jobs in the launcher function's own process (the local copy of the topology); `none` (the default) refuses
+   * to launch, saying so. The rest of the launcher's settings: see `readJobLauncherSettings`.
    */
-  readonly launcher: "local" | "none";
+  readonly launcher: JobLauncherSettings;
   /** `TWINED_NETWORK_URL`: the intake's address, for services that ask children (local launcher). */
   readonly networkUrl: string | undefined;
-  /** `TWINED_LOCAL_CPUS`: the local launcher's CPU quota; default this machine's. */
-  readonly localCpus: number | undefined;
+  /** `TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS`: a running question silent this long is failed; default 600. */
+  readonly heartbeatLimitSeconds: number | undefined;
 }
 
 /** Every environment variable a function reads; the deployment must set the required ones. */
@@ -52,10 +53,10 @@ export const FUNCTION_ENVIRONMENT = [
   "TWINED_PUSH_SECRET",
   "TWINED_FIRESTORE_DATABASE",
   "TWINED_FIRESTORE_COLLECTION_PREFIX",
-  "TWINED_LAUNCHER",
   "TWINED_NETWORK_URL",
-  "TWINED_LOCAL_CPUS",
   "TWINED_SERVICES_TOPIC_NAME",
+  "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
+  ...JOB_LAUNCHER_ENVIRONMENT,
 ] as const;
 
 export function readGoogleCloudSettings(env: Readonly<Record<string, string | undefined>> = process.env) {
@@ -70,13 +71,13 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
       "must be set to a secret of at least 16 characters (it signs the events pushed to askers' endpoints)",
     );
   }
-  const launcher = env.TWINED_LAUNCHER ?? "none";
-  if (launcher !== "local" && launcher !== "none") {
-    throw new InvalidDeploymentSetting("TWINED_LAUNCHER", `'${launcher}' is not a launcher; use 'local' or 'none'`);
-  }
-  const localCpus = env.TWINED_LOCAL_CPUS === undefined ? undefined : Number(env.TWINED_LOCAL_CPUS);
-  if (localCpus !== undefined && !(Number.isInteger(localCpus) && localCpus >= 1)) {
-    throw new InvalidDeploymentSetting("TWINED_LOCAL_CPUS", `'${env.TWINED_LOCAL_CPUS}' is not a whole number ≥ 1`);
+  const heartbeatLimit = env.TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS;
+  const heartbeatLimitSeconds = heartbeatLimit ? Number(heartbeatLimit) : undefined;
+  if (heartbeatLimitSeconds !== undefined && !(heartbeatLimitSeconds > 0)) {
+    throw new InvalidDeploymentSetting(
+      "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
+      `'${heartbeatLimit}' is not a positive number of seconds`,
+    );
   }
   const settings: GoogleCloudSettings = {
     projectId,
@@ -84,9 +85,9 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
     pushSecret,
     firestoreDatabase: env.TWINED_FIRESTORE_DATABASE || undefined,
     collectionPrefix: env.TWINED_FIRESTORE_COLLECTION_PREFIX || undefined,
-    launcher,
+    launcher: readJobLauncherSettings(env),
     networkUrl: env.TWINED_NETWORK_URL || undefined,
-    localCpus,
+    heartbeatLimitSeconds,
   };
   try {
     topicNames(settings.environment, env);
@@ -119,17 +120,7 @@ export function openGoogleCloudNetwork(
     ...(settings.collectionPrefix === undefined ? {} : { collectionPrefix: settings.collectionPrefix }),
   });
   const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
-  const jobs: JobLauncher =
-    settings.launcher === "local"
-      ? new LocalJobLauncher({
-          sink,
-          observer: KueueLauncher.observer(stores.questions),
-          jobsDirectory: mkdtempSync(path.join(tmpdir(), "twined-jobs-")),
-          executor: new InProcessJobExecutor(),
-          ...(settings.localCpus === undefined ? {} : { cpuQuota: settings.localCpus }),
-          networkUrl: () => settings.networkUrl,
-        })
-      : new UnavailableLauncher();
+  const jobs = openJobLauncher(settings, sink, stores, env);
   const handlers = buildNetworkHandlers({
     questions: stores.questions,
     revisions: stores.revisions,
@@ -137,6 +128,9 @@ export function openGoogleCloudNetwork(
     topics,
     jobs,
     pushSecret: settings.pushSecret,
+    ...(settings.heartbeatLimitSeconds === undefined
+      ? {}
+      : { reconciler: { heartbeatLimitSeconds: settings.heartbeatLimitSeconds } }),
   });
   return {
     settings,
@@ -153,11 +147,79 @@ export function openGoogleCloudNetwork(
   };
 }
 
+/** The environment a cloud network's jobs get: how to read their question and where to send their events. */
+export function cloudJobEnvironment(
+  settings: GoogleCloudSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const environment: Record<string, string> = {
+    GOOGLE_CLOUD_PROJECT: settings.projectId,
+    TWINED_ENVIRONMENT: settings.environment,
+  };
+  if (env.TWINED_SERVICES_TOPIC_NAME) environment.TWINED_SERVICES_TOPIC_NAME = env.TWINED_SERVICES_TOPIC_NAME;
+  if (settings.firestoreDatabase !== undefined) environment.TWINED_FIRESTORE_DATABASE = settings.firestoreDatabase;
+  if (settings.collectionPrefix !== undefined)
+    environment.TWINED_FIRESTORE_COLLECTION_PREFIX = settings.collectionPrefix;
+  return environment;
+}
+
+function openJobLauncher(
+  settings: GoogleCloudSettings,
+  sink: EventSink,
+  stores: NetworkStores,
+  env: Readonly<Record<string, string | undefined>>,
+): JobLauncher {
+  const launcher = settings.launcher;
+  switch (launcher.kind) {
+    case "none":
+      return new UnavailableLauncher();
+    case "local":
+      return new LocalJobLauncher({
+        sink,
+        observer: KueueLauncher.observer(stores.questions),
+        jobsDirectory: mkdtempSync(path.join(tmpdir(), "twined-jobs-")),
+        executor: new InProcessJobExecutor(),
+        ...(launcher.cpus === undefined ? {} : { cpuQuota: launcher.cpus }),
+        networkUrl: () => settings.networkUrl,
+      });
+    case "kueue":
+      return new DeferredJobLauncher(async () => {
+        const { KueueJobLauncher } = await import("../adapters/kueue/index.js");
+        return new KueueJobLauncher({
+          kubeConfig: launcher.cluster,
+          sink,
+          settings: {
+            ...jobContainerSettings(launcher, cloudJobEnvironment(settings, env), "GOOGLE_KUEUE"),
+            namespace: launcher.namespace,
+            localQueue: launcher.localQueue,
+            priorityClasses: launcher.priorityClasses,
+            ttlSecondsAfterFinished: launcher.ttlSecondsAfterFinished,
+            ...(launcher.serviceAccount === undefined ? {} : { serviceAccountName: launcher.serviceAccount }),
+          },
+        });
+      });
+    case "cloud-run":
+      return new DeferredJobLauncher(async () => {
+        const { CloudRunJobLauncher } = await import("../adapters/cloud-run/index.js");
+        return new CloudRunJobLauncher({
+          project: settings.projectId,
+          region: launcher.region,
+          ...(launcher.serviceAccount === undefined ? {} : { serviceAccount: launcher.serviceAccount }),
+          settings: jobContainerSettings(launcher, cloudJobEnvironment(settings, env), "GOOGLE_CLOUD_RUN"),
+          sink,
+          // Another function instance may have launched it: the question's attributes come from the store.
+          questionAttributes: async (questionUuid) => (await stores.questions.get(questionUuid))?.attributes,
+          onOutput: (questionUuid, text) => process.stderr.write(`[${questionUuid}] ${text}`),
+        });
+      });
+  }
+}
+
 /** Stands in until the Kueue launcher is configured: every launch fails the question with the reason. */
 class UnavailableLauncher implements JobLauncher {
   async launch(): Promise<{ launched: boolean }> {
     throw new NonRetryableError(
-      "this network has no job launcher configured (TWINED_LAUNCHER); questions cannot be run until one is",
+      "this network has no job launcher configured; set TWINED_LAUNCHER to kueue or cloud-run (and their settings) on the kueue-launcher function",
     );
   }
   async cancel(): Promise<boolean> {

@@ -14,7 +14,14 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", version: TWINED_VERSION });
   });
-  app.use("/questions", questionRoutes(network.intake, network.questions, { ...options, changes: network.changes }));
+  app.use(
+    "/questions",
+    questionRoutes(network.intake, network.questions, {
+      ...options,
+      changes: network.changes,
+      publishEvent: (envelope) => network.events.emit(envelope),
+    }),
+  );
   app.use("/events", eventRoutes(network.questions));
   app.use("/registry", revisionRegistryRoutes(new RevisionRegistry(network.revisions)));
   app.use((request, response) => {

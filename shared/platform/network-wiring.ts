@@ -1,6 +1,7 @@
 import { AnswerForwarder } from "../../functions/answer-forwarder/handler.js";
 import { KueueLauncher } from "../../functions/kueue-launcher/handler.js";
 import { QuestionIntake } from "../../functions/question-intake/handler.js";
+import { QuestionReconciler, type QuestionReconcilerSettings } from "../../functions/question-reconciler/handler.js";
 import { TwineValidator } from "../../functions/twine-validator/handler.js";
 import type { TopicNames } from "../control-plane/index.js";
 import { InvalidEvent, NonRetryableError } from "../errors/index.js";
@@ -20,6 +21,7 @@ export interface NetworkHandlers {
   readonly validator: TwineValidator;
   readonly launcher: KueueLauncher;
   readonly forwarder: AnswerForwarder;
+  readonly reconciler: QuestionReconciler;
 }
 
 export interface NetworkHandlerDependencies {
@@ -29,6 +31,7 @@ export interface NetworkHandlerDependencies {
   readonly topics: TopicNames;
   readonly jobs: JobLauncher;
   readonly pushSecret: string;
+  readonly reconciler?: Partial<QuestionReconcilerSettings>;
 }
 
 export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkHandlers {
@@ -38,6 +41,13 @@ export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkH
     validator: new TwineValidator(common),
     launcher: new KueueLauncher({ ...common, launcher: deps.jobs }),
     forwarder: new AnswerForwarder({ questions: deps.questions, pushSecret: deps.pushSecret }),
+    reconciler: new QuestionReconciler({
+      questions: deps.questions,
+      bus: deps.bus,
+      topics: deps.topics,
+      launcher: deps.jobs,
+      ...(deps.reconciler === undefined ? {} : { settings: deps.reconciler }),
+    }),
   };
 }
 

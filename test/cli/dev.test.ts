@@ -28,8 +28,9 @@ describe.each(backends)("twined dev on %s", (_name, backendArguments) => {
       ...backendArguments,
     ]);
     try {
+      // On the emulators it first provisions every topic and subscription, which is slow on a busy machine.
       await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), {
-        timeoutMs: 20_000,
+        timeoutMs: 45_000,
         intervalMs: 50,
       });
       const base = /listening on (http:\/\/\S+) /.exec(twined.output.stdout)?.[1] ?? "";

@@ -3,7 +3,16 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { questionRoutes } from "../../functions/question-intake/http.js";
+import {
+  type ChildEventEnvelope,
+  createQuestionAttributes,
+  deriveResponseAttributes,
+  type ParentAttributes,
+} from "../../shared/events/index.js";
+import { jsonErrors } from "../../shared/http/error-response.js";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
 import { createHttpApi } from "../../shared/platform/http-api.js";
 import { waitFor } from "../support/wait-for.js";
@@ -151,5 +160,119 @@ describe("the HTTP API", () => {
     });
     expect(await call("GET", "/nowhere")).toMatchObject({ status: 404, body: { error: { type: "NotFound" } } });
     expect((await call("GET", "/questions?status=sleeping")).status).toBe(400);
+  });
+});
+
+/** A question stored as the intake would, but never launched: nothing else sends its events. */
+async function storedQuestion(): Promise<ParentAttributes> {
+  const attributes = createQuestionAttributes({ sender: "tests/asker:1", recipient: "examples/image-only:1.0.0" });
+  await network.questions.create({
+    questionUuid: attributes.question_uuid,
+    recipient: attributes.recipient,
+    sender: attributes.sender,
+    parentQuestionUuid: undefined,
+    originatorQuestionUuid: attributes.originator_question_uuid,
+    question: { kind: "question", input_values: { n: 0 } },
+    attributes,
+    pushEndpoint: undefined,
+    timeoutSeconds: undefined,
+    priority: 0,
+    resources: { cpus: 1 },
+  });
+  return attributes;
+}
+
+function logRecord(question: ParentAttributes, message: string): ChildEventEnvelope {
+  return {
+    event: {
+      kind: "log_record",
+      log_record: { msg: message, levelno: 20, levelname: "INFO", name: "app", created: 0 },
+    },
+    attributes: deriveResponseAttributes(question),
+  };
+}
+
+describe("the routes of jobs that reach their network over HTTP", () => {
+  it("serves a question as it was asked, for its job to read", async () => {
+    const question = await storedQuestion();
+    expect(await call("GET", `/questions/${question.question_uuid}/question`)).toEqual({
+      status: 200,
+      body: { event: { kind: "question", input_values: { n: 0 } }, attributes: question },
+    });
+    expect(await call("GET", "/questions/3fa85f64-5717-4562-b3fc-2c963f66afa6/question")).toMatchObject({
+      status: 404,
+      body: { error: { type: "QuestionNotFound", details: { question_uuid: "3fa85f64-5717-4562-b3fc-2c963f66afa6" } } },
+    });
+  });
+
+  it("takes a job's events, publishes them, and they are recorded like any other", async () => {
+    const question = await storedQuestion();
+    const uuid = question.question_uuid;
+    const first = logRecord(question, "first");
+    const second = logRecord(question, "second");
+    expect(await call("POST", `/questions/${uuid}/events`, first)).toEqual({ status: 202, body: { accepted: true } });
+    expect(await call("POST", `/questions/${uuid}/events`, second)).toEqual({ status: 202, body: { accepted: true } });
+    const recorded = async () =>
+      ((await call("GET", `/questions/${uuid}/events`)).body?.events ?? []) as ChildEventEnvelope[];
+    await waitFor(async () => (await recorded()).length === 2);
+    const events = await recorded();
+    expect(events.map((each) => each.attributes.uuid)).toEqual([first.attributes.uuid, second.attributes.uuid]);
+  });
+
+  it.each([
+    [
+      "an event that breaks the protocol",
+      (q: ParentAttributes) => ({ event: { kind: "log_record" }, attributes: deriveResponseAttributes(q) }),
+      "/event",
+    ],
+    [
+      "a parent's event",
+      (q: ParentAttributes) => ({ event: { kind: "cancellation" }, attributes: q }),
+      "/attributes/sender_type",
+    ],
+    [
+      "another question's event",
+      (q: ParentAttributes) => logRecord({ ...q, question_uuid: "0c4a6ab4-7a52-4d36-8a46-2a1ab2f1e9d3" }, "x"),
+      "/attributes/question_uuid",
+    ],
+  ])("refuses %s with the reason and where it is", async (_case, make, pointer) => {
+    const question = await storedQuestion();
+    const response = await call("POST", `/questions/${question.question_uuid}/events`, make(question));
+    expect(response).toMatchObject({ status: 400, body: { error: { type: "InvalidEvent" } } });
+    expect(response.body).toMatchObject({ error: { details: { pointer: expect.stringMatching(`^${pointer}`) } } });
+  });
+
+  it("refuses events of an unknown question", async () => {
+    const unknown = createQuestionAttributes({ sender: "tests/asker:1", recipient: "examples/nobody:1" });
+    expect(await call("POST", `/questions/${unknown.question_uuid}/events`, logRecord(unknown, "lost"))).toMatchObject({
+      status: 404,
+      body: { error: { type: "QuestionNotFound" } },
+    });
+  });
+
+  it("answers 501 where the network takes job events on Pub/Sub only", async () => {
+    const question = await storedQuestion();
+    const app = express();
+    app.use(express.json());
+    app.use("/questions", questionRoutes(network.intake, network.questions));
+    app.use(jsonErrors());
+    const bare = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => bare.once("listening", resolve));
+    try {
+      const response = await fetch(
+        `http://127.0.0.1:${(bare.address() as AddressInfo).port}/questions/${question.question_uuid}/events`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(logRecord(question, "nowhere")),
+        },
+      );
+      expect(response.status).toBe(501);
+      expect(await response.json()).toMatchObject({
+        error: { type: "NotImplemented", message: expect.stringMatching(/Pub\/Sub/) },
+      });
+    } finally {
+      await new Promise((resolve) => bare.close(resolve));
+    }
   });
 });

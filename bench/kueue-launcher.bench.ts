@@ -1,0 +1,202 @@
+/**
+ * The Kueue launcher against the fake Kubernetes API server (real HTTP, the real client, schema-checked bodies):
+ * (1) Jobs created per second by `KueueJobLauncher.launch`, against the same client creating bare Jobs directly;
+ * (2) the latency a trivial question adds when it runs as a Kueue Job (created, admitted by the Kueue simulator, its
+ * pod's runner reading the question and sending its events over HTTP), against the same network running each job as
+ * a local process (`--isolated-jobs`, the nearest equivalent: one runner process per question) and the bare app.
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { BatchV1Api } from "@kubernetes/client-node";
+import pLimit from "p-limit";
+import { KueueJobLauncher } from "../shared/adapters/kueue/index.js";
+import { Child, NetworkClient } from "../shared/client/index.js";
+import { createQuestionAttributes } from "../shared/events/index.js";
+import { startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
+import { createHttpApi } from "../shared/platform/http-api.js";
+import type { JobLauncher, RevisionRecord } from "../shared/ports/index.js";
+import { FakeKubernetes } from "../test/support/fake-kubernetes/index.js";
+import { FolderImages, runnerContainers } from "../test/support/runner-containers.js";
+import { median, percentile, round, timeProcess, trivialService } from "./support.js";
+
+const JOBS = 300;
+const CONCURRENCY = 16;
+const ROUNDS = 15;
+const INPUT = { numbers: [1, 2, 3, 4, 5] };
+
+const revision: RevisionRecord = {
+  namespace: "bench",
+  name: "trivial",
+  revisionTag: "1.0.0",
+  sruid: "bench/trivial:1.0.0",
+  twine: {},
+  source: { kind: "image", image: "registry.test/services/bench/trivial:1.0.0" },
+  isDefault: true,
+  registeredAt: new Date().toISOString(),
+};
+
+async function jobsPerSecond(): Promise<Record<string, unknown>> {
+  // No quota: nothing is admitted, so only creation is measured (the fake still makes each Job's Workload).
+  const cluster = await FakeKubernetes.start();
+  await cluster.installKueue({ cpu: "0" });
+  const launcher = new KueueJobLauncher({
+    kubeConfig: cluster.kubeConfig(),
+    sink: { emit: async () => {} },
+    settings: {
+      environment: { TWINED_NETWORK_URL: "http://127.0.0.1:1" },
+      computeProvider: "GOOGLE_KUEUE",
+      namespace: "default",
+      localQueue: "local-queue",
+      priorityClasses: {},
+      ttlSecondsAfterFinished: 3600,
+    },
+  });
+  const batch = cluster.kubeConfig().makeApiClient(BatchV1Api);
+  const limit = pLimit(CONCURRENCY);
+  const time = async (create: (index: number) => Promise<unknown>) => {
+    const start = performance.now();
+    await Promise.all(Array.from({ length: JOBS }, (_, index) => limit(() => create(index))));
+    return JOBS / ((performance.now() - start) / 1000);
+  };
+  const bare = (prefix: string) => (index: number) =>
+    batch.createNamespacedJob({
+      namespace: "default",
+      body: {
+        metadata: { name: `${prefix}-${index}`, labels: { "kueue.x-k8s.io/queue-name": "local-queue" } },
+        spec: {
+          suspend: true,
+          template: {
+            spec: {
+              restartPolicy: "Never",
+              containers: [{ name: "c", image: revision.source.kind === "image" ? revision.source.image : "" }],
+            },
+          },
+        },
+      },
+    });
+  const launch = (index: number) =>
+    launcher.launch({
+      question: {
+        event: { kind: "question", input_values: { index } },
+        attributes: createQuestionAttributes({ sender: "bench/asker:1.0.0", recipient: revision.sruid }),
+      },
+      revision,
+      priority: 0,
+      cpus: 1,
+    });
+  // Alternate the two sides twice so that neither gets a warmer server.
+  const bareRates = [await time(bare("warm")), await time(bare("bare"))];
+  const launcherRates = [await time(launch), await time(launch)];
+  bareRates.push(await time(bare("bare-again")));
+  await cluster.close();
+  const bareRate = Math.max(...bareRates);
+  const launcherRate = Math.max(...launcherRates);
+  return {
+    jobs: JOBS,
+    concurrency: CONCURRENCY,
+    launcherJobsPerSecond: round(launcherRate),
+    bareCreateJobsPerSecond: round(bareRate),
+    ratio: round(launcherRate / bareRate),
+  };
+}
+
+interface Network {
+  readonly child: Child;
+  close(): Promise<void>;
+}
+
+async function network(service: string, kind: "kueue" | "process"): Promise<Network> {
+  const images = new FolderImages();
+  const image = images.imageFor(service, { namespace: "bench", name: "trivial", tag: "1.0.0" });
+  const cluster = kind === "kueue" ? await FakeKubernetes.start({ runContainer: runnerContainers(images) }) : undefined;
+  await cluster?.installKueue({ cpu: "2" });
+  let url = "";
+  const embedded = await startEmbeddedNetwork({
+    dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-bench-kueue-")),
+    cpuQuota: 2,
+    jobs: "process",
+    reconcileIntervalMs: 100,
+    ...(cluster === undefined
+      ? {}
+      : {
+          launcher: (sink): JobLauncher =>
+            new KueueJobLauncher({
+              kubeConfig: cluster.kubeConfig(),
+              sink,
+              settings: {
+                environment: () => ({ TWINED_NETWORK_URL: url }),
+                computeProvider: "GOOGLE_KUEUE",
+                namespace: "default",
+                localQueue: "local-queue",
+                priorityClasses: {},
+                ttlSecondsAfterFinished: 3600,
+              },
+            }),
+        }),
+  });
+  const server = createHttpApi(embedded).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  embedded.setNetworkUrl(url);
+  await new NetworkClient(url).registerRevision("bench", "trivial", "1.0.0", {
+    twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")) as Record<string, unknown>,
+    source: kind === "kueue" ? { kind: "image", image } : { kind: "directory", path: service },
+    default: true,
+  });
+  return {
+    child: new Child({ id: "bench/trivial", network: url }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await embedded.close();
+      await cluster?.close();
+    },
+  };
+}
+
+async function timeAsk(child: Child): Promise<number> {
+  const start = performance.now();
+  const { answer } = await child.ask({ inputValues: INPUT });
+  if ((answer?.output_values as { sum?: number } | undefined)?.sum !== 15) throw new Error("wrong answer");
+  return performance.now() - start;
+}
+
+async function addedLatency(): Promise<Record<string, unknown>> {
+  const service = trivialService();
+  const kueue = await network(service, "kueue");
+  const local = await network(service, "process");
+  await timeAsk(kueue.child);
+  await timeAsk(local.child);
+  const bare: number[] = [];
+  const kueueTimes: number[] = [];
+  const localTimes: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bare.push(timeProcess("python3", ["bare.py", JSON.stringify(INPUT)], service));
+    kueueTimes.push(await timeAsk(kueue.child));
+    localTimes.push(await timeAsk(local.child));
+  }
+  await kueue.close();
+  await local.close();
+  const bareP50 = median(bare);
+  const summary = (times: readonly number[]) => ({
+    p50Ms: round(percentile(times, 0.5)),
+    p99Ms: round(percentile(times, 0.99)),
+    addedP50Ms: round(percentile(times, 0.5) - bareP50),
+    addedP99Ms: round(percentile(times, 0.99) - bareP50),
+  });
+  return {
+    rounds: ROUNDS,
+    bareAppMs: round(bareP50),
+    kueueJobs: summary(kueueTimes),
+    localProcessJobs: summary(localTimes),
+    kueueOverLocalP50: round(percentile(kueueTimes, 0.5) / percentile(localTimes, 0.5)),
+    note: "one question at a time with Child over HTTP; both run one runner process per question; the Kueue path adds the Job's creation, admission (the reconciler looks every 100 ms) and the runner's HTTP connection",
+  };
+}
+
+export async function benchKueueLauncher(): Promise<Record<string, unknown>> {
+  return { creation: await jobsPerSecond(), latency: await addedLatency() };
+}

@@ -1,0 +1,112 @@
+import pRetry from "p-retry";
+import { NetworkRequestFailed } from "../../shared/client/index.js";
+import { QuestionNotFound } from "../../shared/errors/index.js";
+import type { ChildEventEnvelope } from "../../shared/events/index.js";
+import type { JobConnection } from "./job-connection.js";
+import { jobQuestion } from "./job-question.js";
+
+export interface HttpJobConnectionOptions {
+  /** Retries after a transient failure (no connection, a 5xx, a 429); default 4. A 4xx other than 429 never is. */
+  readonly retries?: number;
+  /** The first wait before a retry, doubling after each; default 250 ms, at most 4 s. */
+  readonly minTimeoutMs?: number;
+  /** How long one request may take before it counts as failed (and is retried); default 30 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * A job's connection to a network over its HTTP API (an embedded network, `twined dev`): the question from
+ * `GET /questions/{uuid}/question`, each event to `POST /questions/{uuid}/events`.
+ */
+export async function openHttpJobConnection(
+  networkUrl: string,
+  questionUuid: string,
+  options: HttpJobConnectionOptions = {},
+): Promise<JobConnection> {
+  const base = networkUrl.replace(/\/+$/, "");
+  const questionRoute = `${base}/questions/${encodeURIComponent(questionUuid)}`;
+  const send = (url: string, init: RequestInit) => sendWithRetries(base, url, init, options);
+
+  const response = await send(`${questionRoute}/question`, { headers: { accept: "application/json" } });
+  if (response.status === 404) throw new QuestionNotFound(questionUuid);
+  if (!response.ok) throw await failure(response);
+  const question = jobQuestion(await response.json(), questionUuid);
+
+  return {
+    question,
+    sink: {
+      async emit(envelope: ChildEventEnvelope): Promise<void> {
+        const posted = await send(`${questionRoute}/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(envelope),
+        });
+        if (posted.ok) {
+          await posted.body?.cancel();
+          return;
+        }
+        const error = await failure(posted);
+        throw new NetworkRequestFailed(
+          `the network refused the '${envelope.event.kind}' event of question ${questionUuid}: ${error.message}`,
+          error.status,
+          error.remoteType,
+          error.details,
+        );
+      },
+    },
+    async close() {},
+  };
+}
+
+/** Sends a request, retrying while the failure may pass; resolves with the first response that is not transient. */
+async function sendWithRetries(
+  base: string,
+  url: string,
+  init: RequestInit,
+  options: HttpJobConnectionOptions,
+): Promise<Response> {
+  return pRetry(
+    async () => {
+      let response: Response;
+      try {
+        response = await fetch(url, { ...init, signal: AbortSignal.timeout(options.requestTimeoutMs ?? 30_000) });
+      } catch (error) {
+        const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+        throw new NetworkRequestFailed(`cannot reach the Twined network at ${base} (${reason})`, undefined, undefined);
+      }
+      if (isTransient(response.status)) throw await failure(response);
+      return response;
+    },
+    {
+      retries: options.retries ?? 4,
+      minTimeout: options.minTimeoutMs ?? 250,
+      maxTimeout: 4_000,
+      shouldRetry: ({ error }) =>
+        error instanceof NetworkRequestFailed && (error.status === undefined || isTransient(error.status)),
+    },
+  );
+}
+
+function isTransient(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** The network's JSON error (`{error: {type, message, details}}`), or what it said otherwise. */
+export async function failure(response: Response): Promise<NetworkRequestFailed> {
+  const text = await response.text();
+  try {
+    const { error } = JSON.parse(text) as {
+      error: { type: string; message: string; details?: Record<string, unknown> };
+    };
+    if (typeof error.message === "string") {
+      return new NetworkRequestFailed(error.message, response.status, error.type, error.details ?? {});
+    }
+  } catch {
+    // Not the network's JSON: a proxy's page, say.
+  }
+  return new NetworkRequestFailed(
+    `the network answered HTTP ${response.status}: ${text.slice(0, 200)}`,
+    response.status,
+    undefined,
+  );
+}
