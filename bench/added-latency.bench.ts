@@ -11,7 +11,7 @@ import { performance } from "node:perf_hooks";
 import { Child, NetworkClient } from "../shared/client/index.js";
 import { startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
 import { createHttpApi } from "../shared/platform/http-api.js";
-import { median, percentile, round, timeProcess, trivialService } from "./support.js";
+import { latencySummary, median, percentile, round, timeProcess, trivialService } from "./support.js";
 
 const ROUNDS = 30;
 const INPUT = { numbers: [1, 2, 3, 4, 5] };
@@ -53,17 +53,6 @@ async function timeAsk(child: Child): Promise<number> {
   return performance.now() - start;
 }
 
-function summary(times: readonly number[], bare: readonly number[]) {
-  const bareP50 = median(bare);
-  return {
-    p50Ms: round(percentile(times, 0.5)),
-    p99Ms: round(percentile(times, 0.99)),
-    addedP50Ms: round(percentile(times, 0.5) - bareP50),
-    addedP99Ms: round(percentile(times, 0.99) - bareP50),
-    overBareApp: round(percentile(times, 0.5) / bareP50),
-  };
-}
-
 export async function benchAddedLatency(): Promise<Record<string, unknown>> {
   const service = trivialService();
   const inProcess = await network(service, "in-process");
@@ -84,8 +73,8 @@ export async function benchAddedLatency(): Promise<Record<string, unknown>> {
   return {
     rounds: ROUNDS,
     bareAppMs: { p50: round(median(bare)), p99: round(percentile(bare, 0.99)) },
-    inProcessJobs: summary(inProcessTimes, bare),
-    processJobs: summary(isolatedTimes, bare),
+    inProcessJobs: latencySummary(inProcessTimes, bare),
+    processJobs: latencySummary(isolatedTimes, bare),
     note: "one question at a time, asked with Child over HTTP (POST, live event stream) and waited for; 'added' is over the bare app's median",
   };
 }

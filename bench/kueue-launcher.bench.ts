@@ -20,7 +20,7 @@ import { createHttpApi } from "../shared/platform/http-api.js";
 import type { JobLauncher, RevisionRecord } from "../shared/ports/index.js";
 import { FakeKubernetes } from "../test/support/fake-kubernetes/index.js";
 import { FolderImages, runnerContainers } from "../test/support/runner-containers.js";
-import { median, percentile, round, timeProcess, trivialService } from "./support.js";
+import { latencySummary, median, percentile, round, timeProcess, trivialService } from "./support.js";
 
 const JOBS = 300;
 const CONCURRENCY = 16;
@@ -180,18 +180,11 @@ async function addedLatency(): Promise<Record<string, unknown>> {
   }
   await kueue.close();
   await local.close();
-  const bareP50 = median(bare);
-  const summary = (times: readonly number[]) => ({
-    p50Ms: round(percentile(times, 0.5)),
-    p99Ms: round(percentile(times, 0.99)),
-    addedP50Ms: round(percentile(times, 0.5) - bareP50),
-    addedP99Ms: round(percentile(times, 0.99) - bareP50),
-  });
   return {
     rounds: ROUNDS,
-    bareAppMs: round(bareP50),
-    kueueJobs: summary(kueueTimes),
-    localProcessJobs: summary(localTimes),
+    bareAppMs: round(median(bare)),
+    kueueJobs: latencySummary(kueueTimes, bare),
+    localProcessJobs: latencySummary(localTimes, bare),
     kueueOverLocalP50: round(percentile(kueueTimes, 0.5) / percentile(localTimes, 0.5)),
     note: "one question at a time with Child over HTTP; both run one runner process per question; the Kueue path adds the Job's creation, admission (the reconciler looks every 100 ms) and the runner's HTTP connection",
   };

@@ -66,6 +66,18 @@ export function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** Latency percentiles of asked questions, and what they add over the bare app's median run time. */
+export function latencySummary(times: readonly number[], bare: readonly number[]) {
+  const bareP50 = median(bare);
+  return {
+    p50Ms: round(percentile(times, 0.5)),
+    p99Ms: round(percentile(times, 0.99)),
+    addedP50Ms: round(percentile(times, 0.5) - bareP50),
+    addedP99Ms: round(percentile(times, 0.99) - bareP50),
+    overBareApp: round(percentile(times, 0.5) / bareP50),
+  };
+}
+
 /** Jobs that answer the moment they are launched: what is left to measure is the control plane. */
 export class InstantJobs implements JobLauncher {
   private readonly phases = new Map<string, JobPhase>();

@@ -155,8 +155,9 @@ export function cloudJobEnvironment(
   const environment: Record<string, string> = {
     GOOGLE_CLOUD_PROJECT: settings.projectId,
     TWINED_ENVIRONMENT: settings.environment,
+    // Always named, as Octue's Jobs do: a service built on Octue's SDK reads it.
+    TWINED_SERVICES_TOPIC_NAME: topicNames(settings.environment, env).services,
   };
-  if (env.TWINED_SERVICES_TOPIC_NAME) environment.TWINED_SERVICES_TOPIC_NAME = env.TWINED_SERVICES_TOPIC_NAME;
   if (settings.firestoreDatabase !== undefined) environment.TWINED_FIRESTORE_DATABASE = settings.firestoreDatabase;
   if (settings.collectionPrefix !== undefined)
     environment.TWINED_FIRESTORE_COLLECTION_PREFIX = settings.collectionPrefix;

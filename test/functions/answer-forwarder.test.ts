@@ -11,6 +11,7 @@ import {
   renewEventIdentity,
 } from "../../shared/events/index.js";
 import type { BusMessage } from "../../shared/ports/index.js";
+import { storeQuestion } from "../support/stored-question.js";
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -38,20 +39,7 @@ async function endpoint(statuses: number[]): Promise<{ url: string; received: { 
 
 async function setUp(pushEndpoint: string | undefined) {
   const stores = openSqliteStores(":memory:");
-  const attributes = createQuestionAttributes({ sender: "local/local:local", recipient: "octue/svc:1.0.0" });
-  await stores.questions.create({
-    questionUuid: attributes.question_uuid,
-    recipient: attributes.recipient,
-    sender: attributes.sender,
-    parentQuestionUuid: undefined,
-    originatorQuestionUuid: attributes.originator_question_uuid,
-    question: { kind: "question", input_values: {} },
-    attributes,
-    pushEndpoint,
-    timeoutSeconds: undefined,
-    priority: 0,
-    resources: { cpus: 1 },
-  });
+  const attributes = await storeQuestion(stores.questions, { pushEndpoint });
   // As if validated and handed to a launcher, which is when a job's events start to arrive.
   await stores.questions.transition(attributes.question_uuid, "validated");
   await stores.questions.transition(attributes.question_uuid, "dispatched");

@@ -15,6 +15,7 @@ import {
 import { jsonErrors } from "../../shared/http/error-response.js";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
 import { createHttpApi } from "../../shared/platform/http-api.js";
+import { storeQuestion } from "../support/stored-question.js";
 import { waitFor } from "../support/wait-for.js";
 
 let network: EmbeddedNetwork;
@@ -165,21 +166,11 @@ describe("the HTTP API", () => {
 
 /** A question stored as the intake would, but never launched: nothing else sends its events. */
 async function storedQuestion(): Promise<ParentAttributes> {
-  const attributes = createQuestionAttributes({ sender: "tests/asker:1", recipient: "examples/image-only:1.0.0" });
-  await network.questions.create({
-    questionUuid: attributes.question_uuid,
-    recipient: attributes.recipient,
-    sender: attributes.sender,
-    parentQuestionUuid: undefined,
-    originatorQuestionUuid: attributes.originator_question_uuid,
-    question: { kind: "question", input_values: { n: 0 } },
-    attributes,
-    pushEndpoint: undefined,
-    timeoutSeconds: undefined,
-    priority: 0,
-    resources: { cpus: 1 },
+  return storeQuestion(network.questions, {
+    sender: "tests/asker:1",
+    recipient: "examples/image-only:1.0.0",
+    event: { kind: "question", input_values: { n: 0 } },
   });
-  return attributes;
 }
 
 function logRecord(question: ParentAttributes, message: string): ChildEventEnvelope {

@@ -4,7 +4,6 @@ import { InMemoryEventBus } from "../../shared/adapters/in-memory-event-bus.js";
 import { openSqliteStores } from "../../shared/adapters/sqlite/index.js";
 import { topicNames } from "../../shared/control-plane/index.js";
 import {
-  createQuestionAttributes,
   decodeEvent,
   deriveResponseAttributes,
   type EventEnvelope,
@@ -12,6 +11,7 @@ import {
 } from "../../shared/events/index.js";
 import type { JobObservation, JobPhase, ObservableJobLauncher } from "../../shared/ports/index.js";
 import type { QuestionStatus } from "../../shared/questions/index.js";
+import { storeQuestion } from "../support/stored-question.js";
 import { waitFor } from "../support/wait-for.js";
 
 /**
@@ -62,20 +62,7 @@ async function setUp() {
     now: () => now,
   });
   const ask = async (status: QuestionStatus = "dispatched") => {
-    const attributes = createQuestionAttributes({ sender: "octue/asker:1.0.0", recipient: "octue/svc:1.0.0" });
-    await stores.questions.create({
-      questionUuid: attributes.question_uuid,
-      recipient: attributes.recipient,
-      sender: attributes.sender,
-      parentQuestionUuid: undefined,
-      originatorQuestionUuid: attributes.originator_question_uuid,
-      question: { kind: "question", input_values: {} },
-      attributes,
-      pushEndpoint: undefined,
-      timeoutSeconds: undefined,
-      priority: 0,
-      resources: { cpus: 1 },
-    });
+    const attributes = await storeQuestion(stores.questions, { sender: "octue/asker:1.0.0" });
     for (const next of ["validated", "dispatched", "queued", "running"] as const) {
       await stores.questions.transition(attributes.question_uuid, next);
       if (next === status) break;

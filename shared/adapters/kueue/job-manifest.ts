@@ -1,4 +1,5 @@
 import type { V1Job } from "@kubernetes/client-node";
+import { toPubSubForm } from "../../identity/index.js";
 import { type JobContainerSettings, jobContainer } from "../../jobs/index.js";
 import type { JobSpec } from "../../ports/index.js";
 
@@ -8,6 +9,8 @@ export const LABELS = {
   questionUuid: "twined.octue.com/question-uuid",
   queueName: "kueue.x-k8s.io/queue-name",
   priorityClass: "kueue.x-k8s.io/priority-class",
+  /** The SRUID in Octue's Pub/Sub form (`octue.fractal.1-2-0`), to select a revision's Jobs with kubectl. */
+  sruid: "twined.octue.com/sruid",
 } as const;
 export const MANAGED_BY = "twined";
 export const SRUID_ANNOTATION = "twined.octue.com/sruid";
@@ -32,6 +35,8 @@ export interface JobManifestSettings extends JobContainerSettings {
   readonly priorityClasses: Readonly<Record<string, number>>;
 }
 
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
 /** `question-<uuid>`: lowercase, because Job names are RFC 1123 labels and UUIDs may arrive in upper case. */
 export function jobName(questionUuid: string): string {
   return `question-${questionUuid.toLowerCase()}`;
@@ -45,7 +50,13 @@ export function jobManifest(spec: JobSpec, settings: JobManifestSettings): V1Job
   const questionUuid = spec.question.attributes.question_uuid;
   const container = jobContainer(spec, settings);
   const priorityClass = priorityClassFor(spec.priority, settings.priorityClasses);
-  const podLabels = { [LABELS.managedBy]: MANAGED_BY, [LABELS.questionUuid]: questionUuid.toLowerCase() };
+  const sruidLabel = toPubSubForm(spec.revision.sruid);
+  const podLabels = {
+    [LABELS.managedBy]: MANAGED_BY,
+    [LABELS.questionUuid]: questionUuid.toLowerCase(),
+    // Labels hold at most 63 characters: a longer SRUID is left to the annotation.
+    ...(LABEL_VALUE.test(sruidLabel) ? { [LABELS.sruid]: sruidLabel } : {}),
+  };
   return {
     apiVersion: "batch/v1",
     kind: "Job",

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { InvalidDeploymentSetting, readGoogleCloudSettings } from "../../../shared/platform/google-cloud-network.js";
+import {
+  cloudJobEnvironment,
+  InvalidDeploymentSetting,
+  readGoogleCloudSettings,
+} from "../../../shared/platform/google-cloud-network.js";
 
 const valid = { GOOGLE_CLOUD_PROJECT: "my-project", TWINED_PUSH_SECRET: "0123456789abcdef" };
 
@@ -91,5 +95,21 @@ describe("readGoogleCloudSettings", () => {
     expect(error).toMatchObject({ setting });
     expect((error as Error).message).toMatch(new RegExp(`^${setting}: `));
     expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe("cloudJobEnvironment", () => {
+  it("tells a cloud network's jobs where to read their question and send their events", () => {
+    const env = { ...valid, TWINED_ENVIRONMENT: "staging", TWINED_FIRESTORE_COLLECTION_PREFIX: "blue" };
+    expect(cloudJobEnvironment(readGoogleCloudSettings(env), env)).toEqual({
+      GOOGLE_CLOUD_PROJECT: "my-project",
+      TWINED_ENVIRONMENT: "staging",
+      TWINED_SERVICES_TOPIC_NAME: "staging.octue.twined.services",
+      TWINED_FIRESTORE_COLLECTION_PREFIX: "blue",
+    });
+    const renamed = { ...valid, TWINED_SERVICES_TOPIC_NAME: "custom.services" };
+    expect(cloudJobEnvironment(readGoogleCloudSettings(renamed), renamed).TWINED_SERVICES_TOPIC_NAME).toBe(
+      "custom.services",
+    );
   });
 });

@@ -55,6 +55,7 @@ describe("jobManifest", () => {
       "kueue.x-k8s.io/priority-class": "low",
       "app.kubernetes.io/managed-by": "twined",
       "twined.octue.com/question-uuid": "8a3b9c2d-1234-4abc-9def-0123456789ab",
+      "twined.octue.com/sruid": "octue.fractal.1-2-0",
     });
     expect(job.metadata?.annotations?.["twined.octue.com/sruid"]).toBe("octue/fractal:1.2.0");
     expect(job.spec).toMatchObject({

@@ -119,6 +119,7 @@ defineLauncherContract("the fake Kubernetes API server", async () => {
 
 const realKubeconfig = process.env.TWINED_TEST_KUBECONFIG;
 if (realKubeconfig === undefined) {
+  console.warn("KueueJobLauncher: the contract suite against a real cluster is skipped (set TWINED_TEST_KUBECONFIG)");
   describe.skip("KueueJobLauncher contract on a real cluster (set TWINED_TEST_KUBECONFIG to run it)", () => {
     it("needs a cluster", () => {});
   });
