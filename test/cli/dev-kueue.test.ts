@@ -42,8 +42,9 @@ describe("twined dev --launcher kueue", () => {
       "questions",
     ]);
     try {
+      // Loading the Kubernetes client adds seconds to the start, more on a busy machine.
       await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), {
-        timeoutMs: 20_000,
+        timeoutMs: 45_000,
         intervalMs: 50,
         description: () => `the network to listen: ${twined.output.stderr}`,
       });
@@ -80,7 +81,7 @@ describe("twined dev --launcher kueue", () => {
       twined.kill("SIGINT");
     }
     expect(await twined.exited).toBe(0);
-  }, 60_000);
+  }, 90_000);
 
   it("refuses to start without a usable cluster, or with Kueue options for the local launcher", async () => {
     const missing = await runTwined(["dev", "--launcher", "kueue", "--kubeconfig", path.join(data, "nothing")]);

@@ -492,10 +492,11 @@ export class Api {
     if (!dryRun) deleteWithPropagation(this.store, resource, namespace, name, propagation);
     if (resource === PODS) {
       // Pods are deleted gracefully: the answer is the pod, marked for deletion.
-      const metadata = current.metadata as JsonObject;
+      const answer = clone(current);
+      const metadata = answer.metadata as JsonObject;
       metadata.deletionTimestamp = nowIso();
       metadata.deletionGracePeriodSeconds = 30;
-      return current;
+      return answer;
     }
     return successStatus({ name, group: resource.group, kind: resource.plural, ...(uid === undefined ? {} : { uid }) });
   }

@@ -11,6 +11,15 @@ export function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
+/** Freezes a value and everything in it, so that a reader that changes a stored object fails at once. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** The record at `key`, created when missing (or replaced when it is not a record). */
 export function child(parent: JsonObject, key: string): JsonObject {
   const existing = parent[key];
