@@ -66,7 +66,7 @@ export class KueueJobLauncher implements ObservableJobLauncher {
 
   constructor(private readonly options: KueueJobLauncherOptions) {}
 
-  /** Checks that the cluster can be reached with the configuration given (start-up fails fast on a bad one). */
+  /** Loads and checks the cluster configuration now, so that a bad one fails start-up rather than a question. */
   async connect(): Promise<void> {
     await this.api();
   }
@@ -121,8 +121,8 @@ export class KueueJobLauncher implements ObservableJobLauncher {
   }
 
   /**
-   * Tells the asker the question was cancelled, then deletes its Job. In that order, so that the cancellation is what
-   * the question ends with, not the `JobStopped` its pod reports as it is terminated.
+   * Tells the asker the question was cancelled, then deletes its Job. In that order, so that the question ends as
+   * cancelled, not as failed when the reconciler finds its Job gone.
    */
   async cancel(questionUuid: string, reason = "the question was cancelled"): Promise<boolean> {
     const job = await this.readJob(questionUuid);
