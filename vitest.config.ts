@@ -1,5 +1,4 @@
 import { defineConfig } from "vitest/config";
-import SlowFirstSequencer from "./test/support/slow-first-sequencer.js";
 
 export default defineConfig({
   test: {
@@ -11,7 +10,6 @@ export default defineConfig({
     // Most of the emulator suites' time is spent waiting on the emulators, so more files than cores run at once (the
     // default is one fewer worker than cores: a single worker on a 2-core machine).
     maxWorkers: 4,
-    sequence: { sequencer: SlowFirstSequencer },
     // Assertions read plain text; picocolors would colour output whenever CI is set.
     env: { NO_COLOR: "1" },
   },
