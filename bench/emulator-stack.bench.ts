@@ -27,7 +27,7 @@ import type {
   RevisionStore,
   SubscriptionOptions,
 } from "../shared/ports/index.js";
-import { InstantJobs, median, percentile, round, timeProcess, trivialService } from "./support.js";
+import { InstantJobs, latencySummary, median, round, timeProcess, trivialService } from "./support.js";
 
 const QUESTIONS = 100;
 const LATENCY_ROUNDS = 15;
@@ -173,13 +173,7 @@ async function latency(stack: Stack, service: string, bare: readonly number[]) {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await network.close();
-  const bareP50 = median(bare);
-  return {
-    p50Ms: round(percentile(times, 0.5)),
-    p99Ms: round(percentile(times, 0.99)),
-    addedP50Ms: round(percentile(times, 0.5) - bareP50),
-    addedP99Ms: round(percentile(times, 0.99) - bareP50),
-  };
+  return latencySummary(times, bare);
 }
 
 export async function benchEmulatorStack(): Promise<Record<string, unknown>> {

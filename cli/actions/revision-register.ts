@@ -1,5 +1,5 @@
-import { failure } from "../../runtime/jobs/http-job-connection.js";
 import { NetworkRequestFailed } from "../../shared/client/index.js";
+import { failure } from "../../shared/client/network-client.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidServiceID, ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";

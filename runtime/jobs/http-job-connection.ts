@@ -1,5 +1,6 @@
 import pRetry from "p-retry";
 import { NetworkRequestFailed } from "../../shared/client/index.js";
+import { failure } from "../../shared/client/network-client.js";
 import { QuestionNotFound } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import type { JobConnection } from "./job-connection.js";
@@ -89,24 +90,4 @@ async function sendWithRetries(
 
 function isTransient(status: number): boolean {
   return status === 429 || status >= 500;
-}
-
-/** The network's JSON error (`{error: {type, message, details}}`), or what it said otherwise. */
-export async function failure(response: Response): Promise<NetworkRequestFailed> {
-  const text = await response.text();
-  try {
-    const { error } = JSON.parse(text) as {
-      error: { type: string; message: string; details?: Record<string, unknown> };
-    };
-    if (typeof error.message === "string") {
-      return new NetworkRequestFailed(error.message, response.status, error.type, error.details ?? {});
-    }
-  } catch {
-    // Not the network's JSON: a proxy's page, say.
-  }
-  return new NetworkRequestFailed(
-    `the network answered HTTP ${response.status}: ${text.slice(0, 200)}`,
-    response.status,
-    undefined,
-  );
 }

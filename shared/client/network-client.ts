@@ -142,20 +142,24 @@ export class NetworkClient {
   }
 }
 
-async function failure(response: Response): Promise<NetworkRequestFailed> {
+/** The network's JSON error (`{error: {type, message, details}}`) as an error, or what it said otherwise. */
+export async function failure(response: Response): Promise<NetworkRequestFailed> {
   const text = await response.text();
   try {
     const { error } = JSON.parse(text) as {
-      error: { type: string; message: string; details?: Record<string, unknown> };
+      error?: { type?: string; message?: unknown; details?: Record<string, unknown> };
     };
-    return new NetworkRequestFailed(error.message, response.status, error.type, error.details ?? {});
+    if (typeof error?.message === "string") {
+      return new NetworkRequestFailed(error.message, response.status, error.type, error.details ?? {});
+    }
   } catch {
-    return new NetworkRequestFailed(
-      `the network answered HTTP ${response.status}: ${text.slice(0, 200)}`,
-      response.status,
-      undefined,
-    );
+    // Not the network's JSON: a proxy's page, say.
   }
+  return new NetworkRequestFailed(
+    `the network answered HTTP ${response.status}: ${text.slice(0, 200)}`,
+    response.status,
+    undefined,
+  );
 }
 
 function parseServerSentEvent(block: string): FollowUpdate | undefined {
