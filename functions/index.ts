@@ -1,7 +1,7 @@
 /**
  * Every Cloud Function of a Twined network, registered with the Functions Framework. Deploy this module (the
- * package's functions entry) and pick one with `--entry-point`: question-intake, question-intake-events,
- * twine-validator, kueue-launcher, answer-forwarder, revision-registry, question-reconciler.
+ * staged package's main, `npm run functions:stage`) and pick one with `--entry-point`; `catalog.ts` lists them with
+ * who calls each.
  */
 import "./question-intake/index.js";
 import "./twine-validator/index.js";

@@ -15,9 +15,10 @@ import { topicNames } from "../shared/control-plane/index.js";
 import { packageRoot } from "../shared/package-root.js";
 import { freePort } from "../shared/platform/google-emulators.js";
 import { deadLetterSubscription, networkSubscriptions } from "../shared/platform/network-wiring.js";
+import { NETWORK_FUNCTIONS } from "./catalog.js";
 
-/** The HTTP functions; the Pub/Sub-triggered ones come from the subscription table. */
-const HTTP_FUNCTIONS = ["question-intake", "revision-registry"] as const;
+/** The functions askers call over HTTP; the Pub/Sub-triggered ones come from the subscription table. */
+const HTTP_FUNCTIONS = NETWORK_FUNCTIONS.filter((each) => each.caller === "askers").map((each) => each.target);
 
 export interface LocalTopologyOptions {
   readonly projectId: string;

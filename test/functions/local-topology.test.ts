@@ -69,4 +69,15 @@ describeWithEmulators("the local copy of the deployed topology", (info) => {
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({ error: { type: "InvalidQuestionRequest" } });
   }, 30_000);
+
+  it("serves the registry at its own address both as Octue's contract and under /registry, for the CLI", async () => {
+    const registry = topology.functionUrls["revision-registry"] ?? "";
+    for (const route of ["/examples/nothing", "/registry/examples/nothing"]) {
+      const answer = await fetch(`${registry}${route}`);
+      expect(answer.status).toBe(404);
+      expect(await answer.json()).toMatchObject({ error: { type: "RevisionNotFound" } });
+    }
+    const listed = await fetch(`${registry}/registry`);
+    expect(listed.status).toBe(200);
+  }, 30_000);
 });
