@@ -21,6 +21,7 @@ import type { AnswerOptions } from "../commands/service.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
 import { runServiceQuestion } from "../run-service-question.js";
 import { usageOrInvalid } from "./ask-local.js";
+import { type DeployableService, writeDeploymentFiles } from "./service-deployment.js";
 
 /** The example services shipped with Twined, which `service init` copies. */
 function templatesFolder(): string {
@@ -79,10 +80,27 @@ export function initService(
     recursive: true,
     filter: (source) => !/(^|[\\/])(__pycache__|\.twined)([\\/]|$)/.test(source),
   });
+  let deployable: DeployableService[];
+  try {
+    deployable = writeDeploymentFiles(target);
+  } catch (error) {
+    output.stderr.write(`${describeError(error)}\n`);
+    return EXIT.invalid;
+  }
   output.stdout.write(
-    `Created ${displayPath(target)} from the '${template}' template.\nNext: cd ${displayPath(target)} && twined service validate && twined question ask-local --help\n`,
+    `Created ${displayPath(target)} from the '${template}' template.\nNext: cd ${displayPath(target)} && twined service validate && twined question ask-local --help\n${deploymentHint(deployable)}`,
   );
   return EXIT.ok;
+}
+
+function deploymentHint(services: readonly DeployableService[]): string {
+  if (services.length === 0) return "";
+  const [only] = services;
+  if (services.length === 1 && only?.dir === ".") {
+    return `Then, to deploy: commit it and give cloudbuild.yaml a Cloud Build trigger; every push then builds the Dockerfile and registers a revision of ${only.serviceId} (see docs/deploying-services.md)\n`;
+  }
+  const each = services.map((service) => `${service.dir}/cloudbuild.yaml (${service.serviceId})`).join(", ");
+  return `Then, to deploy: commit it and give each service's cloudbuild.yaml a Cloud Build trigger, ${each}; every push then builds that folder's Dockerfile and registers a revision (see docs/deploying-services.md)\n`;
 }
 
 export function validateService(dir: string | undefined, configFile: string | undefined, output: CliOutput): number {

@@ -50,9 +50,40 @@ export function registerServiceCommands(
     .argument("[template]", "the template to start from (see --list)")
     .argument("[dir]", "the folder to create (default: the template's name)")
     .option("--list", "list the templates")
+    .addHelpText(
+      "after",
+      "\nBeside each service's octue.yaml it also writes a Dockerfile (Twined's default image), a .dockerignore and a\ncloudbuild.yaml that builds and registers a revision on every push; see docs/deploying-services.md.",
+    )
     .action(async (template: string | undefined, dir: string | undefined, options: { list?: boolean }) => {
       const { initService } = await import("../actions/service.js");
       setExitCode(initService(template, dir, options.list === true, output));
+    });
+
+  service
+    .command("tag")
+    .description("print the revision tag a build of the service at this branch and commit registers")
+    .argument("[dir]", "the service's folder, where pyproject.toml or setup.py is (default: the current folder)")
+    .requiredOption("--branch <name>", "the branch that was pushed (Cloud Build's $BRANCH_NAME)")
+    .requiredOption("--commit <sha>", "the commit that was pushed, 7 to 40 hex characters (Cloud Build's $COMMIT_SHA)")
+    .option("--default-branch <name>", "the branch whose builds become the service's default revision", "main")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "On the default branch the tag is the package's version when it declares one ([project] or [tool.poetry]",
+        "version in pyproject.toml, or a literal version= in setup.py), else the commit's first 7 characters. A version",
+        "worked out at build time (dynamic) cannot be read, so the commit is used, with a note on stderr.",
+        "On any other branch it is <branch>-<commit's first 7 characters>, the branch lowercased, each run of",
+        "characters other than a-z and 0-9 made one '-', at most 40 characters: feature/New_UI at 1a2b3c4d... gives",
+        "feature-new-ui-1a2b3c4.",
+        "",
+        "Prints only the tag. Exit status: 0 printed, 2 usage error (an empty branch, a commit that is not 7-40 hex",
+        "characters, or a declared version that is not a valid revision tag).",
+      ].join("\n"),
+    )
+    .action(async (dir: string | undefined, options: ServiceTagOptions) => {
+      const { printServiceTag } = await import("../actions/service-tag.js");
+      setExitCode(printServiceTag(dir, options, output));
     });
 
   service
@@ -78,4 +109,10 @@ export interface AnswerOptions {
   childrenEmulators?: string;
   heartbeatInterval?: number;
   timeout?: number;
+}
+
+export interface ServiceTagOptions {
+  branch: string;
+  commit: string;
+  defaultBranch: string;
 }

@@ -1,0 +1,202 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { TwinedError } from "../../shared/errors/index.js";
+import { revisionTagProblem } from "../../shared/identity/index.js";
+import type { ServiceTagOptions } from "../commands/service.js";
+import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+
+/** A commit given to `service tag` that is not a (possibly abbreviated) Git object name. */
+export class InvalidCommitSha extends TwinedError {
+  constructor(readonly commit: string) {
+    super(
+      `--commit: ${JSON.stringify(commit)} is not a commit SHA; expected 7 to 40 hexadecimal characters (Cloud Build's $COMMIT_SHA)`,
+    );
+  }
+}
+
+/** A branch given to `service tag` that names no branch. */
+export class InvalidBranchName extends TwinedError {
+  constructor(readonly branch: string) {
+    super(
+      `--branch: ${JSON.stringify(branch)} is not a branch name; give the branch that was pushed (Cloud Build's $BRANCH_NAME, which is empty for a build not started by a trigger: pass BRANCH_NAME in --substitutions)`,
+    );
+  }
+}
+
+/** A package version that cannot be a revision tag (a PEP 440 local version such as `1.0+abc`, say). */
+export class VersionNotARevisionTag extends TwinedError {
+  constructor(
+    readonly version: string,
+    reason: string,
+    location: { file: string; line: number },
+  ) {
+    super(
+      `the package version '${version}' cannot be a revision tag: ${reason}; change the version, or deploy from a branch other than the default`,
+      { location },
+    );
+  }
+}
+
+/** Where a declared package version was found, or why none could be used. */
+export type DeclaredVersion =
+  | { readonly kind: "found"; readonly version: string; readonly file: string; readonly line: number }
+  | { readonly kind: "dynamic"; readonly file: string; readonly line: number; readonly reason: string }
+  | { readonly kind: "none" };
+
+const SHORT_COMMIT_LENGTH = 7;
+const MAX_SLUG_LENGTH = 40;
+const COMMIT = /^[0-9a-fA-F]{7,40}$/;
+
+/**
+ * A branch as it can appear in a revision tag: lowercased, each run of characters other than `[a-z0-9]` made one `-`,
+ * no `-` at either end, at most 40 characters. Empty when nothing of the branch survives (e.g. `__` or `功能`).
+ */
+export function branchSlug(branch: string): string {
+  return branch
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, MAX_SLUG_LENGTH)
+    .replace(/-+$/, "");
+}
+
+export interface RevisionTagRequest {
+  readonly branch: string;
+  readonly commit: string;
+  readonly defaultBranch: string;
+  /** Consulted only on the default branch. */
+  readonly version: DeclaredVersion;
+}
+
+/**
+ * The revision tag of a build: on the default branch the package's version, if it declares one, else the short
+ * commit; on any other branch `<branch slug>-<short commit>`, so that a branch's revisions never take a release's tag.
+ * @throws InvalidBranchName, InvalidCommitSha, VersionNotARevisionTag
+ */
+export function revisionTagFor(request: RevisionTagRequest): string {
+  if (request.branch.trim() === "") throw new InvalidBranchName(request.branch);
+  if (!COMMIT.test(request.commit)) throw new InvalidCommitSha(request.commit);
+  const shortCommit = request.commit.slice(0, SHORT_COMMIT_LENGTH).toLowerCase();
+  if (request.branch === request.defaultBranch) {
+    const declared = request.version;
+    if (declared.kind !== "found") return shortCommit;
+    const problem = revisionTagProblem(declared.version);
+    if (problem !== undefined) {
+      throw new VersionNotARevisionTag(declared.version, problem, { file: declared.file, line: declared.line });
+    }
+    return declared.version;
+  }
+  // A branch whose name has no letter or digit in it still gets a tag that says it came from a branch.
+  return `${branchSlug(request.branch) || "branch"}-${shortCommit}`;
+}
+
+/**
+ * The version a Python package in `dir` declares: `[project] version` or `[tool.poetry] version` in pyproject.toml,
+ * else a literal `version=` in setup.py. Read narrowly (no TOML or Python parser): a version worked out at build time
+ * (`dynamic = ["version"]`, `version=read_version()`) is reported as dynamic rather than guessed.
+ */
+export function declaredVersion(dir: string): DeclaredVersion {
+  let dynamic: DeclaredVersion | undefined;
+  const pyproject = path.join(dir, "pyproject.toml");
+  if (existsSync(pyproject)) {
+    const lines = readFileSync(pyproject, "utf8").split(/\r?\n/);
+    for (const table of ["project", "tool.poetry"]) {
+      const found = tomlTableString(lines, table, "version");
+      if (found !== undefined) return { kind: "found", version: found.value, file: pyproject, line: found.line };
+    }
+    const dynamicLine = tomlDynamicVersionLine(lines);
+    if (dynamicLine !== undefined) {
+      dynamic = { kind: "dynamic", file: pyproject, line: dynamicLine, reason: "[project] lists version as dynamic" };
+    }
+  }
+  const setup = path.join(dir, "setup.py");
+  if (existsSync(setup)) {
+    const text = readFileSync(setup, "utf8");
+    const literal = /\bversion\s*=\s*(["'])([^"'\r\n]+)\1/.exec(text);
+    if (literal !== null) {
+      return { kind: "found", version: literal[2] ?? "", file: setup, line: lineOf(text, literal.index) };
+    }
+    const computed = /\bversion\s*=/.exec(text);
+    if (computed !== null && dynamic === undefined) {
+      dynamic = {
+        kind: "dynamic",
+        file: setup,
+        line: lineOf(text, computed.index),
+        reason: "version= is not a string literal",
+      };
+    }
+  }
+  return dynamic ?? { kind: "none" };
+}
+
+// Bare dotted names only: a line of an array value such as `  ["a", "b"]` is not taken for a header.
+const TABLE_HEADER = /^\s*\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(?:#.*)?$/;
+
+/** The lines of a TOML table, from after its `[name]` header up to the next header. */
+function* tomlTable(lines: readonly string[], table: string): Generator<{ text: string; line: number }> {
+  let inside = false;
+  for (const [index, text] of lines.entries()) {
+    const header = TABLE_HEADER.exec(text);
+    if (header !== null) {
+      inside = header[1]?.replace(/\s+/g, "") === table && !text.trimStart().startsWith("[[");
+      continue;
+    }
+    if (inside) yield { text, line: index + 1 };
+  }
+}
+
+/** A one-line basic ("…") or literal ('…') string value of `key` in `table`. */
+function tomlTableString(
+  lines: readonly string[],
+  table: string,
+  key: string,
+): { value: string; line: number } | undefined {
+  const pattern = new RegExp(`^\\s*${key}\\s*=\\s*(?:"([^"\\\\]*)"|'([^']*)')\\s*(?:#.*)?$`);
+  for (const { text, line } of tomlTable(lines, table)) {
+    const match = pattern.exec(text);
+    if (match !== null) return { value: match[1] ?? match[2] ?? "", line };
+  }
+  return undefined;
+}
+
+/** The line of `dynamic = [… "version" …]` in `[project]`, the array possibly spanning lines. */
+function tomlDynamicVersionLine(lines: readonly string[]): number | undefined {
+  let start: number | undefined;
+  let array = "";
+  for (const { text, line } of tomlTable(lines, "project")) {
+    if (start === undefined) {
+      if (!/^\s*dynamic\s*=/.test(text)) continue;
+      start = line;
+    }
+    array += text.replace(/#.*$/, "");
+    if (array.includes("]")) return /["']version["']/.test(array) ? start : undefined;
+  }
+  return undefined;
+}
+
+function lineOf(text: string, index: number): number {
+  return text.slice(0, index).split("\n").length;
+}
+
+/** `twined service tag`: prints the revision tag a build of the service in `dir` registers. */
+export function printServiceTag(dir: string | undefined, options: ServiceTagOptions, output: CliOutput): number {
+  const folder = path.resolve(dir ?? ".");
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    output.stderr.write(`error: ${displayPath(folder)} is not a folder\n`);
+    return EXIT.usage;
+  }
+  try {
+    const onDefault = options.branch === options.defaultBranch;
+    const version = onDefault ? declaredVersion(folder) : ({ kind: "none" } as const);
+    if (version.kind === "dynamic") {
+      output.stderr.write(
+        `note: ${displayPath(version.file)}:${version.line}: the version is dynamic (${version.reason}), so it cannot be read before the build; the tag is the commit instead\n`,
+      );
+    }
+    output.stdout.write(`${revisionTagFor({ ...options, version })}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    output.stderr.write(`${describeError(error)}\n`);
+    return EXIT.usage;
+  }
+}
