@@ -23,8 +23,19 @@ export type FieldShape =
 /** Object types by name, each the shapes of its fields. */
 export type FieldTree = ReadonlyMap<string, ReadonlyMap<string, FieldShape>>;
 
-/** The root types the fake checks, by the name used in `unknownFields`. */
-export type RootType = "Job" | "Pod" | "PodTemplateSpec" | "ObjectMeta";
+/**
+ * The root types checked, by the name used in `unknownFields`: what the fake serves, and the objects the deployment
+ * (infra/compute/kubernetes) creates.
+ */
+export type RootType =
+  | "Job"
+  | "Pod"
+  | "PodTemplateSpec"
+  | "ObjectMeta"
+  | "Namespace"
+  | "ServiceAccount"
+  | "Role"
+  | "RoleBinding";
 
 interface LoadedTree {
   readonly tree: FieldTree;
@@ -36,7 +47,15 @@ let loaded: LoadedTree | undefined;
 function build(): LoadedTree {
   const require = createRequire(import.meta.url);
   const root = path.dirname(require.resolve("kubernetes-models/package.json"));
-  const files = { Job: "batch/v1/Job.d.ts", Pod: "v1/Pod.d.ts", PodTemplateSpec: "v1/PodTemplateSpec.d.ts" };
+  const files = {
+    Job: "batch/v1/Job.d.ts",
+    Pod: "v1/Pod.d.ts",
+    PodTemplateSpec: "v1/PodTemplateSpec.d.ts",
+    Namespace: "v1/Namespace.d.ts",
+    ServiceAccount: "v1/ServiceAccount.d.ts",
+    Role: "rbac.authorization.k8s.io/v1/Role.d.ts",
+    RoleBinding: "rbac.authorization.k8s.io/v1/RoleBinding.d.ts",
+  };
   const program = ts.createProgram(
     Object.values(files).map((file) => path.join(root, file)),
     // Only es5's lib, for Array: the definitions use nothing else, and the DOM lib would double the time.
@@ -100,7 +119,19 @@ function build(): LoadedTree {
   const template = register(declaredType(files.PodTemplateSpec, "IPodTemplateSpec"));
   const meta = tree.get(template)?.get("metadata");
   if (meta?.kind !== "object") throw new Error("kubernetes-models: PodTemplateSpec.metadata is not an object type");
-  return { tree, roots: { Job: job, Pod: pod, PodTemplateSpec: template, ObjectMeta: meta.type } };
+  return {
+    tree,
+    roots: {
+      Job: job,
+      Pod: pod,
+      PodTemplateSpec: template,
+      ObjectMeta: meta.type,
+      Namespace: register(declaredType(files.Namespace, "INamespace")),
+      ServiceAccount: register(declaredType(files.ServiceAccount, "IServiceAccount")),
+      Role: register(declaredType(files.Role, "IRole")),
+      RoleBinding: register(declaredType(files.RoleBinding, "IRoleBinding")),
+    },
+  };
 }
 
 /** Loads the tree (once per process). Call early so the first request does not pay for it. */

@@ -1,0 +1,32 @@
+# Who may call each function (a gen2 function is a Cloud Run service of the same name): Pub/Sub's push identity the
+# subscription-fed ones, Cloud Scheduler's the reconciler, askers the questions API and the registry, and the services'
+# release builds the registry. The functions are deployed by cloudbuild.yaml before this stack is applied.
+resource "google_cloud_run_v2_service_iam_member" "push" {
+  for_each = toset([for row in local.subscriptions : row.function])
+  name     = "${var.environment}-twined-${each.value}"
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${data.google_service_account.twined["push"].email}"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "scheduler" {
+  name     = "${var.environment}-twined-question-reconciler"
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${data.google_service_account.twined["scheduler"].email}"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "askers" {
+  for_each = { for pair in setproduct(["question-intake", "revision-registry"], var.askers) : "${pair[0]} ${pair[1]}" => pair }
+  name     = "${var.environment}-twined-${each.value[0]}"
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = each.value[1]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "releaser" {
+  name     = "${var.environment}-twined-revision-registry"
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${data.google_service_account.twined["releaser"].email}"
+}

@@ -1,0 +1,27 @@
+# The names the functions derive from TWINED_ENVIRONMENT (shared/control-plane/topic-names.ts) and that the compute
+# stack and cloudbuild.yaml use; test/infra checks them against the code.
+locals {
+  prefix = "${var.environment}-twined"
+
+  topics = {
+    services      = var.services_topic_name != "" ? var.services_topic_name : "${var.environment}.octue.twined.services"
+    accepted      = "${var.environment}.twined.questions.accepted"
+    validated     = "${var.environment}.twined.questions.validated"
+    cancellations = "${var.environment}.twined.questions.cancellations"
+    dead_letters  = "${var.environment}.twined.dead-letters"
+  }
+
+  firestore_database = "${var.environment}-twined"
+  repository         = "${var.environment}-twined-services"
+  push_secret        = "${var.environment}-twined-push-secret"
+
+  service_accounts = {
+    functions = "${var.environment}-twined-functions"
+    jobs      = "${var.environment}-twined-jobs"
+    push      = "${var.environment}-twined-push"
+    scheduler = "${var.environment}-twined-scheduler"
+    nodes     = "${var.environment}-twined-nodes"
+    deployer  = "${var.environment}-twined-deployer"
+    releaser  = "${var.environment}-twined-releaser"
+  }
+}

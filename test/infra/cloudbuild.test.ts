@@ -1,0 +1,155 @@
+import path from "node:path";
+import { getFunction } from "@google-cloud/functions-framework/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+import { deployedFunctionName, NETWORK_FUNCTIONS } from "../../functions/catalog.js";
+import { FUNCTION_ENVIRONMENT, readGoogleCloudSettings } from "../../shared/platform/google-cloud-network.js";
+import { FUNCTION_SECRETS, functionEnvironment } from "../../tools/deploy/stage-functions.js";
+import { environmentReads } from "../../tools/deploy-checks/environment-reads.js";
+import {
+  buildValues,
+  flag,
+  loadNetworkBuild,
+  loadStack,
+  type NetworkBuild,
+  ROOT,
+  stageEnvironment,
+  substitute,
+} from "./deployment-fixture.js";
+
+/**
+ * Variables the functions' code reads that the deployment leaves unset on purpose, each with the reason. A read not
+ * set by cloudbuild.yaml and not listed here fails the check: a new setting must be deployed, or explained.
+ */
+const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
+  PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
+  TWINED_FIRESTORE_COLLECTION_PREFIX: "lets networks share a database; each deployed network has its own database",
+  TWINED_KUBECONFIG:
+    "for clusters outside Google Cloud (twined dev); a deployed network reaches GKE by TWINED_GKE_CLUSTER",
+  TWINED_LOCAL_CPUS: "only for TWINED_LAUNCHER=local, which runs jobs inside the function (the local topology)",
+  KUBERNETES_SERVICE_HOST: "set by Kubernetes in a pod, for in-cluster access; the functions are not in the cluster",
+  KUBERNETES_SERVICE_PORT: "set by Kubernetes in a pod, for in-cluster access; the functions are not in the cluster",
+  // The local launcher runs a service inside the function process; deployed jobs run in their own containers, whose
+  // environment is checked in test/infra/job-environment.test.ts.
+  OCTUE_SERVICE_CONFIGURATION_PATH: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  OCTUE_SERVICE_NAMESPACE: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  OCTUE_SERVICE_NAME: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  OCTUE_SERVICE_REVISION_TAG: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  TWINED_PYTHON: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  PYTHONPATH: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+};
+
+let build: NetworkBuild;
+const deploySteps = () =>
+  build.steps.filter(
+    (step) => step.args[0] === "functions" && step.args[1] === "deploy" && step.entrypoint === "gcloud",
+  );
+
+beforeAll(async () => {
+  build = loadNetworkBuild();
+  await import("../../functions/index.js");
+});
+
+describe("cloudbuild.yaml, the network's build", () => {
+  it("passes the Cloud Build linter", async () => {
+    const { formatCloudBuildProblem, lintCloudBuild } = await import("../../tools/deploy-checks/cloud-build-lint.js");
+    const problems = lintCloudBuild(build.text, "cloudbuild.yaml");
+    expect(problems.map(formatCloudBuildProblem)).toEqual([]);
+  });
+
+  it("deploys every function of the catalog once, by the entry point the Functions Framework knows it by", () => {
+    const values = buildValues(build);
+    const deployed = deploySteps().map((step) => ({
+      name: substitute(step.args[2] ?? "", values),
+      target: flag(step.args, "--entry-point"),
+    }));
+    expect(deployed.map((each) => each.target).sort()).toEqual(NETWORK_FUNCTIONS.map((each) => each.target).sort());
+    for (const { name, target } of deployed) {
+      expect(name).toBe(deployedFunctionName(values._ENVIRONMENT ?? "", target ?? ""));
+      expect(getFunction(target ?? ""), `${target} is registered with the Functions Framework`).toBeTypeOf("function");
+    }
+  });
+
+  it("deploys each on Node 22, over HTTP behind IAM, reachable only by the callers it has", () => {
+    for (const step of deploySteps()) {
+      const target = flag(step.args, "--entry-point");
+      const caller = NETWORK_FUNCTIONS.find((each) => each.target === target)?.caller;
+      expect(flag(step.args, "--runtime"), target).toBe("nodejs22");
+      expect(step.args, target).toEqual(
+        expect.arrayContaining(["--gen2", "--trigger-http", "--no-allow-unauthenticated"]),
+      );
+      expect(step.args, target).not.toContain("--allow-unauthenticated");
+      // Pub/Sub pushes and Cloud Scheduler count as internal traffic; askers come from anywhere, with a token.
+      expect(flag(step.args, "--ingress-settings"), target).toBe(caller === "askers" ? "all" : "internal-only");
+      expect(step.waitFor, `${target} deploys only after the tests pass`).toEqual(
+        expect.arrayContaining(["test", "stage"]),
+      );
+    }
+  });
+
+  it("deploys the staged source with the staged settings, its secrets from Secret Manager, as the functions' identity", async () => {
+    const stage = build.steps.find((step) => step.id === "stage");
+    const values = buildValues(build);
+    const durable = await loadStack("durable", { environment: values._ENVIRONMENT });
+    const secret = durable.instances("google_secret_manager_secret.push_secret")[0]?.attributes.secret_id;
+    const functionsAccount = durable.instances("google_service_account.twined").find((each) => each.key === "functions")
+      ?.attributes.account_id;
+    for (const step of deploySteps()) {
+      const target = flag(step.args, "--entry-point");
+      expect(flag(step.args, "--source"), target).toBe(flag(stage?.args ?? [], "--out"));
+      expect(flag(step.args, "--env-vars-file"), target).toBe(flag(stage?.args ?? [], "--environment-file"));
+      expect(substitute(flag(step.args, "--set-secrets") ?? "", values), target).toBe(
+        FUNCTION_SECRETS.map((name) => `${name}=${secret}:latest`).join(","),
+      );
+      expect(substitute(flag(step.args, "--service-account") ?? "", values), target).toBe(
+        `${functionsAccount}@my-project.iam.gserviceaccount.com`,
+      );
+    }
+  });
+
+  it("stages settings that the functions accept, for either launcher", () => {
+    const kueue = readGoogleCloudSettings({
+      ...functionEnvironment(stageEnvironment(build, buildValues(build))),
+      TWINED_PUSH_SECRET: "s".repeat(32),
+    });
+    expect(kueue.launcher).toMatchObject({
+      kind: "kueue",
+      cluster: { kind: "gke", clusterId: "projects/my-project/locations/europe-west1/clusters/main-twined-cluster" },
+      namespace: "twined",
+      localQueue: "local-queue",
+    });
+    expect(kueue.firestoreDatabase).toBe("main-twined");
+
+    const cloudRun = functionEnvironment(
+      stageEnvironment(build, buildValues(build, { _LAUNCHER: "cloud-run", _ENVIRONMENT: "staging" })),
+    );
+    expect(readGoogleCloudSettings({ ...cloudRun, TWINED_PUSH_SECRET: "s".repeat(32) }).launcher).toMatchObject({
+      kind: "cloud-run",
+      region: "europe-west1",
+    });
+  });
+
+  it("sets every variable the functions' code reads, or says why it need not", () => {
+    // Named by the stage step (set whenever its substitution is given), or a secret.
+    const staged = Object.keys(stageEnvironment(build, buildValues(build)));
+    const provided = new Set<string>([...staged, ...FUNCTION_SECRETS]);
+    const reads = environmentReads(path.join(ROOT, "functions", "index.ts"));
+    const unset = reads.filter((read) => !provided.has(read.name) && !(read.name in UNSET_BY_DESIGN));
+    expect(
+      unset.map((read) => `${read.name} (${path.relative(ROOT, read.file)}:${read.line})`),
+      "read by a function but never set by cloudbuild.yaml (set it in the stage step, or explain why not)",
+    ).toEqual([]);
+    // Every explanation is still needed, and every setting the functions document is one they read.
+    const names = new Set(reads.map((read) => read.name));
+    expect(Object.keys(UNSET_BY_DESIGN).filter((name) => !names.has(name))).toEqual([]);
+    expect(FUNCTION_ENVIRONMENT.filter((name) => !names.has(name))).toEqual([]);
+  });
+
+  it("finds a read that nothing sets (the check itself)", () => {
+    const reads = environmentReads(path.join(ROOT, "test", "fixtures", "environment-reads", "entry.ts"));
+    expect(reads.map((read) => read.name).sort()).toEqual([
+      "TWINED_ALSO_READ",
+      "TWINED_BY_NAME",
+      "TWINED_NOT_DEPLOYED",
+    ]);
+  });
+});
