@@ -40,9 +40,15 @@ export const DEFAULT_NETWORK_URL = "http://127.0.0.1:7070";
 /** Talks to a Twined network's HTTP API (`twined dev` locally, the intake and registry functions in the cloud). */
 export class NetworkClient {
   readonly baseUrl: string;
+  private readonly identityToken: string | undefined;
 
-  constructor(baseUrl: string = DEFAULT_NETWORK_URL) {
+  /**
+   * `identityToken` is sent as a bearer token, for a network whose functions are behind IAM (the deployed one); by
+   * default `TWINED_ID_TOKEN`, e.g. from `gcloud auth print-identity-token`.
+   */
+  constructor(baseUrl: string = DEFAULT_NETWORK_URL, options: { readonly identityToken?: string } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.identityToken = options.identityToken ?? (process.env.TWINED_ID_TOKEN || undefined);
   }
 
   ask(body: Record<string, unknown>): Promise<QuestionSummary> {
@@ -130,7 +136,9 @@ export class NetworkClient {
 
   private async send(route: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(`${this.baseUrl}${route}`, init);
+      const headers = new Headers(init.headers);
+      if (this.identityToken !== undefined) headers.set("authorization", `Bearer ${this.identityToken}`);
+      return await fetch(`${this.baseUrl}${route}`, { ...init, headers });
     } catch (error) {
       const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
       throw new NetworkRequestFailed(

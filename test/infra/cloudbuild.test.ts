@@ -35,6 +35,7 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   OCTUE_SERVICE_NAME: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
   OCTUE_SERVICE_REVISION_TAG: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
   TWINED_PYTHON: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  TWINED_ID_TOKEN: "an asker's credential for a network behind IAM, used when a local job asks children over HTTP",
   PYTHONPATH: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
 };
 

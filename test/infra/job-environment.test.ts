@@ -13,6 +13,8 @@ import { buildValues, loadNetworkBuild, ROOT, stageEnvironment } from "./deploym
 const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
   TWINED_NETWORK_URL: "for jobs of a network on a laptop (twined dev); a cloud job uses Firestore and Pub/Sub",
+  TWINED_ID_TOKEN:
+    "an asker's credential for a network behind IAM; goes with TWINED_NETWORK_URL, which cloud jobs lack",
   TWINED_FIRESTORE_COLLECTION_PREFIX: "passed on when the functions have one; a deployed network has its own database",
   OCTUE_SERVICE_NAMESPACE: "overrides octue.yaml's namespace, as Octue allows; the image's octue.yaml names it",
   OCTUE_SERVICE_NAME: "overrides octue.yaml's name, as Octue allows; the image's octue.yaml names it",
