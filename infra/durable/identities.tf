@@ -4,7 +4,7 @@ resource "google_service_account" "twined" {
   for_each     = local.service_accounts
   account_id   = each.value
   display_name = "Twined ${var.environment}: ${each.key}"
-  description = lookup({
+  description = {
     functions = "Runs the network's Cloud Functions."
     jobs      = "Runs questions' jobs (Kubernetes pods through workload identity, or Cloud Run jobs)."
     push      = "Signs Pub/Sub's pushes to the functions (OIDC)."
@@ -12,7 +12,7 @@ resource "google_service_account" "twined" {
     nodes     = "The GKE nodes' identity: logs, metrics, pulling service images."
     deployer  = "Cloud Build: tests and deploys the network's functions (cloudbuild.yaml)."
     releaser  = "Cloud Build: builds, pushes and registers service revisions (a service's cloudbuild.yaml)."
-  }, each.key)
+  }[each.key]
 
   depends_on = [google_project_service.api]
 }
