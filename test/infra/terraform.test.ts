@@ -13,6 +13,7 @@ import { unknownFields } from "../support/fake-kubernetes/field-tree.js";
 import { type KueueKind, validateKueueObject } from "../support/fake-kubernetes/kueue-schemas.js";
 import {
   buildValues,
+  flag,
   loadNetworkBuild,
   loadStack,
   type NetworkBuild,
@@ -146,6 +147,12 @@ describe("infra/compute", () => {
       });
       expect(block(subscription, "dead_letter_policy").dead_letter_topic).toBe(
         `projects/${PROJECT}/topics/${topics.deadLetters}`,
+      );
+      // A push still running when its ack deadline passes is delivered again: the function must give up first.
+      const deploy = build.steps.find((step) => flag(step.args, "--entry-point") === spec.functionName);
+      const timeout = Number.parseInt(flag(deploy?.args ?? [], "--timeout") ?? "", 10);
+      expect(timeout, `${spec.functionName}'s --timeout`).toBeLessThanOrEqual(
+        Number(subscription?.ack_deadline_seconds),
       );
     }
   });
