@@ -2,6 +2,7 @@ import { EmulatedChildAsker } from "../runtime/children/emulated-child-asker.js"
 import { NetworkChildAsker } from "../runtime/children/network-child-asker.js";
 import { answerQuestion } from "../runtime/runner/answer-question.js";
 import type { FinalEvent } from "../runtime/runner/response-emitter.js";
+import type { IdentityToken } from "../shared/client/index.js";
 import type { LoadedServiceConfiguration } from "../shared/config/index.js";
 import { JobStopped } from "../shared/errors/index.js";
 import type { ChildEventEnvelope, ParentEventEnvelope, QuestionEvent } from "../shared/events/index.js";
@@ -13,6 +14,8 @@ export interface LocalRunOptions {
   readonly childrenEmulators?: string | undefined;
   /** Ask children through this network instead (when no emulators are given). */
   readonly network?: string | undefined;
+  /** Proves who asks, to a network behind IAM; by default `TWINED_ID_TOKEN`. */
+  readonly networkIdentityToken?: IdentityToken | undefined;
   readonly revisionTag?: string | undefined;
   readonly heartbeatIntervalSeconds?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
@@ -49,7 +52,7 @@ export async function runServiceQuestion(
     options.childrenEmulators !== undefined
       ? EmulatedChildAsker.fromFile(options.childrenEmulators)
       : options.network !== undefined
-        ? new NetworkChildAsker(options.network)
+        ? new NetworkChildAsker(options.network, options.networkIdentityToken)
         : undefined;
   const cancellation = new AbortController();
   const onSignal = (signal: NodeJS.Signals) =>

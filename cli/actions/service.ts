@@ -1,6 +1,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { type JobConnection, openJobConnection, teeSinks } from "../../runtime/jobs/job-connection.js";
+import type { IdentityToken } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidEvent, ServiceConfigurationNotFound } from "../../shared/errors/index.js";
 import {
@@ -225,7 +226,18 @@ async function answerFromNetwork(
       });
       return EXIT.usage;
     }
-    return await answer(loaded, connection.question, sink, options, networkUrl, output, { asJob: true });
+    // A job that reads its question from Firestore asks its children through its network's questions API
+    // (TWINED_QUESTIONS_URL), which is behind IAM: it proves who it is with its own Google identity.
+    const questionsUrl = networkUrl ?? (env.TWINED_QUESTIONS_URL || undefined);
+    let identityToken: IdentityToken | undefined;
+    if (networkUrl === undefined && questionsUrl !== undefined) {
+      const { googleIdentityToken } = await import("../../runtime/children/google-identity-token.js");
+      identityToken = googleIdentityToken(questionsUrl);
+    }
+    return await answer(loaded, connection.question, sink, options, questionsUrl, output, {
+      asJob: true,
+      identityToken,
+    });
   } finally {
     await connection.close();
   }
@@ -238,7 +250,10 @@ async function answer(
   options: AnswerOptions,
   network: string | undefined,
   output: CliOutput,
-  { asJob = false }: { readonly asJob?: boolean } = {},
+  {
+    asJob = false,
+    identityToken,
+  }: { readonly asJob?: boolean; readonly identityToken?: IdentityToken | undefined } = {},
 ): Promise<number> {
   const recipient = parseServiceId(question.attributes.recipient);
   const { namespace, name } = loaded.configuration;
@@ -256,6 +271,7 @@ async function answer(
       {
         childrenEmulators: options.childrenEmulators,
         network,
+        networkIdentityToken: identityToken,
         heartbeatIntervalSeconds: options.heartbeatInterval,
         timeoutSeconds: options.timeout,
         asJob,

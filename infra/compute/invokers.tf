@@ -30,3 +30,11 @@ resource "google_cloud_run_v2_service_iam_member" "releaser" {
   role     = "roles/run.invoker"
   member   = "serviceAccount:${data.google_service_account.twined["releaser"].email}"
 }
+
+# Jobs ask their children through the questions API (TWINED_QUESTIONS_URL), as the jobs' identity.
+resource "google_cloud_run_v2_service_iam_member" "jobs" {
+  name     = "${var.environment}-twined-question-intake"
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${data.google_service_account.twined["jobs"].email}"
+}

@@ -1,4 +1,10 @@
-import { AnswerTimedOut, Child, NetworkClient, RemoteException } from "../../shared/client/index.js";
+import {
+  AnswerTimedOut,
+  Child,
+  type IdentityToken,
+  NetworkClient,
+  RemoteException,
+} from "../../shared/client/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";
 
@@ -10,8 +16,9 @@ import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/
 export class NetworkChildAsker implements ChildAsker {
   private readonly client: NetworkClient;
 
-  constructor(networkUrl: string) {
-    this.client = new NetworkClient(networkUrl);
+  /** `identityToken` proves who asks, to a network behind IAM (see `NetworkClient`). */
+  constructor(networkUrl: string, identityToken?: IdentityToken) {
+    this.client = new NetworkClient(networkUrl, identityToken === undefined ? {} : { identityToken });
   }
 
   async ask(question: ChildQuestion, onEvent?: (envelope: ChildEventEnvelope) => void): Promise<ChildAnswer> {

@@ -34,19 +34,23 @@ export type FollowUpdate =
   | { readonly type: "event"; readonly event: StreamedEvent }
   | { readonly type: "status"; readonly status: QuestionStatus; readonly at: string };
 
+/** A bearer token for the network, or where to get a fresh one before each request. */
+export type IdentityToken = string | (() => Promise<string>);
+
 /** The default address of `twined dev`. */
 export const DEFAULT_NETWORK_URL = "http://127.0.0.1:7070";
 
 /** Talks to a Twined network's HTTP API (`twined dev` locally, the intake and registry functions in the cloud). */
 export class NetworkClient {
   readonly baseUrl: string;
-  private readonly identityToken: string | undefined;
+  private readonly identityToken: IdentityToken | undefined;
 
   /**
-   * `identityToken` is sent as a bearer token, for a network whose functions are behind IAM (the deployed one); by
-   * default `TWINED_ID_TOKEN`, e.g. from `gcloud auth print-identity-token`.
+   * `identityToken` is sent as a bearer token, for a network whose functions are behind IAM (the deployed one): a
+   * token, or a function that gives a fresh one for each request (a job minting its own); by default
+   * `TWINED_ID_TOKEN`, e.g. from `gcloud auth print-identity-token`.
    */
-  constructor(baseUrl: string = DEFAULT_NETWORK_URL, options: { readonly identityToken?: string } = {}) {
+  constructor(baseUrl: string = DEFAULT_NETWORK_URL, options: { readonly identityToken?: IdentityToken } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.identityToken = options.identityToken ?? (process.env.TWINED_ID_TOKEN || undefined);
   }
@@ -135,9 +139,11 @@ export class NetworkClient {
   }
 
   private async send(route: string, init: RequestInit): Promise<Response> {
+    // Outside the try: a token that cannot be had is its own error, not an unreachable network.
+    const token = typeof this.identityToken === "function" ? await this.identityToken() : this.identityToken;
+    const headers = new Headers(init.headers);
+    if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
     try {
-      const headers = new Headers(init.headers);
-      if (this.identityToken !== undefined) headers.set("authorization", `Bearer ${this.identityToken}`);
       return await fetch(`${this.baseUrl}${route}`, { ...init, headers });
     } catch (error) {
       const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);

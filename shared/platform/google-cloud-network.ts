@@ -158,6 +158,9 @@ export function cloudJobEnvironment(
     // Always named, as Octue's Jobs do: a service built on Octue's SDK reads it.
     TWINED_SERVICES_TOPIC_NAME: topicNames(settings.environment, env).services,
   };
+  // Where the job asks its children (the questions API); not TWINED_NETWORK_URL, which would make the job read its
+  // question over HTTP too.
+  if (settings.networkUrl !== undefined) environment.TWINED_QUESTIONS_URL = settings.networkUrl;
   if (settings.firestoreDatabase !== undefined) environment.TWINED_FIRESTORE_DATABASE = settings.firestoreDatabase;
   if (settings.collectionPrefix !== undefined)
     environment.TWINED_FIRESTORE_COLLECTION_PREFIX = settings.collectionPrefix;

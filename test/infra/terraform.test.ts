@@ -179,6 +179,12 @@ describe("infra/compute", () => {
     expect(target.http_method).toBe("POST");
     expect(block(target, "oidc_token").audience).toBe(functionUrl("question-reconciler"));
 
+    // A job asks its children through the questions API, where its environment says (cloudJobEnvironment).
+    expect(attributesOf(compute, "google_cloud_run_v2_service_iam_member.jobs")).toMatchObject({
+      name: new URL(staged.TWINED_NETWORK_URL ?? "").pathname.slice(1),
+      member: `serviceAccount:main-twined-jobs@${PROJECT}.iam.gserviceaccount.com`,
+    });
+
     const withAskers = await loadStack("compute", { askers: ["group:analysts@example.com"] });
     const asked = withAskers.instances("google_cloud_run_v2_service_iam_member.askers").map((each) => each.attributes);
     expect(asked.map((each) => each.name).sort()).toEqual(

@@ -34,6 +34,15 @@ describe("NetworkClient's identity token, for a network behind IAM", () => {
     expect(seen[1]?.headers.accept).toBe("text/event-stream");
   });
 
+  it("asks a token source for a fresh one before each request", async () => {
+    seen.length = 0;
+    let minted = 0;
+    const client = new NetworkClient(base, { identityToken: async () => `minted-${++minted}` });
+    await client.question("q");
+    await client.question("q");
+    expect(seen.map((each) => each.headers.authorization)).toEqual(["Bearer minted-1", "Bearer minted-2"]);
+  });
+
   it("takes it from TWINED_ID_TOKEN by default, and sends none without one", async () => {
     seen.length = 0;
     const saved = process.env.TWINED_ID_TOKEN;

@@ -112,4 +112,12 @@ describe("cloudJobEnvironment", () => {
       "custom.services",
     );
   });
+
+  it("tells them where to ask their children, without making them read their question over HTTP", () => {
+    const intake = "https://europe-west1-my-project.cloudfunctions.net/main-twined-question-intake";
+    const env = { ...valid, TWINED_NETWORK_URL: intake };
+    const environment = cloudJobEnvironment(readGoogleCloudSettings(env), env);
+    expect(environment.TWINED_QUESTIONS_URL).toBe(intake);
+    expect(environment).not.toHaveProperty("TWINED_NETWORK_URL");
+  });
 });

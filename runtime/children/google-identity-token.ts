@@ -1,0 +1,36 @@
+import { GoogleAuth, type IdTokenClient } from "google-auth-library";
+import type { IdentityToken } from "../../shared/client/index.js";
+import { TwinedError } from "../../shared/errors/index.js";
+
+/** A job on Google Cloud cannot get an identity token for its network (no metadata server, no service account). */
+export class IdentityTokenUnavailable extends TwinedError {
+  constructor(
+    readonly audience: string,
+    reason: string,
+  ) {
+    super(
+      `cannot get a Google identity token for ${audience} (${reason}); a job on Google Cloud gets one from its service account (workload identity on GKE, the job's identity on Cloud Run)`,
+    );
+  }
+}
+
+/**
+ * Identity tokens for `audience` (the network's questions API), minted from the job's own Google identity through
+ * Application Default Credentials: the metadata server on GKE with workload identity and on Cloud Run. The client
+ * keeps a token until shortly before it expires.
+ */
+export function googleIdentityToken(audience: string, auth: GoogleAuth = new GoogleAuth()): IdentityToken {
+  let client: Promise<IdTokenClient> | undefined;
+  return async () => {
+    try {
+      client ??= auth.getIdTokenClient(audience);
+      const headers = await (await client).getRequestHeaders();
+      const authorization = headers.get("authorization") ?? "";
+      if (!authorization.startsWith("Bearer ")) throw new Error("the credentials gave no bearer token");
+      return authorization.slice("Bearer ".length);
+    } catch (error) {
+      client = undefined;
+      throw new IdentityTokenUnavailable(audience, error instanceof Error ? error.message : String(error));
+    }
+  };
+}
