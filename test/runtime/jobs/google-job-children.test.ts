@@ -6,10 +6,11 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openFirestoreStores } from "../../../shared/adapters/firestore/index.js";
 import { PubSubEventBus } from "../../../shared/adapters/pubsub/index.js";
-import { type ChildEventEnvelope, createQuestionAttributes } from "../../../shared/events/index.js";
+import type { ChildEventEnvelope } from "../../../shared/events/index.js";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../../shared/platform/embedded-network.js";
 import { createHttpApi } from "../../../shared/platform/http-api.js";
 import { describeWithEmulators, uniqueName } from "../../support/emulators.js";
+import { storeQuestion } from "../../support/stored-question.js";
 import { startTwined } from "../../support/twined-process.js";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "twined-google-job-children-"));
@@ -121,19 +122,10 @@ describeWithEmulators("a job on Google Cloud that asks children (emulators)", (i
   it("reads its question from Firestore and asks its children through the questions API, as its own identity", async () => {
     const parent = path.join(scratch, "parent");
     cpSync(path.resolve("examples", "child-services", "parent"), parent, { recursive: true });
-    const attributes = createQuestionAttributes({ sender: "testing/jobs:1.0.0", recipient: "examples/parent:0.1.0" });
-    await stores.questions.create({
-      questionUuid: attributes.question_uuid,
-      recipient: attributes.recipient,
-      sender: attributes.sender,
-      parentQuestionUuid: undefined,
-      originatorQuestionUuid: attributes.originator_question_uuid,
-      question: { kind: "question", input_values: locations },
-      attributes,
-      pushEndpoint: undefined,
-      timeoutSeconds: undefined,
-      priority: 0,
-      resources: { cpus: 1 },
+    const attributes = await storeQuestion(stores.questions, {
+      sender: "testing/jobs:1.0.0",
+      recipient: "examples/parent:0.1.0",
+      event: { kind: "question", input_values: locations },
     });
     const job = startTwined(["service", "answer", "--question-uuid", attributes.question_uuid], parent, {
       ...process.env,
