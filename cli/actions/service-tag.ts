@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { parse, TomlError } from "smol-toml";
 import { TwinedError } from "../../shared/errors/index.js";
 import { revisionTagProblem } from "../../shared/identity/index.js";
 import type { ServiceTagOptions } from "../commands/service.js";
@@ -90,23 +91,40 @@ export function revisionTagFor(request: RevisionTagRequest): string {
   return `${branchSlug(request.branch) || "branch"}-${shortCommit}`;
 }
 
+/** A pyproject.toml that is not valid TOML: its version cannot be read. */
+export class InvalidPyprojectToml extends TwinedError {
+  constructor(file: string, reason: string, line: number | undefined) {
+    super(`${displayPath(file)} is not valid TOML: ${reason}`, {
+      location: { file, ...(line === undefined ? {} : { line }) },
+    });
+  }
+}
+
 /**
  * The version a Python package in `dir` declares: `[project] version` or `[tool.poetry] version` in pyproject.toml,
- * else a literal `version=` in setup.py. Read narrowly (no TOML or Python parser): a version worked out at build time
+ * else a literal `version=` in setup.py (read narrowly: no Python is run). A version worked out at build time
  * (`dynamic = ["version"]`, `version=read_version()`) is reported as dynamic rather than guessed.
+ * @throws InvalidPyprojectToml
  */
 export function declaredVersion(dir: string): DeclaredVersion {
   let dynamic: DeclaredVersion | undefined;
   const pyproject = path.join(dir, "pyproject.toml");
   if (existsSync(pyproject)) {
-    const lines = readFileSync(pyproject, "utf8").split(/\r?\n/);
-    for (const table of ["project", "tool.poetry"]) {
-      const found = tomlTableString(lines, table, "version");
-      if (found !== undefined) return { kind: "found", version: found.value, file: pyproject, line: found.line };
+    const text = readFileSync(pyproject, "utf8");
+    const document = parseToml(pyproject, text);
+    const project = tableAt(document, ["project"]);
+    const poetry = tableAt(document, ["tool", "poetry"]);
+    for (const [table, name] of [
+      [project, "project"],
+      [poetry, "tool.poetry"],
+    ] as const) {
+      if (typeof table?.version === "string") {
+        return { kind: "found", version: table.version, file: pyproject, line: keyLine(text, name, "version") };
+      }
     }
-    const dynamicLine = tomlDynamicVersionLine(lines);
-    if (dynamicLine !== undefined) {
-      dynamic = { kind: "dynamic", file: pyproject, line: dynamicLine, reason: "[project] lists version as dynamic" };
+    if (Array.isArray(project?.dynamic) && project.dynamic.includes("version")) {
+      const line = keyLine(text, "project", "dynamic");
+      dynamic = { kind: "dynamic", file: pyproject, line, reason: "[project] lists version as dynamic" };
     }
   }
   const setup = path.join(dir, "setup.py");
@@ -129,49 +147,37 @@ export function declaredVersion(dir: string): DeclaredVersion {
   return dynamic ?? { kind: "none" };
 }
 
-// Bare dotted names only: a line of an array value such as `  ["a", "b"]` is not taken for a header.
-const TABLE_HEADER = /^\s*\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(?:#.*)?$/;
+function parseToml(file: string, text: string): Record<string, unknown> {
+  try {
+    return parse(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError)
+      throw new InvalidPyprojectToml(file, error.message.split("\n")[0] ?? "", error.line);
+    throw error;
+  }
+}
 
-/** The lines of a TOML table, from after its `[name]` header up to the next header. */
-function* tomlTable(lines: readonly string[], table: string): Generator<{ text: string; line: number }> {
+function tableAt(document: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> | undefined {
+  let current: unknown = document;
+  for (const key of keys) {
+    if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return typeof current === "object" && current !== null && !Array.isArray(current)
+    ? (current as Record<string, unknown>)
+    : undefined;
+}
+
+/** The line where `key` is set in `[table]`, for messages (the parser gives values, not positions); else 1. */
+function keyLine(text: string, table: string, key: string): number {
+  const lines = text.split(/\r?\n/);
   let inside = false;
-  for (const [index, text] of lines.entries()) {
-    const header = TABLE_HEADER.exec(text);
-    if (header !== null) {
-      inside = header[1]?.replace(/\s+/g, "") === table && !text.trimStart().startsWith("[[");
-      continue;
-    }
-    if (inside) yield { text, line: index + 1 };
+  for (const [index, line] of lines.entries()) {
+    const header = /^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$/.exec(line);
+    if (header !== null) inside = header[1]?.replace(/\s+/g, "") === table;
+    else if (inside && new RegExp(`^\\s*${key}\\s*=`).test(line)) return index + 1;
   }
-}
-
-/** A one-line basic ("…") or literal ('…') string value of `key` in `table`. */
-function tomlTableString(
-  lines: readonly string[],
-  table: string,
-  key: string,
-): { value: string; line: number } | undefined {
-  const pattern = new RegExp(`^\\s*${key}\\s*=\\s*(?:"([^"\\\\]*)"|'([^']*)')\\s*(?:#.*)?$`);
-  for (const { text, line } of tomlTable(lines, table)) {
-    const match = pattern.exec(text);
-    if (match !== null) return { value: match[1] ?? match[2] ?? "", line };
-  }
-  return undefined;
-}
-
-/** The line of `dynamic = [… "version" …]` in `[project]`, the array possibly spanning lines. */
-function tomlDynamicVersionLine(lines: readonly string[]): number | undefined {
-  let start: number | undefined;
-  let array = "";
-  for (const { text, line } of tomlTable(lines, "project")) {
-    if (start === undefined) {
-      if (!/^\s*dynamic\s*=/.test(text)) continue;
-      start = line;
-    }
-    array += text.replace(/#.*$/, "");
-    if (array.includes("]")) return /["']version["']/.test(array) ? start : undefined;
-  }
-  return undefined;
+  return 1;
 }
 
 function lineOf(text: string, index: number): number {

@@ -137,6 +137,13 @@ describe("twined service tag", () => {
     );
   });
 
+  it("refuses a pyproject.toml that is not TOML, saying where (exit 2)", async () => {
+    const dir = folderWith({ "pyproject.toml": '[project]\nname = "x"\nversion = 1.0.0\n' });
+    const result = await tag(dir, "--branch", "main", "--commit", COMMIT);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/pyproject\.toml:3: InvalidPyprojectToml: .*pyproject\.toml is not valid TOML: /);
+  });
+
   it("needs --branch and --commit, and an existing folder", async () => {
     expect((await tag(folderWith({}), "--commit", COMMIT)).code).toBe(2);
     expect((await tag(folderWith({}), "--branch", "main")).code).toBe(2);
