@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
@@ -59,6 +60,29 @@ function manifests(evaluator: StackEvaluator = compute): Manifest[] {
     evaluator.instances(`kubectl_manifest.${name}`).map((each) => parseYaml(String(each.attributes.yaml_body))),
   );
 }
+
+/** Whether the `terraform` command is installed (it is not needed for the checks above, which read the files). */
+function terraformInstalled(): boolean {
+  try {
+    execFileSync("terraform", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const terraform = terraformInstalled();
+if (!terraform) console.warn("infra: `terraform fmt -check` is skipped (terraform is not installed)");
+
+describe.skipIf(!terraform)("the Terraform files, by terraform itself", () => {
+  it("are formatted as `terraform fmt` writes them", () => {
+    const check = spawnSync("terraform", ["fmt", "-check", "-recursive", "-list=true", "infra"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect({ status: check.status, unformatted: check.stdout.trim() }).toEqual({ status: 0, unformatted: "" });
+  });
+});
 
 describe("infra/durable", () => {
   it("creates the topics the functions name, for any environment and a kept services topic name", async () => {
