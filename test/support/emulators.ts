@@ -37,10 +37,19 @@ describeWithEmulators.skipIf =
     describe.skipIf(condition || !info.available)(name, () => body(info));
   };
 
-/** Deletes every document in the Firestore emulator's default database. */
-export async function clearFirestore(info: EmulatorInfo): Promise<void> {
+/**
+ * Deletes every document of `projectId` in the Firestore emulator's default database. Every test file shares the
+ * emulator and its project while they run at once: clear only a project of your own (it once wiped a `twined dev`
+ * question in flight in another file).
+ */
+export async function clearFirestore(info: EmulatorInfo, projectId: string): Promise<void> {
+  if (projectId === info.projectId) {
+    throw new Error(
+      "clearFirestore: the shared project holds other test files' documents; clear a project of your own",
+    );
+  }
   const response = await fetch(
-    `http://${info.firestoreHost}/emulator/v1/projects/${info.projectId}/databases/(default)/documents`,
+    `http://${info.firestoreHost}/emulator/v1/projects/${projectId}/databases/(default)/documents`,
     { method: "DELETE" },
   );
   if (!response.ok) throw new Error(`could not clear the Firestore emulator: HTTP ${response.status}`);
