@@ -1,5 +1,4 @@
-import { NetworkRequestFailed } from "../../shared/client/index.js";
-import { failure } from "../../shared/client/network-client.js";
+import { NetworkClient, NetworkRequestFailed } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidServiceID, ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
@@ -102,42 +101,28 @@ export async function registerImageRevision(
     return usage ? EXIT.usage : EXIT.invalid;
   }
 
-  const base = options.network.replace(/\/+$/, "");
-  const token = env.TWINED_ID_TOKEN;
-  let response: Response;
+  const client = new NetworkClient(options.network, env.TWINED_ID_TOKEN ? { identityToken: env.TWINED_ID_TOKEN } : {});
+  let created: boolean;
   try {
-    response = await fetch(`${base}/registry/${namespace}/${name}/revisions/${encodeURIComponent(options.tag)}`, {
-      method: "PUT",
-      headers: {
-        "content-type": "application/json",
-        ...(token === undefined || token === "" ? {} : { authorization: `Bearer ${token}` }),
-      },
-      body: JSON.stringify({
-        twine,
-        source: { kind: "image", image: options.image },
-        default: options.default === true,
-      }),
-    });
+    ({ created } = await client.registerRevision(namespace, name, options.tag, {
+      twine,
+      source: { kind: "image", image: options.image },
+      default: options.default === true,
+    }));
   } catch (error) {
-    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    output.stderr.write(
-      `${describeError(new NetworkRequestFailed(`cannot reach the Twined network at ${base} (${reason}); start one with 'twined dev' or set --network / TWINED_NETWORK_URL`, undefined, undefined))}\n`,
-    );
-    return EXIT.usage;
-  }
-  if (!response.ok) {
-    const error = await failure(response);
+    if (!(error instanceof NetworkRequestFailed)) throw error;
     output.stderr.write(`${describeError(error)}\n`);
-    if (response.status === 401 || response.status === 403) {
+    // No status: the network could not be reached at all.
+    if (error.status === undefined) return EXIT.usage;
+    if (error.status === 401 || error.status === 403) {
       output.stderr.write(
         "The registry wants an identity token: set TWINED_ID_TOKEN (e.g. to `gcloud auth print-identity-token`).\n",
       );
     }
     return EXIT.invalid;
   }
-  await response.body?.cancel();
   output.stdout.write(`${sruid}\n`);
-  const made = response.status === 201 ? "Registered" : "Updated";
+  const made = created ? "Registered" : "Updated";
   const asDefault = options.default === true ? `; it is now the default revision of ${namespace}/${name}` : "";
   output.stderr.write(`${made} ${sruid}: its jobs run ${options.image}${asDefault}.\n`);
   return EXIT.ok;

@@ -120,13 +120,20 @@ export class NetworkClient {
     }
   }
 
-  registerRevision(
+  /** Registers a revision, or updates the one with this tag (`created: false`). */
+  async registerRevision(
     namespace: string,
     name: string,
     tag: string,
     body: Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
-    return this.request("PUT", `/registry/${namespace}/${name}/revisions/${encodeURIComponent(tag)}`, body);
+  ): Promise<{ readonly created: boolean; readonly revision: Record<string, unknown> }> {
+    const response = await this.send(`/registry/${namespace}/${name}/revisions/${encodeURIComponent(tag)}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw await failure(response);
+    return { created: response.status === 201, revision: (await response.json()) as Record<string, unknown> };
   }
 
   private async request<T = QuestionSummary>(method: string, route: string, body?: unknown): Promise<T> {
