@@ -8,9 +8,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { startEmbeddedNetwork } from "../platform/embedded-network.js";
+import { createHttpApi } from "../platform/http-api.js";
 import { Child, NetworkClient } from "../shared/client/index.js";
-import { startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
-import { createHttpApi } from "../shared/platform/http-api.js";
 import { latencySummary, median, percentile, round, timeProcess, trivialService } from "./support.js";
 
 const ROUNDS = 30;

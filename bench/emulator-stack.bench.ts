@@ -10,14 +10,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { openFirestoreStores } from "../shared/adapters/firestore/index.js";
-import { InMemoryEventBus } from "../shared/adapters/in-memory-event-bus.js";
-import { PubSubEventBus } from "../shared/adapters/pubsub/index.js";
-import { openSqliteStores } from "../shared/adapters/sqlite/index.js";
+import { hasGcloud, type RunningEmulator, startEmulator } from "../dev/emulators.js";
+import { type NetworkStores, startEmbeddedNetwork } from "../platform/embedded-network.js";
+import { createHttpApi } from "../platform/http-api.js";
+import { InMemoryEventBus } from "../shared/adapters/embedded/in-memory-event-bus/in-memory-event-bus.js";
+import { openSqliteStores } from "../shared/adapters/embedded/sqlite/index.js";
+import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
+import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import { Child, NetworkClient } from "../shared/client/index.js";
-import { type NetworkStores, startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
-import { hasGcloud, type RunningEmulator, startEmulator } from "../shared/platform/google-emulators.js";
-import { createHttpApi } from "../shared/platform/http-api.js";
 import type {
   BusSubscriber,
   EventBus,

@@ -7,9 +7,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { openSqliteStores } from "../shared/adapters/sqlite/index.js";
+import { startEmbeddedNetwork } from "../platform/embedded-network.js";
+import { openSqliteStores } from "../shared/adapters/embedded/sqlite/index.js";
 import { createQuestionAttributes, deriveResponseAttributes, renewEventIdentity } from "../shared/events/index.js";
-import { startEmbeddedNetwork } from "../shared/platform/embedded-network.js";
 import { InstantJobs, percentile } from "./support.js";
 
 const QUESTIONS = 300;

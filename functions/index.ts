@@ -1,6 +1,6 @@
 /**
  * Every Cloud Function of a Twined network, registered with the Functions Framework. Deploy this module (the
- * staged package's main, `npm run functions:stage`) and pick one with `--entry-point`; `catalog.ts` lists them with
+ * staged package's main, `npm run functions:stage`) and pick one with `--entry-point`; `platform/function-catalog.ts` lists them with
  * who calls each.
  */
 import "./question-intake/index.js";

@@ -1,10 +1,10 @@
 import type { AddressInfo } from "node:net";
+import type { EmulatorBackend } from "../../dev/emulator-backend.js";
+import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
+import { createHttpApi } from "../../platform/http-api.js";
 import { TwinedError } from "../../shared/errors/index.js";
-import { startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
-import { createHttpApi } from "../../shared/platform/http-api.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
 import type { DevOptions } from "../commands/dev.js";
-import type { EmulatorBackend } from "../google-backend.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
 
 /** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
@@ -13,7 +13,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   if (options.backend === "emulators") {
     try {
       // Loaded only here: the Google client libraries take a while to load, and the embedded network needs none.
-      const { emulatorBackend } = await import("../google-backend.js");
+      const { emulatorBackend } = await import("../../dev/emulator-backend.js");
       backend = await emulatorBackend(options.project);
     } catch (error) {
       output.stderr.write(`${describeError(error)}\n`);
@@ -92,8 +92,8 @@ async function kueueLauncherFor(
   if (options.kubeconfig === undefined) {
     throw new InvalidDevOptions("--launcher kueue needs --kubeconfig FILE (or KUBECONFIG) naming the cluster");
   }
-  const { KueueJobLauncher, loadClusterAccess } = await import("../../shared/adapters/kueue/index.js");
-  const { parsePriorityClasses } = await import("../../shared/platform/job-launcher-settings.js");
+  const { KueueJobLauncher, loadClusterAccess } = await import("../../shared/adapters/google/kueue/index.js");
+  const { parsePriorityClasses } = await import("../../platform/job-launcher-settings.js");
   const kubeConfig = await loadClusterAccess({
     kind: "kubeconfig",
     file: options.kubeconfig,

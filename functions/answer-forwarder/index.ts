@@ -1,3 +1,3 @@
-import { registerSubscriptionFunction } from "../function-network.js";
+import { registerSubscriptionFunction } from "../register-function.js";
 
 registerSubscriptionFunction("answer-forwarder");

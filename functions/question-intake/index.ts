@@ -1,9 +1,9 @@
 import express from "express";
+import { jsonErrors } from "../../shared/control-plane/http/json-errors.js";
 import { publishEvent } from "../../shared/control-plane/index.js";
-import { jsonErrors } from "../../shared/http/error-response.js";
+import { eventRoutes, questionRoutes } from "../../shared/control-plane/question-intake/http-routes.js";
 import { TWINED_VERSION } from "../../shared/version.js";
-import { registerHttpFunction, registerSubscriptionFunction } from "../function-network.js";
-import { eventRoutes, questionRoutes } from "./http.js";
+import { registerHttpFunction, registerSubscriptionFunction } from "../register-function.js";
 
 // The questions API over HTTP…
 registerHttpFunction("question-intake", (network) => {

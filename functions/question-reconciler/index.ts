@@ -1,6 +1,6 @@
 import express from "express";
-import { jsonErrors } from "../../shared/http/error-response.js";
-import { registerHttpFunction } from "../function-network.js";
+import { jsonErrors } from "../../shared/control-plane/http/json-errors.js";
+import { registerHttpFunction } from "../register-function.js";
 
 // Cloud Scheduler calls it (POST, every minute, with an OIDC token); each call is one pass over the active questions.
 registerHttpFunction("question-reconciler", (network) => {

@@ -1,8 +1,8 @@
 import express from "express";
-import { jsonErrors } from "../../shared/http/error-response.js";
-import { registerHttpFunction } from "../function-network.js";
-import { RevisionRegistry } from "./handler.js";
-import { revisionRegistryRoutes } from "./http.js";
+import { jsonErrors } from "../../shared/control-plane/http/json-errors.js";
+import { RevisionRegistry } from "../../shared/control-plane/revision-registry/handler.js";
+import { revisionRegistryRoutes } from "../../shared/control-plane/revision-registry/http-routes.js";
+import { registerHttpFunction } from "../register-function.js";
 
 registerHttpFunction("revision-registry", (network) => {
   const app = express();

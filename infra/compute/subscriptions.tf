@@ -1,5 +1,5 @@
 # The push subscriptions that feed the Pub/Sub-triggered functions: one per row of networkSubscriptions() in
-# shared/platform/network-wiring.ts (same names, topics, filters and ordering; test/infra holds them together). Pushes
+# platform/network-wiring.ts (same names, topics, filters and ordering; test/infra holds them together). Pushes
 # are wrapped, so that a function fed by two subscriptions (the launcher) knows which one delivered, and signed with
 # an OIDC token for the function's address. A message that fails 10 times goes to the dead letters topic.
 locals {

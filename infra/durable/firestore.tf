@@ -1,4 +1,4 @@
-# Questions, events and revisions (shared/adapters/firestore). The composite indexes and the exemptions of large text
+# Questions, events and revisions (shared/adapters/google/firestore). The composite indexes and the exemptions of large text
 # fields come from ../firestore.indexes.json, the file a test holds to the queries the stores issue.
 locals {
   firestore_indexes = jsondecode(file("${path.module}/../firestore.indexes.json"))

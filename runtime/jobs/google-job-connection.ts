@@ -1,8 +1,7 @@
-import { openFirestoreStores } from "../../shared/adapters/firestore/index.js";
-import { PubSubEventBus } from "../../shared/adapters/pubsub/index.js";
+import { openFirestoreStores } from "../../shared/adapters/google/firestore/index.js";
+import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
 import { publishEvent, topicNames } from "../../shared/control-plane/index.js";
-import { QuestionNotFound } from "../../shared/errors/index.js";
-import { InvalidDeploymentSetting } from "../../shared/platform/deployment-setting.js";
+import { InvalidDeploymentSetting, QuestionNotFound } from "../../shared/errors/index.js";
 import type { JobConnection } from "./job-connection.js";
 import { jobQuestion } from "./job-question.js";
 

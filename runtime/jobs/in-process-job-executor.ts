@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { JobContext, JobExecutor, RunningJob } from "../../shared/adapters/local-jobs/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
-import type { JobSpec } from "../../shared/ports/index.js";
+import type { JobContext, JobExecutor, JobSpec, RunningJob } from "../../shared/ports/index.js";
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { NetworkChildAsker } from "../children/network-child-asker.js";
 import { answerQuestion } from "../runner/answer-question.js";

@@ -193,7 +193,7 @@ export class PubSubTransport implements QuestionTransport {
   private async eventBus(): Promise<EventBus> {
     if (this.bus === undefined) {
       // Loaded on first use: the Google client library is only needed by askers who use Pub/Sub.
-      const { PubSubEventBus } = await import("../adapters/pubsub/index.js");
+      const { PubSubEventBus } = await import("../adapters/google/pubsub/index.js");
       this.bus = new PubSubEventBus({ projectId: this.options.projectId });
     }
     return this.bus;

@@ -1,7 +1,10 @@
 export type * from "./child-asker.js";
 export type * from "./event-bus.js";
 export type * from "./event-sink.js";
+export * from "./job-container.js";
+export type * from "./job-executor.js";
 export type * from "./job-launcher.js";
 export type * from "./question-changes.js";
 export type * from "./question-store.js";
 export type * from "./revision-store.js";
+export * from "./subscription-settings.js";

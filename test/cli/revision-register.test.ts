@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkImageReference, InvalidImageReference } from "../../cli/actions/revision-register.js";
-import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../shared/platform/embedded-network.js";
-import { createHttpApi } from "../../shared/platform/http-api.js";
+import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
+import { createHttpApi } from "../../platform/http-api.js";
 import { errorOf } from "../support/error-of.js";
 import { runTwined } from "./run-cli.js";
 

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { getFunction } from "@google-cloud/functions-framework/testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { deployedFunctionName, NETWORK_FUNCTIONS } from "../../functions/catalog.js";
-import { FUNCTION_ENVIRONMENT, readGoogleCloudSettings } from "../../shared/platform/google-cloud-network.js";
+import { deployedFunctionName, NETWORK_FUNCTIONS } from "../../platform/function-catalog.js";
+import { FUNCTION_ENVIRONMENT, readGoogleCloudSettings } from "../../platform/google-cloud-network.js";
 import { FUNCTION_SECRETS, functionEnvironment } from "../../tools/deploy/stage-functions.js";
 import { environmentReads } from "../../tools/deploy-checks/environment-reads.js";
 import {

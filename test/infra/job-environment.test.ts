@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { jobContainer } from "../../shared/jobs/index.js";
-import { cloudJobEnvironment, readGoogleCloudSettings } from "../../shared/platform/google-cloud-network.js";
-import { jobContainerSettings } from "../../shared/platform/job-launcher-settings.js";
+import { cloudJobEnvironment, readGoogleCloudSettings } from "../../platform/google-cloud-network.js";
+import { jobContainerSettings } from "../../platform/job-launcher-settings.js";
 import type { JobSpec } from "../../shared/ports/index.js";
+import { jobContainer } from "../../shared/ports/index.js";
 import { functionEnvironment } from "../../tools/deploy/stage-functions.js";
 import { environmentReads } from "../../tools/deploy-checks/environment-reads.js";
 import { buildValues, loadNetworkBuild, ROOT, stageEnvironment } from "./deployment-fixture.js";

@@ -5,10 +5,10 @@ import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v
 import { Namespace, ServiceAccount } from "kubernetes-models/v1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { deployedFunctionName, NETWORK_FUNCTIONS } from "../../functions/catalog.js";
+import { deployedFunctionName, NETWORK_FUNCTIONS } from "../../platform/function-catalog.js";
+import { parsePriorityClasses } from "../../platform/job-launcher-settings.js";
+import { deadLetterSubscription, networkSubscriptions } from "../../platform/network-wiring.js";
 import { topicNames } from "../../shared/control-plane/index.js";
-import { parsePriorityClasses } from "../../shared/platform/job-launcher-settings.js";
-import { deadLetterSubscription, networkSubscriptions } from "../../shared/platform/network-wiring.js";
 import type { StackEvaluator } from "../../tools/deploy-checks/terraform-stack.js";
 import { unknownFields } from "../support/fake-kubernetes/field-tree.js";
 import { type KueueKind, validateKueueObject } from "../support/fake-kubernetes/kueue-schemas.js";
@@ -276,7 +276,7 @@ describe("infra/compute", () => {
     expect((localQueue.spec as Attributes).clusterQueue).toBe(clusterQueue.metadata.name);
     const spec = clusterQueue.spec as { resourceGroups: { coveredResources: string[]; flavors: { name: string }[] }[] };
     const groups = spec.resourceGroups;
-    // A Job requests cpu, memory and ephemeral-storage (shared/jobs/job-container.ts): the quota must cover all three.
+    // A Job requests cpu, memory and ephemeral-storage (shared/ports/job-container.ts): the quota must cover all three.
     expect(groups[0]?.coveredResources.sort()).toEqual(["cpu", "ephemeral-storage", "memory"]);
     expect(groups[0]?.flavors[0]?.name).toBe(find("ResourceFlavor")[0]?.metadata.name);
     const classes = Object.fromEntries(find("WorkloadPriorityClass").map((each) => [each.metadata.name, each.value]));

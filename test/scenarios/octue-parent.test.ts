@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { PubSub } from "@google-cloud/pubsub";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { PubSubEventBus } from "../../shared/adapters/pubsub/index.js";
+import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
 import { decodeEvent } from "../../shared/events/index.js";
 import type { BusMessage } from "../../shared/ports/index.js";
 import { describeWithEmulators } from "../support/emulators.js";

@@ -7,7 +7,7 @@
  * makes a missing or broken emulator fail the run.
  */
 import type { TestProject } from "vitest/node";
-import { hasGcloud, type RunningEmulator, startEmulator } from "../../shared/platform/google-emulators.js";
+import { hasGcloud, type RunningEmulator, startEmulator } from "../../dev/emulators.js";
 import type { EmulatorInfo } from "./emulators.js";
 
 const PROJECT = "twined-test";

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { PassThroughClient } from "google-auth-library";
-import type { CloudRunClientOptions } from "../../shared/adapters/cloud-run/index.js";
+import type { CloudRunClientOptions } from "../../shared/adapters/google/cloud-run/index.js";
 
 /**
  * A fake Cloud Run Admin API v2 for the client library's REST transport (`fallback: true`): jobs, executions and the

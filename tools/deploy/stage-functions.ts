@@ -1,9 +1,8 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
-import { TwinedError } from "../../shared/errors/index.js";
-import { InvalidDeploymentSetting } from "../../shared/platform/deployment-setting.js";
-import { FUNCTION_ENVIRONMENT, readGoogleCloudSettings } from "../../shared/platform/google-cloud-network.js";
+import { FUNCTION_ENVIRONMENT, readGoogleCloudSettings } from "../../platform/google-cloud-network.js";
+import { InvalidDeploymentSetting, TwinedError } from "../../shared/errors/index.js";
 
 /** Settings that come from Secret Manager at run time (`--set-secrets`), never from the build's environment. */
 export const FUNCTION_SECRETS = ["TWINED_PUSH_SECRET"] as const;

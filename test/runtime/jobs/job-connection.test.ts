@@ -5,14 +5,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerFromCommandLine } from "../../../cli/actions/service.js";
+import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../../platform/embedded-network.js";
+import { createHttpApi } from "../../../platform/http-api.js";
 import { readJobCloudSettings } from "../../../runtime/jobs/google-job-connection.js";
 import { InProcessJobExecutor } from "../../../runtime/jobs/in-process-job-executor.js";
 import { JobNetworkNotConfigured, openJobConnection } from "../../../runtime/jobs/job-connection.js";
-import { openFirestoreStores } from "../../../shared/adapters/firestore/index.js";
-import { LocalJobLauncher } from "../../../shared/adapters/local-jobs/index.js";
-import { PubSubEventBus } from "../../../shared/adapters/pubsub/index.js";
+import { LocalJobLauncher } from "../../../shared/adapters/embedded/local-jobs/index.js";
+import { openFirestoreStores } from "../../../shared/adapters/google/firestore/index.js";
+import { PubSubEventBus } from "../../../shared/adapters/google/pubsub/index.js";
 import { NetworkClient, NetworkRequestFailed } from "../../../shared/client/index.js";
-import { InvalidEvent, QuestionNotFound } from "../../../shared/errors/index.js";
+import { InvalidDeploymentSetting, InvalidEvent, QuestionNotFound } from "../../../shared/errors/index.js";
 import {
   type ChildEventEnvelope,
   createQuestionAttributes,
@@ -20,11 +22,8 @@ import {
   deriveResponseAttributes,
   type ParentAttributes,
 } from "../../../shared/events/index.js";
-import { jobContainer } from "../../../shared/jobs/index.js";
-import { InvalidDeploymentSetting } from "../../../shared/platform/deployment-setting.js";
-import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../../shared/platform/embedded-network.js";
-import { createHttpApi } from "../../../shared/platform/http-api.js";
 import type { BusMessage, JobLauncher, JobSpec, NewQuestion } from "../../../shared/ports/index.js";
+import { jobContainer } from "../../../shared/ports/index.js";
 import { runTwined } from "../../cli/run-cli.js";
 import { describeWithEmulators, uniqueName } from "../../support/emulators.js";
 import { rejectionOf } from "../../support/error-of.js";

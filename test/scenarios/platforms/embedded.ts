@@ -2,8 +2,8 @@ import { mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startEmbeddedNetwork } from "../../../shared/platform/embedded-network.js";
-import { createHttpApi } from "../../../shared/platform/http-api.js";
+import { startEmbeddedNetwork } from "../../../platform/embedded-network.js";
+import { createHttpApi } from "../../../platform/http-api.js";
 import type { ScenarioNetwork, ScenarioNetworkOptions, ScenarioPlatform } from "../scenario-platform.js";
 
 /** The embedded default (in-memory bus, SQLite, local jobs) behind its HTTP API, as `twined dev` runs it. */

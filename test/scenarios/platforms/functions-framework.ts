@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { startLocalTopology } from "../../../functions/local-topology.js";
+import { startLocalTopology } from "../../../dev/local-topology.js";
 import type { EmulatorInfo } from "../../support/emulators.js";
 import {
   launchesFromEvents,

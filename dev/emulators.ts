@@ -1,0 +1,106 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { TwinedError } from "../shared/errors/index.js";
+
+/** An emulator that could not be started; the message carries the end of its output. */
+export class EmulatorUnavailable extends TwinedError {}
+
+export type EmulatorKind = "pubsub" | "firestore";
+
+/** A running emulator: its `host:port`, and how to stop it (with the Java process the gcloud wrapper leaves behind). */
+export interface RunningEmulator {
+  readonly kind: EmulatorKind;
+  readonly host: string;
+  stop(): void;
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+/** Whether the `gcloud` command (with its emulators) is installed. */
+export function hasGcloud(): boolean {
+  try {
+    execFileSync("gcloud", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A TCP port nobody is listening on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address !== null
+          ? resolve(address.port)
+          : reject(new Error("no port was assigned")),
+      );
+    });
+  });
+}
+
+/**
+ * Starts a Google emulator on a free port, in a process group of its own so that stopping it also stops the Java
+ * child the gcloud wrapper leaves running, and waits until it answers.
+ *
+ * @throws EmulatorUnavailable if it exits or does not answer within a minute.
+ */
+export async function startEmulator(kind: EmulatorKind, projectId: string): Promise<RunningEmulator> {
+  const host = `127.0.0.1:${await freePort()}`;
+  const args =
+    kind === "pubsub"
+      ? ["beta", "emulators", "pubsub", "start", `--host-port=${host}`, `--project=${projectId}`, "--quiet"]
+      : ["emulators", "firestore", "start", `--host-port=${host}`, `--project=${projectId}`, "--quiet"];
+  const child = spawn("gcloud", args, {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, METADATA_SERVER_DETECTION: "none" },
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-4000);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  child.on("error", (error) => collect(Buffer.from(`\n${error.message}\n`)));
+  const running: RunningEmulator = { kind, host, stop: () => stopGroup(child) };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new EmulatorUnavailable(`the ${kind} emulator exited while starting:\n${output}`);
+    }
+    if (await answers(host)) {
+      // Its output is no longer needed; keep the pipes drained so it never blocks on a full one.
+      child.stdout?.resume();
+      child.stderr?.resume();
+      return running;
+    }
+    if (Date.now() > deadline) {
+      running.stop();
+      throw new EmulatorUnavailable(
+        `the ${kind} emulator did not answer on ${host} within ${START_TIMEOUT_MS / 1000} s:\n${output}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function answers(host: string): Promise<boolean> {
+  try {
+    return (await fetch(`http://${host}/`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+function stopGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}

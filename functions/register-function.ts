@@ -1,0 +1,84 @@
+import * as functions from "@google-cloud/functions-framework";
+import express, { type Express } from "express";
+import {
+  type GoogleCloudNetwork,
+  openGoogleCloudNetwork,
+  readGoogleCloudSettings,
+} from "../platform/google-cloud-network.js";
+import { networkSubscriptions } from "../platform/network-wiring.js";
+import { jsonErrors } from "../shared/control-plane/http/json-errors.js";
+import { InvalidPushRequest } from "../shared/control-plane/pushed-message.js";
+import { matchesFilter } from "../shared/subscription-filter/index.js";
+import { pubsubTrigger } from "./pubsub-trigger.js";
+
+let network: GoogleCloudNetwork | undefined;
+
+/**
+ * The network as this function process sees it, built from its environment at the first request (a cold start pays
+ * for it once); a missing or malformed setting fails that request with a message naming the variable.
+ */
+export function functionNetwork(): GoogleCloudNetwork {
+  network ??= openGoogleCloudNetwork(readGoogleCloudSettings());
+  return network;
+}
+
+/** Registers an HTTP function whose Express app is built on first use. */
+export function registerHttpFunction(functionName: string, build: (network: GoogleCloudNetwork) => Express): void {
+  let app: Express | undefined;
+  functions.http(functionName, (request, response) => {
+    try {
+      app ??= build(functionNetwork());
+    } catch (error) {
+      const fallback = express();
+      fallback.use((_request, _response, next) => next(error));
+      fallback.use(jsonErrors());
+      fallback(request, response);
+      return;
+    }
+    app(request, response);
+  });
+}
+
+/**
+ * Registers a Pub/Sub-triggered function by its name in the subscription table: it handles what that subscription
+ * delivers, however it arrives (Eventarc CloudEvent, wrapped or unwrapped push).
+ */
+export function registerSubscriptionFunction(functionName: string): void {
+  functions.http(functionName, async (request, response) => {
+    let current: GoogleCloudNetwork;
+    try {
+      current = functionNetwork();
+    } catch (error) {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      response
+        .status(500)
+        .type("text/plain")
+        .send(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    const specs = networkSubscriptions(current.topics).filter((each) => each.functionName === functionName);
+    if (specs.length === 0) throw new Error(`no subscription is handled by a function named ${functionName}`);
+    await pubsubTrigger({
+      // One function may have several triggers (the launcher: validated questions and cancellations).
+      handle: (message, origin) => {
+        const spec =
+          specs.length === 1
+            ? specs[0]
+            : specs.find((each) => each.subscription === origin.subscription || each.topic === origin.topic);
+        if (spec === undefined) {
+          throw new InvalidPushRequest(
+            `${functionName} handles ${specs.map((each) => each.subscription).join(" and ")}; this delivery came from ${origin.subscription ?? origin.topic ?? "an unnamed subscription"}`,
+          );
+        }
+        // The emulator stores push subscriptions' filters without applying them; drop here what production would.
+        const emulated = (process.env.PUBSUB_EMULATOR_HOST ?? "") !== "";
+        if (emulated && spec.options.filter !== undefined && !matchesFilter(spec.options.filter, message.attributes)) {
+          return Promise.resolve();
+        }
+        return spec.handle(current.handlers, message);
+      },
+      deadLetter: current.deadLetter,
+      log: (text) => process.stderr.write(`${functionName}: ${text}\n`),
+    })(request, response);
+  });
+}

@@ -1,0 +1,181 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { InProcessJobExecutor } from "../runtime/jobs/in-process-job-executor.js";
+import {
+  InMemoryEventBus,
+  type InMemoryEventBusOptions,
+} from "../shared/adapters/embedded/in-memory-event-bus/in-memory-event-bus.js";
+import { LocalJobLauncher, ProcessJobExecutor } from "../shared/adapters/embedded/local-jobs/index.js";
+import { QuestionChangeNotifier } from "../shared/adapters/embedded/question-change-notifier.js";
+import { openSqliteStores } from "../shared/adapters/embedded/sqlite/index.js";
+import { publishEvent, type TopicNames, topicNames } from "../shared/control-plane/index.js";
+import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
+import type { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
+import { isObservable, type QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
+import type {
+  BusMessage,
+  BusSubscriber,
+  EventBus,
+  EventSink,
+  JobLauncher,
+  JobObserver,
+  QuestionChanges,
+  QuestionStore,
+  RevisionStore,
+  SubscriptionOptions,
+} from "../shared/ports/index.js";
+import {
+  buildNetworkHandlers,
+  deadLetterSubscription,
+  guarded,
+  networkSubscriptions,
+  recordDeadLetter,
+} from "./network-wiring.js";
+import { RepeatingTask } from "./repeating-task.js";
+
+export interface EmbeddedNetworkOptions {
+  /** Where the database and job files live; default `.twined` in the working directory. */
+  readonly dataDirectory?: string;
+  /** `":memory:"` keeps questions and revisions in memory only (tests). */
+  readonly databasePath?: string;
+  /** One lowercase word naming the network's topics; default `local`. */
+  readonly environment?: string;
+  /** CPUs the network's jobs may use at once; default: this machine's. */
+  readonly cpuQuota?: number;
+  readonly heartbeatIntervalSeconds?: number;
+  /**
+   * Where each question's runner runs: inside this process (default; the app still gets its own Python process) or
+   * in a `twined service answer` process of its own (slower to start, fully isolated).
+   */
+  readonly jobs?: "in-process" | "process";
+  /** Signs pushed events; a random one is made when not given. */
+  readonly pushSecret?: string;
+  /** Chaos and timing options of the in-memory bus (e.g. deliver every message twice, shuffled). */
+  readonly bus?: InMemoryEventBusOptions;
+  /** Another bus instead of the in-memory one (Google Pub/Sub, or its emulator); closed with the network. */
+  readonly eventBus?: EventBus;
+  /** Other stores instead of SQLite (Firestore, or its emulator); closed with the network. */
+  readonly stores?: NetworkStores;
+  /** What jobs print (the apps' output), by question. */
+  readonly onJobOutput?: (questionUuid: string, text: string) => void;
+  /**
+   * Builds the job launcher instead of the local process launcher (benchmarks use one whose jobs answer at once).
+   * It must send each job's events to `sink` and report job phases to `observer`.
+   */
+  readonly launcher?: (sink: EventSink, observer: JobObserver) => JobLauncher;
+  /**
+   * How often the question reconciler compares questions with their jobs, for launchers whose jobs run elsewhere
+   * (Kueue, Cloud Run); default 2 s. The local launcher watches its own processes and needs no reconciler.
+   */
+  readonly reconcileIntervalMs?: number;
+  readonly reconciler?: Partial<QuestionReconcilerSettings>;
+  /** Messages that could never be processed, with the reason; they are also kept on the dead-letters topic. */
+  readonly onDeadLetter?: (reason: string, message: BusMessage) => void;
+}
+
+/** Where a network keeps questions and revisions. */
+export interface NetworkStores {
+  readonly questions: QuestionStore;
+  readonly revisions: RevisionStore;
+  close(): Promise<void>;
+}
+
+/**
+ * A whole Twined network in one process: the five functions' handlers wired to a bus and stores (in memory and SQLite by
+ * default; Pub/Sub and Firestore when given).
+ */
+export interface EmbeddedNetwork {
+  readonly bus: EventBus;
+  readonly topics: TopicNames;
+  readonly questions: QuestionStore;
+  /** Wakes live event streams as soon as a question changes. */
+  readonly changes: QuestionChanges;
+  readonly revisions: RevisionStore;
+  readonly intake: QuestionIntake;
+  readonly launcher: JobLauncher;
+  /** Publishes a service's response events on the services topic, as jobs do (also those posting over HTTP). */
+  readonly events: EventSink;
+  /** Tells jobs where the network's HTTP API is, so services can ask their children through it. */
+  setNetworkUrl(url: string): void;
+  close(): Promise<void>;
+}
+
+// Locally there is nobody to protect from a hot retry loop but ourselves: retry soon, give up after a few attempts.
+const LOCAL_DELIVERY: SubscriptionOptions = {
+  retryPolicy: { minimumBackoffSeconds: 0.1, maximumBackoffSeconds: 5 },
+};
+
+/** The composition root of the embedded default: builds the adapters and wires every handler to its subscription. */
+export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {}): Promise<EmbeddedNetwork> {
+  const dataDirectory = path.resolve(options.dataDirectory ?? ".twined");
+  mkdirSync(dataDirectory, { recursive: true });
+  const stores = options.stores ?? openSqliteStores(options.databasePath ?? path.join(dataDirectory, "twined.sqlite"));
+  const questions = new QuestionChangeNotifier(stores.questions);
+  const bus = options.eventBus ?? new InMemoryEventBus(options.bus);
+  const topics = topicNames(options.environment ?? "local");
+  for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
+
+  let networkUrl: string | undefined;
+  const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
+  const observer = KueueLauncher.observer(questions);
+  const launcher =
+    options.launcher?.(sink, observer) ??
+    new LocalJobLauncher({
+      networkUrl: () => networkUrl,
+      sink,
+      observer,
+      ...(options.cpuQuota === undefined ? {} : { cpuQuota: options.cpuQuota }),
+      jobsDirectory: path.join(dataDirectory, "jobs"),
+      executor: options.jobs === "process" ? new ProcessJobExecutor() : new InProcessJobExecutor(),
+      ...(options.heartbeatIntervalSeconds === undefined
+        ? {}
+        : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),
+      ...(options.onJobOutput === undefined ? {} : { onOutput: options.onJobOutput }),
+    });
+  const handlers = buildNetworkHandlers({
+    questions,
+    revisions: stores.revisions,
+    bus,
+    topics,
+    jobs: launcher,
+    pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
+    ...(options.reconciler === undefined ? {} : { reconciler: options.reconciler }),
+  });
+  const reconciling = isObservable(launcher)
+    ? new RepeatingTask(() => handlers.reconciler.reconcile(), options.reconcileIntervalMs ?? 2000)
+    : undefined;
+  const deadLetter = async (reason: string, message: BusMessage) => {
+    options.onDeadLetter?.(reason, message);
+    await recordDeadLetter(bus, topics, reason, message);
+  };
+
+  const subscribers: BusSubscriber[] = [];
+  await bus.ensureSubscription(deadLetterSubscription(topics), topics.deadLetters);
+  for (const spec of networkSubscriptions(topics)) {
+    await bus.ensureSubscription(spec.subscription, spec.topic, { ...LOCAL_DELIVERY, ...spec.options });
+    const handle = guarded((message) => spec.handle(handlers, message), deadLetter);
+    subscribers.push(bus.subscribe(spec.subscription, handle));
+  }
+
+  return {
+    bus,
+    topics,
+    questions,
+    changes: questions,
+    revisions: stores.revisions,
+    intake: handlers.intake,
+    launcher,
+    events: sink,
+    setNetworkUrl(url) {
+      networkUrl = url;
+    },
+    async close() {
+      await reconciling?.stop();
+      await launcher.close();
+      await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+      await bus.close();
+      await stores.close();
+    },
+  };
+}

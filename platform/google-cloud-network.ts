@@ -1,0 +1,233 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { InProcessJobExecutor } from "../runtime/jobs/in-process-job-executor.js";
+import { LocalJobLauncher } from "../shared/adapters/embedded/local-jobs/index.js";
+import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
+import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
+import { publishEvent, type TopicNames, topicNames } from "../shared/control-plane/index.js";
+import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
+import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
+import type { BusMessage, EventSink, JobLauncher } from "../shared/ports/index.js";
+import { DeferredJobLauncher } from "./deferred-job-launcher.js";
+import type { NetworkStores } from "./embedded-network.js";
+import {
+  JOB_LAUNCHER_ENVIRONMENT,
+  type JobLauncherSettings,
+  jobContainerSettings,
+  readJobLauncherSettings,
+} from "./job-launcher-settings.js";
+import { buildNetworkHandlers, type NetworkHandlers, recordDeadLetter } from "./network-wiring.js";
+
+/** How a function finds its network, from its environment (set by the deployment, or by `npm run functions:start`). */
+export interface GoogleCloudSettings {
+  /** `GOOGLE_CLOUD_PROJECT`. */
+  readonly projectId: string;
+  /** `TWINED_ENVIRONMENT`, one lowercase word naming the network's topics; default `main`. */
+  readonly environment: string;
+  /** `TWINED_PUSH_SECRET`, which signs events pushed to askers' endpoints. */
+  readonly pushSecret: string;
+  /** `TWINED_FIRESTORE_DATABASE`; default `(default)`. */
+  readonly firestoreDatabase: string | undefined;
+  /** `TWINED_FIRESTORE_COLLECTION_PREFIX`: lets several networks share one database; default none. */
+  readonly collectionPrefix: string | undefined;
+  /**
+   * `TWINED_LAUNCHER`: `kueue` (Kubernetes Jobs through Kueue) or `cloud-run` (Cloud Run Jobs) in production; `local`
+   * runs jobs in the launcher function's own process (the local copy of the topology); `none` (the default) refuses
+   * to launch, saying so. The rest of the launcher's settings: see `readJobLauncherSettings`.
+   */
+  readonly launcher: JobLauncherSettings;
+  /** `TWINED_NETWORK_URL`: the intake's address, for services that ask children (local launcher). */
+  readonly networkUrl: string | undefined;
+  /** `TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS`: a running question silent this long is failed; default 600. */
+  readonly heartbeatLimitSeconds: number | undefined;
+}
+
+/** Every environment variable a function reads; the deployment must set the required ones. */
+export const FUNCTION_ENVIRONMENT = [
+  "GOOGLE_CLOUD_PROJECT",
+  "TWINED_ENVIRONMENT",
+  "TWINED_PUSH_SECRET",
+  "TWINED_FIRESTORE_DATABASE",
+  "TWINED_FIRESTORE_COLLECTION_PREFIX",
+  "TWINED_NETWORK_URL",
+  "TWINED_SERVICES_TOPIC_NAME",
+  "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
+  ...JOB_LAUNCHER_ENVIRONMENT,
+] as const;
+
+export function readGoogleCloudSettings(env: Readonly<Record<string, string | undefined>> = process.env) {
+  const projectId = env.GOOGLE_CLOUD_PROJECT;
+  if (projectId === undefined || projectId === "") {
+    throw new InvalidDeploymentSetting("GOOGLE_CLOUD_PROJECT", "not set; set it to the Google Cloud project's id");
+  }
+  const pushSecret = env.TWINED_PUSH_SECRET;
+  if (pushSecret === undefined || pushSecret.length < 16) {
+    throw new InvalidDeploymentSetting(
+      "TWINED_PUSH_SECRET",
+      "must be set to a secret of at least 16 characters (it signs the events pushed to askers' endpoints)",
+    );
+  }
+  const heartbeatLimit = env.TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS;
+  const heartbeatLimitSeconds = heartbeatLimit ? Number(heartbeatLimit) : undefined;
+  if (heartbeatLimitSeconds !== undefined && !(heartbeatLimitSeconds > 0)) {
+    throw new InvalidDeploymentSetting(
+      "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
+      `'${heartbeatLimit}' is not a positive number of seconds`,
+    );
+  }
+  const settings: GoogleCloudSettings = {
+    projectId,
+    environment: env.TWINED_ENVIRONMENT || "main",
+    pushSecret,
+    firestoreDatabase: env.TWINED_FIRESTORE_DATABASE || undefined,
+    collectionPrefix: env.TWINED_FIRESTORE_COLLECTION_PREFIX || undefined,
+    launcher: readJobLauncherSettings(env),
+    networkUrl: env.TWINED_NETWORK_URL || undefined,
+    heartbeatLimitSeconds,
+  };
+  try {
+    topicNames(settings.environment, env);
+  } catch (error) {
+    throw new InvalidDeploymentSetting("TWINED_ENVIRONMENT", error instanceof Error ? error.message : String(error));
+  }
+  return settings;
+}
+
+/** The network as one function process sees it: Pub/Sub, Firestore, and the control plane's handlers. */
+export interface GoogleCloudNetwork {
+  readonly settings: GoogleCloudSettings;
+  readonly topics: TopicNames;
+  readonly bus: PubSubEventBus;
+  readonly stores: NetworkStores;
+  readonly handlers: NetworkHandlers;
+  deadLetter(reason: string, message: Pick<BusMessage, "data" | "attributes">): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openGoogleCloudNetwork(
+  settings: GoogleCloudSettings,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): GoogleCloudNetwork {
+  const topics = topicNames(settings.environment, env);
+  const bus = new PubSubEventBus({ projectId: settings.projectId });
+  const stores = openFirestoreStores({
+    projectId: settings.projectId,
+    ...(settings.firestoreDatabase === undefined ? {} : { databaseId: settings.firestoreDatabase }),
+    ...(settings.collectionPrefix === undefined ? {} : { collectionPrefix: settings.collectionPrefix }),
+  });
+  const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
+  const jobs = openJobLauncher(settings, sink, stores, env);
+  const handlers = buildNetworkHandlers({
+    questions: stores.questions,
+    revisions: stores.revisions,
+    bus,
+    topics,
+    jobs,
+    pushSecret: settings.pushSecret,
+    ...(settings.heartbeatLimitSeconds === undefined
+      ? {}
+      : { reconciler: { heartbeatLimitSeconds: settings.heartbeatLimitSeconds } }),
+  });
+  return {
+    settings,
+    topics,
+    bus,
+    stores,
+    handlers,
+    deadLetter: (reason, message) => recordDeadLetter(bus, topics, reason, message),
+    async close() {
+      await jobs.close();
+      await bus.close();
+      await stores.close();
+    },
+  };
+}
+
+/** The environment a cloud network's jobs get: how to read their question and where to send their events. */
+export function cloudJobEnvironment(
+  settings: GoogleCloudSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const environment: Record<string, string> = {
+    GOOGLE_CLOUD_PROJECT: settings.projectId,
+    TWINED_ENVIRONMENT: settings.environment,
+    // Always named, as Octue's Jobs do: a service built on Octue's SDK reads it.
+    TWINED_SERVICES_TOPIC_NAME: topicNames(settings.environment, env).services,
+  };
+  // Where the job asks its children (the questions API); not TWINED_NETWORK_URL, which would make the job read its
+  // question over HTTP too.
+  if (settings.networkUrl !== undefined) environment.TWINED_QUESTIONS_URL = settings.networkUrl;
+  if (settings.firestoreDatabase !== undefined) environment.TWINED_FIRESTORE_DATABASE = settings.firestoreDatabase;
+  if (settings.collectionPrefix !== undefined)
+    environment.TWINED_FIRESTORE_COLLECTION_PREFIX = settings.collectionPrefix;
+  return environment;
+}
+
+function openJobLauncher(
+  settings: GoogleCloudSettings,
+  sink: EventSink,
+  stores: NetworkStores,
+  env: Readonly<Record<string, string | undefined>>,
+): JobLauncher {
+  const launcher = settings.launcher;
+  switch (launcher.kind) {
+    case "none":
+      return new UnavailableLauncher();
+    case "local":
+      return new LocalJobLauncher({
+        sink,
+        observer: KueueLauncher.observer(stores.questions),
+        jobsDirectory: mkdtempSync(path.join(tmpdir(), "twined-jobs-")),
+        executor: new InProcessJobExecutor(),
+        ...(launcher.cpus === undefined ? {} : { cpuQuota: launcher.cpus }),
+        networkUrl: () => settings.networkUrl,
+      });
+    case "kueue":
+      return new DeferredJobLauncher(async () => {
+        const { KueueJobLauncher } = await import("../shared/adapters/google/kueue/index.js");
+        return new KueueJobLauncher({
+          kubeConfig: launcher.cluster,
+          sink,
+          settings: {
+            ...jobContainerSettings(launcher, cloudJobEnvironment(settings, env), "GOOGLE_KUEUE"),
+            namespace: launcher.namespace,
+            localQueue: launcher.localQueue,
+            priorityClasses: launcher.priorityClasses,
+            ttlSecondsAfterFinished: launcher.ttlSecondsAfterFinished,
+            ...(launcher.serviceAccount === undefined ? {} : { serviceAccountName: launcher.serviceAccount }),
+          },
+        });
+      });
+    case "cloud-run":
+      return new DeferredJobLauncher(async () => {
+        const { CloudRunJobLauncher } = await import("../shared/adapters/google/cloud-run/index.js");
+        return new CloudRunJobLauncher({
+          project: settings.projectId,
+          region: launcher.region,
+          ...(launcher.serviceAccount === undefined ? {} : { serviceAccount: launcher.serviceAccount }),
+          settings: jobContainerSettings(launcher, cloudJobEnvironment(settings, env), "GOOGLE_CLOUD_RUN"),
+          sink,
+          // Another function instance may have launched it: the question's attributes come from the store.
+          questionAttributes: async (questionUuid) => (await stores.questions.get(questionUuid))?.attributes,
+          onOutput: (questionUuid, text) => process.stderr.write(`[${questionUuid}] ${text}`),
+        });
+      });
+  }
+}
+
+/** Stands in until the Kueue launcher is configured: every launch fails the question with the reason. */
+class UnavailableLauncher implements JobLauncher {
+  async launch(): Promise<{ launched: boolean }> {
+    throw new NonRetryableError(
+      "this network has no job launcher configured; set TWINED_LAUNCHER to kueue or cloud-run (and their settings) on the kueue-launcher function",
+    );
+  }
+  async cancel(): Promise<boolean> {
+    return false;
+  }
+  phase(): undefined {
+    return undefined;
+  }
+  async close(): Promise<void> {}
+}

@@ -1,4 +1,0 @@
-export { AdmissionQueue } from "./admission-queue.js";
-export type { JobContext, JobExecutor, RunningJob } from "./job-executor.js";
-export { LocalJobLauncher, type LocalJobLauncherOptions } from "./local-job-launcher.js";
-export { ProcessJobExecutor, type ProcessJobExecutorOptions } from "./process-job-executor.js";

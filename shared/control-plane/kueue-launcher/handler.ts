@@ -1,0 +1,75 @@
+import { NonRetryableError, QuestionNotFound } from "../../errors/index.js";
+import { parseServiceId } from "../../identity/index.js";
+import type {
+  BusMessage,
+  EventBus,
+  JobLauncher,
+  JobObserver,
+  QuestionStore,
+  RevisionStore,
+} from "../../ports/index.js";
+import { decodeQuestionReference, publishExceptionFor, type TopicNames } from "../index.js";
+
+export interface KueueLauncherDependencies {
+  readonly questions: QuestionStore;
+  readonly revisions: RevisionStore;
+  readonly launcher: JobLauncher;
+  readonly bus: EventBus;
+  readonly topics: TopicNames;
+}
+
+/**
+ * Turns validated questions into jobs through the `JobLauncher` port (local processes here, Kueue or Cloud Run in the
+ * cloud), exactly once per question however often the message arrives, and passes cancellations on to the launcher.
+ */
+export class KueueLauncher {
+  constructor(private readonly deps: KueueLauncherDependencies) {}
+
+  /** Moves questions along as their jobs wait and start; pass it to the launcher. */
+  static observer(questions: QuestionStore): JobObserver {
+    return {
+      onQueued: (questionUuid) => void questions.transition(questionUuid, "queued").catch(() => {}),
+      onStarted: (questionUuid) => void questions.transition(questionUuid, "running").catch(() => {}),
+    };
+  }
+
+  async handleValidated(message: BusMessage): Promise<void> {
+    const { question_uuid: questionUuid } = decodeQuestionReference(message.data);
+    const question = await this.deps.questions.get(questionUuid);
+    if (question === undefined) throw new QuestionNotFound(questionUuid);
+    // `dispatched` again means an earlier attempt may have died before launching: launching is idempotent.
+    if (question.status !== "validated" && question.status !== "dispatched") return;
+    if (question.status === "validated") {
+      const { applied } = await this.deps.questions.transition(questionUuid, "dispatched");
+      if (!applied) return;
+    }
+    const id = parseServiceId(question.recipient, { requireRevisionTag: true });
+    const revision = await this.deps.revisions.get(id.namespace, id.name, id.revisionTag);
+    try {
+      if (revision === undefined)
+        throw new NonRetryableError(`the revision ${question.recipient} is no longer registered`);
+      await this.deps.launcher.launch({
+        question: { event: question.question, attributes: question.attributes },
+        revision,
+        priority: question.priority,
+        cpus: question.resources.cpus,
+        ...(question.resources.memory === undefined ? {} : { memory: question.resources.memory }),
+        ...(question.resources.ephemeralStorage === undefined
+          ? {}
+          : { ephemeralStorage: question.resources.ephemeralStorage }),
+        ...(question.timeoutSeconds === undefined ? {} : { timeoutSeconds: question.timeoutSeconds }),
+      });
+    } catch (error) {
+      if (!(error instanceof NonRetryableError)) throw error;
+      const { applied } = await this.deps.questions.transition(questionUuid, "failed", {
+        error: { type: error.name, message: error.message },
+      });
+      if (applied) await publishExceptionFor(this.deps.bus, this.deps.topics.services, question.attributes, error);
+    }
+  }
+
+  async handleCancellation(message: BusMessage): Promise<void> {
+    const { question_uuid: questionUuid, reason } = decodeQuestionReference(message.data);
+    await this.deps.launcher.cancel(questionUuid, reason);
+  }
+}

@@ -1,0 +1,212 @@
+import { InvalidEvent, QuestionCancelled, QuestionNotFound, RevisionNotFound } from "../../errors/index.js";
+import {
+  type AttributeGenerators,
+  attributesFromWire,
+  createQuestionAttributes,
+  decodeEvent,
+  type ParentAttributes,
+  type QuestionEvent,
+} from "../../events/index.js";
+import { parseServiceId } from "../../identity/index.js";
+import type {
+  BusMessage,
+  EventBus,
+  QuestionRecord,
+  QuestionStore,
+  RevisionRecord,
+  RevisionStore,
+} from "../../ports/index.js";
+import { isTerminal } from "../../questions/index.js";
+import { encodeQuestionReference, parseQuestionRequest, publishExceptionFor, type TopicNames } from "../index.js";
+
+/** The SRUID of an asker that does not say who it is, as Octue's scripts default to. */
+export const ANONYMOUS_ASKER = "local/local:local";
+
+export interface QuestionIntakeDependencies {
+  readonly questions: QuestionStore;
+  readonly revisions: RevisionStore;
+  readonly bus: EventBus;
+  readonly topics: TopicNames;
+  readonly generators?: AttributeGenerators;
+}
+
+/**
+ * The front door of the network. A question arrives over HTTP or as an Octue question event on the services topic;
+ * its recipient is resolved to a registered revision (an unknown one is refused at once, never ignored), the question
+ * is stored idempotently by UUID, and the twine validator is told about it.
+ */
+export class QuestionIntake {
+  constructor(private readonly deps: QuestionIntakeDependencies) {}
+
+  /**
+   * `POST /questions`. Returns the stored question (the existing one when its UUID was seen before).
+   * @throws InvalidQuestionRequest (400), InvalidServiceID (400) or RevisionNotFound (404).
+   */
+  async ask(body: unknown): Promise<QuestionRecord> {
+    const request = parseQuestionRequest(body);
+    const revision = await this.resolve(request.recipient);
+    const attributes = createQuestionAttributes(
+      {
+        sender: request.sender ?? ANONYMOUS_ASKER,
+        recipient: revision.sruid,
+        ...(request.question_uuid === undefined ? {} : { questionUuid: request.question_uuid }),
+        ...(request.parent_question_uuid === undefined ? {} : { parentQuestionUuid: request.parent_question_uuid }),
+        ...(request.originator_question_uuid === undefined
+          ? {}
+          : { originatorQuestionUuid: request.originator_question_uuid }),
+        ...(request.originator === undefined ? {} : { originator: request.originator }),
+        ...(request.retry_count === undefined ? {} : { retryCount: request.retry_count }),
+        ...(request.forward_logs === undefined ? {} : { forwardLogs: request.forward_logs }),
+        ...(request.cpus === undefined ? {} : { cpus: request.cpus }),
+        ...(request.memory === undefined ? {} : { memory: request.memory }),
+        ...(request.ephemeral_storage === undefined ? {} : { ephemeralStorage: request.ephemeral_storage }),
+      },
+      this.deps.generators,
+    );
+    const event: QuestionEvent = {
+      kind: "question",
+      // `in`, not `!== undefined`: falsy inputs (0, false, "", {}, []) are questions too.
+      ...("input_values" in request ? { input_values: request.input_values } : {}),
+      ...(request.input_manifest === undefined ? {} : { input_manifest: request.input_manifest as never }),
+      ...(request.children === undefined ? {} : { children: request.children as never }),
+    };
+    return this.accept(event, attributes, {
+      pushEndpoint: request.push_endpoint,
+      timeoutSeconds: request.timeout_seconds,
+      priority: request.priority ?? 0,
+    });
+  }
+
+  /**
+   * A message from the services topic. Questions for registered revisions are accepted; questions for unknown
+   * revisions, and questions that are invalid but say who asked, are answered with an `exception` event; cancellations
+   * are passed on. Response (CHILD) events are not the intake's business.
+   */
+  async handleServicesMessage(message: BusMessage): Promise<void> {
+    let envelope: ReturnType<typeof decodeEvent>;
+    try {
+      envelope = decodeEvent(message);
+    } catch (error) {
+      await this.answerInvalidQuestion(message, error);
+      return;
+    }
+    if (envelope.attributes.sender_type !== "PARENT") return;
+    const attributes = envelope.attributes;
+    if (envelope.event.kind === "cancellation") {
+      await this.cancel(attributes.question_uuid, `cancelled by ${attributes.sender}`).catch((error: unknown) => {
+        if (!(error instanceof QuestionNotFound)) throw error;
+      });
+      return;
+    }
+    let revision: RevisionRecord;
+    try {
+      revision = await this.resolve(attributes.recipient);
+    } catch (error) {
+      if (!(error instanceof RevisionNotFound)) throw error;
+      await publishExceptionFor(this.deps.bus, this.deps.topics.services, attributes, error);
+      return;
+    }
+    await this.accept(
+      envelope.event as QuestionEvent,
+      { ...attributes, recipient: revision.sruid },
+      {
+        pushEndpoint: undefined,
+        timeoutSeconds: undefined,
+        priority: 0,
+      },
+    );
+  }
+
+  /**
+   * `POST /questions/{uuid}/cancel`, or a `cancellation` event. A question not yet handed to a launcher is cancelled
+   * here and answered with `QuestionCancelled`; a dispatched one is cancelled by its launcher.
+   * @throws QuestionNotFound for an unknown UUID.
+   */
+  async cancel(questionUuid: string, reason = "the question was cancelled"): Promise<QuestionRecord> {
+    const question = await this.deps.questions.get(questionUuid);
+    if (question === undefined) throw new QuestionNotFound(questionUuid);
+    if (isTerminal(question.status)) return question;
+    if (question.status === "received" || question.status === "validated") {
+      const error = new QuestionCancelled(questionUuid, reason);
+      const { applied, question: updated } = await this.deps.questions.transition(questionUuid, "cancelled", {
+        error: { type: error.name, message: error.message },
+      });
+      if (applied) await publishExceptionFor(this.deps.bus, this.deps.topics.services, question.attributes, error);
+      if (updated.status === "cancelled") return updated;
+    }
+    await this.deps.bus.publish(
+      this.deps.topics.cancellations,
+      encodeQuestionReference({ question_uuid: questionUuid, reason }),
+      { attributes: { question_uuid: questionUuid }, orderingKey: questionUuid },
+    );
+    return (await this.deps.questions.get(questionUuid)) ?? question;
+  }
+
+  /** `namespace/name` → its default revision; `namespace/name:tag` → that revision. */
+  async resolve(recipient: string): Promise<RevisionRecord> {
+    const id = parseServiceId(recipient);
+    const revision =
+      id.revisionTag === undefined
+        ? await this.deps.revisions.getDefault(id.namespace, id.name)
+        : await this.deps.revisions.get(id.namespace, id.name, id.revisionTag);
+    if (revision === undefined) {
+      throw new RevisionNotFound(
+        recipient,
+        id.revisionTag === undefined
+          ? "the service has no default revision; register one (twined service start --default) or ask a namespace/name:tag"
+          : "no such revision is registered; list them with 'twined revision list'",
+      );
+    }
+    return revision;
+  }
+
+  private async accept(
+    event: QuestionEvent,
+    attributes: ParentAttributes,
+    options: { pushEndpoint: string | undefined; timeoutSeconds: number | undefined; priority: number },
+  ): Promise<QuestionRecord> {
+    const { question } = await this.deps.questions.create({
+      questionUuid: attributes.question_uuid,
+      recipient: attributes.recipient,
+      sender: attributes.sender,
+      parentQuestionUuid: attributes.parent_question_uuid,
+      originatorQuestionUuid: attributes.originator_question_uuid,
+      question: event,
+      attributes,
+      pushEndpoint: options.pushEndpoint,
+      timeoutSeconds: options.timeoutSeconds,
+      priority: options.priority,
+      resources: {
+        cpus: attributes.cpus ?? 1,
+        ...(attributes.memory === undefined ? {} : { memory: attributes.memory }),
+        ...(attributes.ephemeral_storage === undefined ? {} : { ephemeralStorage: attributes.ephemeral_storage }),
+      },
+    });
+    // Publishing again for a question still `received` is what makes a retried request finish a half-done one.
+    if (question.status === "received") {
+      await this.deps.bus.publish(
+        this.deps.topics.accepted,
+        encodeQuestionReference({ question_uuid: question.questionUuid }),
+        { attributes: { question_uuid: question.questionUuid }, orderingKey: question.questionUuid },
+      );
+    }
+    return question;
+  }
+
+  /** Octue drops invalid questions silently; we answer them when the attributes say who asked. */
+  private async answerInvalidQuestion(message: BusMessage, error: unknown): Promise<void> {
+    let attributes: ReturnType<typeof attributesFromWire>;
+    try {
+      attributes = attributesFromWire(message.attributes);
+    } catch {
+      throw error instanceof InvalidEvent ? error : new InvalidEvent(String(error));
+    }
+    if (attributes.sender_type !== "PARENT") throw error;
+    await publishExceptionFor(
+      this.deps.bus,
+      this.deps.topics.services,
+      attributes,
+      error instanceof Error ? error : new InvalidEvent(String(error)),
+    );
+  }
+}

@@ -1,0 +1,264 @@
+import { type Request, type Response, Router } from "express";
+import { InvalidEvent, QuestionNotFound } from "../../errors/index.js";
+import { type ChildEventEnvelope, validateEvent } from "../../events/index.js";
+import type { QuestionChanges, QuestionQuery, QuestionRecord, QuestionStore, StoredEvent } from "../../ports/index.js";
+import { isQuestionStatus, isTerminal } from "../../questions/index.js";
+import type { QuestionIntake } from "./handler.js";
+
+const FINAL_EVENT_GRACE_MS = 2_000;
+
+export interface QuestionRoutesOptions {
+  /** How often a live event stream looks for new events when nothing wakes it sooner. */
+  readonly pollIntervalMs?: number;
+  /** Wakes live event streams when their question changes (same-process stores); without it they poll. */
+  readonly changes?: QuestionChanges;
+  /**
+   * Publishes a response event a job posts (`POST /questions/{uuid}/events`) on the services topic. Without it the
+   * route answers 501: such a network takes job events on Pub/Sub only.
+   */
+  readonly publishEvent?: (envelope: ChildEventEnvelope) => Promise<void>;
+}
+
+/** The questions API: ask, look up, list, follow (JSON or Server-Sent Events) and cancel. */
+/**
+ * `GET /events?parent_question_uuid=…|originator_question_uuid=…&kinds=…&exclude_kinds=…&limit=…`: the events of a
+ * question tree, for `twined question events get`.
+ */
+export function eventRoutes(questions: QuestionStore): Router {
+  const router = Router();
+  router.get("/", async (request, response) => {
+    const selectors = ["question_uuid", "parent_question_uuid", "originator_question_uuid"].filter(
+      (name) => typeof request.query[name] === "string",
+    );
+    if (selectors.length !== 1) {
+      throw new InvalidEvent("give exactly one of question_uuid, parent_question_uuid or originator_question_uuid", {
+        pointer: "",
+      });
+    }
+    const list = (name: string) =>
+      typeof request.query[name] === "string" ? String(request.query[name]).split(",").filter(Boolean) : undefined;
+    const kinds = list("kinds");
+    const excludeKinds = list("exclude_kinds");
+    const events = await questions.events({
+      ...stringParameter(request, "question_uuid", (value) => ({ questionUuid: value })),
+      ...stringParameter(request, "parent_question_uuid", (value) => ({ parentQuestionUuid: value })),
+      ...stringParameter(request, "originator_question_uuid", (value) => ({ originatorQuestionUuid: value })),
+      ...(kinds === undefined ? {} : { kinds }),
+      ...(excludeKinds === undefined ? {} : { excludeKinds }),
+      ...limitParameter(request),
+    });
+    response.json({ events: events.map(eventJson) });
+  });
+  return router;
+}
+
+export function questionRoutes(
+  intake: QuestionIntake,
+  questions: QuestionStore,
+  options: QuestionRoutesOptions = {},
+): Router {
+  const router = Router();
+
+  router.post("/", async (request, response) => {
+    const question = await intake.ask(request.body);
+    response
+      .status(202)
+      .json({ question_uuid: question.questionUuid, recipient: question.recipient, status: question.status });
+  });
+
+  router.get("/", async (request, response) => {
+    const query: QuestionQuery = {
+      ...stringParameter(request, "parent_question_uuid", (value) => ({ parentQuestionUuid: value })),
+      ...stringParameter(request, "originator_question_uuid", (value) => ({ originatorQuestionUuid: value })),
+      ...stringParameter(request, "recipient", (value) => ({ recipient: value })),
+      ...stringParameter(request, "status", (value) => {
+        if (!isQuestionStatus(value)) throw new InvalidEvent(`unknown status '${value}'`, { pointer: "/status" });
+        return { status: value };
+      }),
+      ...limitParameter(request),
+    };
+    response.json({ questions: (await questions.list(query)).map(toJson) });
+  });
+
+  router.get("/:uuid", async (request, response) => {
+    response.json(toJson(await existing(questions, request.params.uuid)));
+  });
+
+  router.post("/:uuid/cancel", async (request, response) => {
+    const reason = typeof request.body?.reason === "string" ? request.body.reason : "cancelled through the API";
+    response.status(202).json(toJson(await intake.cancel(request.params.uuid, reason)));
+  });
+
+  // What a job reads when it starts (`twined service answer --question-uuid`): the question as it was asked.
+  router.get("/:uuid/question", async (request, response) => {
+    const question = await existing(questions, request.params.uuid);
+    response.json({ event: question.question, attributes: question.attributes });
+  });
+
+  // Where a job that reaches its network over HTTP sends its events, one request each, in order.
+  router.post("/:uuid/events", async (request, response) => {
+    const questionUuid = request.params.uuid;
+    const envelope = validateEvent(request.body);
+    if (envelope.attributes.sender_type !== "CHILD") {
+      throw new InvalidEvent(
+        `only a service's response events (sender_type "CHILD") can be sent to a question; this is a ${JSON.stringify(envelope.event.kind)} event from a ${envelope.attributes.sender_type}`,
+        { pointer: "/attributes/sender_type", questionUuid },
+      );
+    }
+    if (envelope.attributes.question_uuid !== questionUuid) {
+      throw new InvalidEvent(
+        `the event answers question ${envelope.attributes.question_uuid} but was sent to question ${questionUuid}; post it to /questions/${envelope.attributes.question_uuid}/events`,
+        { pointer: "/attributes/question_uuid", questionUuid },
+      );
+    }
+    await existing(questions, questionUuid);
+    if (options.publishEvent === undefined) {
+      response.status(501).json({
+        error: {
+          type: "NotImplemented",
+          message:
+            "this network takes job events on Pub/Sub (the services topic), not over HTTP; publish them there instead",
+          details: { question_uuid: questionUuid },
+        },
+      });
+      return;
+    }
+    await options.publishEvent(envelope as ChildEventEnvelope);
+    response.status(202).json({ accepted: true });
+  });
+
+  router.get("/:uuid/events", async (request, response) => {
+    const questionUuid = request.params.uuid;
+    await existing(questions, questionUuid);
+    const kinds = typeof request.query.kinds === "string" ? request.query.kinds.split(",").filter(Boolean) : undefined;
+    const after = Number(request.query.after ?? request.header("last-event-id") ?? 0);
+    if (!Number.isInteger(after) || after < 0) {
+      throw new InvalidEvent("'after' must be a whole number (an event sequence number)", { pointer: "/after" });
+    }
+    if (
+      !request.accepts("text/event-stream") ||
+      request.accepts(["application/json", "text/event-stream"]) !== "text/event-stream"
+    ) {
+      const events = await questions.events({
+        questionUuid,
+        afterSequence: after,
+        ...(kinds === undefined ? {} : { kinds }),
+      });
+      response.json({ events: events.map(eventJson) });
+      return;
+    }
+    await streamEvents(request, response, questions, questionUuid, after, kinds, options);
+  });
+
+  return router;
+}
+
+/** Sends events as Server-Sent Events as they are recorded, and ends the stream after the question's final event. */
+async function streamEvents(
+  request: Request,
+  response: Response,
+  questions: QuestionStore,
+  questionUuid: string,
+  after: number,
+  kinds: readonly string[] | undefined,
+  options: QuestionRoutesOptions,
+): Promise<void> {
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  response.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  let closed = false;
+  request.on("close", () => {
+    closed = true;
+  });
+  let last = after;
+  const send = (event: StoredEvent): boolean => {
+    last = event.sequence;
+    if (kinds === undefined || kinds.includes(event.envelope.event.kind)) {
+      response.write(
+        `id: ${event.sequence}\nevent: ${event.envelope.event.kind}\ndata: ${JSON.stringify(eventJson(event))}\n\n`,
+      );
+    }
+    return event.envelope.event.kind === "result" || event.envelope.event.kind === "exception";
+  };
+  let terminalSince: number | undefined;
+  let lastStatus: string | undefined;
+  try {
+    await followQuestion();
+  } catch (error) {
+    // The stream has started, so there is no status left to answer with: end it, and the client resumes from its
+    // last event id. Only a stream nobody reads any more (the server shutting down) ends silently.
+    if (!closed) process.stderr.write(`event stream of ${questionUuid} failed: ${String(error)}\n`);
+  }
+  if (!response.writableEnded) response.end();
+
+  async function followQuestion(): Promise<void> {
+    while (!closed) {
+      for (const event of await questions.events({ questionUuid, afterSequence: last })) {
+        if (send(event)) return;
+      }
+      const question = await questions.get(questionUuid);
+      // Status changes (queued, running…) go out without an id, so a client resuming with Last-Event-ID is unaffected.
+      if (question !== undefined && question.status !== lastStatus) {
+        lastStatus = question.status;
+        const at = question.statusTimes[question.status] ?? question.updatedAt;
+        response.write(`event: status\ndata: ${JSON.stringify({ status: question.status, at })}\n\n`);
+      }
+      // The control plane records a question's end before the `exception` event it sends about it arrives, so give
+      // that event a moment; a question whose final event never comes still ends the stream.
+      if (question !== undefined && isTerminal(question.status)) {
+        terminalSince ??= Date.now();
+        if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) return;
+      }
+      await (options.changes?.next(questionUuid, pollIntervalMs) ??
+        new Promise((resolve) => setTimeout(resolve, pollIntervalMs)));
+    }
+  }
+}
+
+async function existing(questions: QuestionStore, questionUuid: string): Promise<QuestionRecord> {
+  const question = await questions.get(questionUuid);
+  if (question === undefined) throw new QuestionNotFound(questionUuid);
+  return question;
+}
+
+function stringParameter<T>(request: Request, name: string, make: (value: string) => T): T | Record<string, never> {
+  const value = request.query[name];
+  return typeof value === "string" && value !== "" ? make(value) : {};
+}
+
+function limitParameter(request: Request): { limit?: number } {
+  if (request.query.limit === undefined) return {};
+  const limit = Number(request.query.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new InvalidEvent("'limit' must be a positive whole number", { pointer: "/limit" });
+  }
+  return { limit };
+}
+
+function eventJson(event: StoredEvent) {
+  return { sequence: event.sequence, recorded_at: event.recordedAt, ...event.envelope };
+}
+
+/** A question as the API shows it. */
+export function toJson(question: QuestionRecord) {
+  return {
+    question_uuid: question.questionUuid,
+    recipient: question.recipient,
+    sender: question.sender,
+    originator: question.attributes.originator,
+    retry_count: question.attributes.retry_count,
+    parent_question_uuid: question.parentQuestionUuid ?? null,
+    originator_question_uuid: question.originatorQuestionUuid,
+    status: question.status,
+    priority: question.priority,
+    resources: question.resources,
+    created_at: question.createdAt,
+    updated_at: question.updatedAt,
+    status_times: question.statusTimes,
+    ...(question.answer === undefined ? {} : { answer: question.answer }),
+    ...(question.error === undefined ? {} : { error: question.error }),
+  };
+}

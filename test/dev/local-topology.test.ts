@@ -1,0 +1,83 @@
+import { randomBytes } from "node:crypto";
+import { PubSub } from "@google-cloud/pubsub";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { type LocalTopology, startLocalTopology } from "../../dev/local-topology.js";
+import { deadLetterSubscription } from "../../platform/network-wiring.js";
+import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
+import { topicNames } from "../../shared/control-plane/index.js";
+import type { BusMessage } from "../../shared/ports/index.js";
+import { describeWithEmulators } from "../support/emulators.js";
+import { waitFor } from "../support/wait-for.js";
+
+describeWithEmulators("the local copy of the deployed topology", (info) => {
+  const environment = `d${randomBytes(4).toString("hex")}`;
+  const topics = topicNames(environment);
+  let topology: LocalTopology;
+
+  beforeAll(async () => {
+    topology = await startLocalTopology({
+      projectId: info.projectId,
+      pubsubHost: info.pubsubHost ?? "",
+      firestoreHost: info.firestoreHost ?? "",
+      environment,
+      pushSecret: randomBytes(16).toString("hex"),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await topology?.close();
+  });
+
+  it("acknowledges poison messages and keeps them as dead letters with the reason, instead of retrying them", async () => {
+    const bus = new PubSubEventBus({ projectId: info.projectId });
+    const kept: BusMessage[] = [];
+    const subscriber = bus.subscribe(deadLetterSubscription(topics), (message) => {
+      kept.push(message);
+    });
+    const pubsub = new PubSub({ projectId: info.projectId });
+    await pubsub.topic(topics.accepted).publishMessage({ data: Buffer.from("{not json"), attributes: { note: "a" } });
+    await pubsub.topic(topics.services).publishMessage({
+      data: Buffer.from('{"kind": "result"}'),
+      attributes: { sender_type: "CHILD", question_uuid: "not a uuid" },
+    });
+    await waitFor(() => kept.length >= 2, { timeoutMs: 30_000, description: "both dead letters" });
+    const reasons = kept.map((message) => message.attributes.twined_dead_letter_reason ?? "");
+    expect(reasons.sort()).toEqual([
+      "InvalidEvent: an internal question message is not JSON",
+      expect.stringMatching(/^InvalidEvent: attribute uuid is missing/),
+    ]);
+    expect(kept.find((message) => message.attributes.note === "a")?.data.toString()).toBe("{not json");
+    // Acknowledged, not retried: nothing more arrives.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(kept).toHaveLength(2);
+    await subscriber.close();
+    await bus.close();
+    await pubsub.close();
+  }, 60_000);
+
+  it("serves the HTTP API through one address, with JSON errors naming what is wrong", async () => {
+    const health = await fetch(`${topology.url}/healthz`);
+    expect(health.status).toBe(200);
+    const unknown = await fetch(`${topology.url}/registry/examples/nothing`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { type: "RevisionNotFound" } });
+    const invalid = await fetch(`${topology.url}/questions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ recipient: "examples/elevation", input_value: {} }),
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: { type: "InvalidQuestionRequest" } });
+  }, 30_000);
+
+  it("serves the registry at its own address both as Octue's contract and under /registry, for the CLI", async () => {
+    const registry = topology.functionUrls["revision-registry"] ?? "";
+    for (const route of ["/examples/nothing", "/registry/examples/nothing"]) {
+      const answer = await fetch(`${registry}${route}`);
+      expect(answer.status).toBe(404);
+      expect(await answer.json()).toMatchObject({ error: { type: "RevisionNotFound" } });
+    }
+    const listed = await fetch(`${registry}/registry`);
+    expect(listed.status).toBe(200);
+  }, 30_000);
+});
