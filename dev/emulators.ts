@@ -104,3 +104,57 @@ function stopGroup(child: ChildProcess): void {
     // Already gone.
   }
 }
+
+/** The emulators a network needs: where each listens, and how to stop the ones started here. */
+export interface EnsuredEmulators {
+  readonly pubsubHost: string;
+  readonly firestoreHost: string;
+  /** Which emulators were found running and which were started, for a start-up message. */
+  readonly description: string;
+  /** Stops the emulators started here (not ones found running). */
+  stop(): void;
+}
+
+const EMULATOR_VARIABLES = [
+  ["pubsub", "PUBSUB_EMULATOR_HOST"],
+  ["firestore", "FIRESTORE_EMULATOR_HOST"],
+] as const;
+
+/**
+ * The Pub/Sub and Firestore emulators, for `twined dev --backend emulators` and `npm run functions:start`: those named
+ * by `PUBSUB_EMULATOR_HOST` / `FIRESTORE_EMULATOR_HOST`, otherwise ones started on free ports. Sets those variables
+ * (and `METADATA_SERVER_DETECTION=none`) so the Google clients of this process find them.
+ *
+ * @throws EmulatorUnavailable when an emulator is needed but gcloud is missing or the emulator does not start.
+ */
+export async function ensureEmulators(projectId: string): Promise<EnsuredEmulators> {
+  const started: RunningEmulator[] = [];
+  const stop = () => {
+    for (const emulator of started) emulator.stop();
+  };
+  try {
+    for (const [kind, variable] of EMULATOR_VARIABLES) {
+      if (process.env[variable]) continue;
+      if (!hasGcloud()) {
+        throw new EmulatorUnavailable(
+          `${variable} is not set and gcloud is not installed to start the ${kind} emulator; install the Google Cloud SDK or point ${variable} at a running emulator`,
+        );
+      }
+      const emulator = await startEmulator(kind, projectId);
+      started.push(emulator);
+      process.env[variable] = emulator.host;
+    }
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  process.env.METADATA_SERVER_DETECTION ??= "none";
+  const pubsubHost = process.env.PUBSUB_EMULATOR_HOST ?? "";
+  const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST ?? "";
+  return {
+    pubsubHost,
+    firestoreHost,
+    description: `Pub/Sub emulator at ${pubsubHost}, Firestore emulator at ${firestoreHost}, project ${projectId}`,
+    stop,
+  };
+}

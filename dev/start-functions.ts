@@ -4,22 +4,20 @@
  * PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST, or starts its own.
  */
 import { randomBytes } from "node:crypto";
-import { emulatorBackend } from "./emulator-backend.js";
+import { ensureEmulators } from "./emulators.js";
 import { startLocalTopology } from "./local-topology.js";
 
 const projectId = process.env.GOOGLE_CLOUD_PROJECT || "twined-local";
-const backend = await emulatorBackend(projectId);
-await backend.eventBus.close();
-await backend.stores.close();
+const emulators = await ensureEmulators(projectId);
 const topology = await startLocalTopology({
   projectId,
-  pubsubHost: process.env.PUBSUB_EMULATOR_HOST ?? "",
-  firestoreHost: process.env.FIRESTORE_EMULATOR_HOST ?? "",
+  pubsubHost: emulators.pubsubHost,
+  firestoreHost: emulators.firestoreHost,
   environment: process.env.TWINED_ENVIRONMENT || "local",
   pushSecret: process.env.TWINED_PUSH_SECRET || randomBytes(16).toString("hex"),
   onOutput: (name, text) => process.stderr.write(text.replace(/^(?=.)/gm, `[${name}] `)),
 });
-process.stdout.write(`Twined functions running (${backend.description}).\nHTTP API: ${topology.url}\n`);
+process.stdout.write(`Twined functions running (${emulators.description}).\nHTTP API: ${topology.url}\n`);
 for (const [name, url] of Object.entries(topology.functionUrls)) process.stdout.write(`  ${name.padEnd(24)} ${url}\n`);
 process.stdout.write("Ctrl-C stops them.\n");
 await new Promise<void>((resolve) => {
@@ -27,4 +25,4 @@ await new Promise<void>((resolve) => {
   process.once("SIGTERM", () => resolve());
 });
 await topology.close();
-backend.stop();
+emulators.stop();

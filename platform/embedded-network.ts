@@ -7,9 +7,9 @@ import {
   type InMemoryEventBusOptions,
 } from "../shared/adapters/embedded/in-memory-event-bus/in-memory-event-bus.js";
 import { LocalJobLauncher, ProcessJobExecutor } from "../shared/adapters/embedded/local-jobs/index.js";
-import { QuestionChangeNotifier } from "../shared/adapters/embedded/question-change-notifier.js";
+import { QuestionChangeNotifier } from "../shared/adapters/embedded/question-changes/question-change-notifier.js";
 import { openSqliteStores } from "../shared/adapters/embedded/sqlite/index.js";
-import { publishEvent, type TopicNames, topicNames } from "../shared/control-plane/index.js";
+import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import type { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
 import { isObservable, type QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
@@ -25,6 +25,7 @@ import type {
   RevisionStore,
   SubscriptionOptions,
 } from "../shared/ports/index.js";
+import { publishEvent } from "../shared/ports/index.js";
 import {
   buildNetworkHandlers,
   deadLetterSubscription,

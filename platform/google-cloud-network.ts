@@ -5,10 +5,11 @@ import { InProcessJobExecutor } from "../runtime/jobs/in-process-job-executor.js
 import { LocalJobLauncher } from "../shared/adapters/embedded/local-jobs/index.js";
 import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
-import { publishEvent, type TopicNames, topicNames } from "../shared/control-plane/index.js";
+import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
 import type { BusMessage, EventSink, JobLauncher } from "../shared/ports/index.js";
+import { publishEvent } from "../shared/ports/index.js";
 import { DeferredJobLauncher } from "./deferred-job-launcher.js";
 import type { NetworkStores } from "./embedded-network.js";
 import {

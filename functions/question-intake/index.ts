@@ -1,7 +1,7 @@
 import express from "express";
 import { jsonErrors } from "../../shared/control-plane/http/json-errors.js";
-import { publishEvent } from "../../shared/control-plane/index.js";
 import { eventRoutes, questionRoutes } from "../../shared/control-plane/question-intake/http-routes.js";
+import { publishEvent } from "../../shared/ports/index.js";
 import { TWINED_VERSION } from "../../shared/version.js";
 import { registerHttpFunction, registerSubscriptionFunction } from "../register-function.js";
 

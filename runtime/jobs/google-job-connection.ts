@@ -1,7 +1,8 @@
 import { openFirestoreStores } from "../../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
-import { publishEvent, topicNames } from "../../shared/control-plane/index.js";
+import { topicNames } from "../../shared/control-plane/index.js";
 import { InvalidDeploymentSetting, QuestionNotFound } from "../../shared/errors/index.js";
+import { publishEvent } from "../../shared/ports/index.js";
 import type { JobConnection } from "./job-connection.js";
 import { jobQuestion } from "./job-question.js";
 

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { publishEvent } from "../control-plane/publish-event.js";
 import { InvalidServiceID } from "../errors/index.js";
 import {
   type ChildEventEnvelope,
@@ -10,6 +9,7 @@ import {
 } from "../events/index.js";
 import { answerSubscriptionName, parseServiceId } from "../identity/index.js";
 import type { BusSubscriber, EventBus } from "../ports/index.js";
+import { publishEvent } from "../ports/index.js";
 import type { FollowUpdate, QuestionSummary, StreamedEvent } from "./network-client.js";
 import type { QuestionTransport } from "./question-transport.js";
 

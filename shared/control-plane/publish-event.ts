@@ -1,24 +1,12 @@
 import {
   type ChildEventEnvelope,
   deriveResponseAttributes,
-  type EventEnvelope,
   type ExceptionEvent,
-  encodeEvent,
   type ParentAttributes,
   renewEventIdentity,
   serviceExceptionMessage,
 } from "../events/index.js";
-import type { EventBus } from "../ports/index.js";
-
-/** Publishes an Octue event on the services topic, with its question UUID as the ordering key. */
-export async function publishEvent(
-  bus: EventBus,
-  topic: string,
-  envelope: ChildEventEnvelope | EventEnvelope,
-): Promise<void> {
-  const encoded = encodeEvent(envelope);
-  await bus.publish(topic, encoded.data, { attributes: encoded.attributes, orderingKey: encoded.orderingKey });
-}
+import { type EventBus, publishEvent } from "../ports/index.js";
 
 /**
  * Answers a question with an `exception` event on behalf of its recipient, for errors the control plane finds before

@@ -1,5 +1,6 @@
 export type * from "./child-asker.js";
 export type * from "./event-bus.js";
+export * from "./event-publishing.js";
 export type * from "./event-sink.js";
 export * from "./job-container.js";
 export type * from "./job-executor.js";

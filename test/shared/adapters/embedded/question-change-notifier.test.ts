@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { QuestionChangeNotifier } from "../../../../shared/adapters/embedded/question-change-notifier.js";
+import { QuestionChangeNotifier } from "../../../../shared/adapters/embedded/question-changes/question-change-notifier.js";
 import { openSqliteStores } from "../../../../shared/adapters/embedded/sqlite/index.js";
 import {
   createQuestionAttributes,

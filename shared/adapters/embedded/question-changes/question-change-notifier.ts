@@ -1,4 +1,4 @@
-import type { ChildEventEnvelope, EventEnvelope } from "../../events/index.js";
+import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
 import type {
   EventQuery,
   NewQuestion,
@@ -8,8 +8,8 @@ import type {
   QuestionRecord,
   QuestionStore,
   StoredEvent,
-} from "../../ports/index.js";
-import type { QuestionStatus } from "../../questions/index.js";
+} from "../../../ports/index.js";
+import type { QuestionStatus } from "../../../questions/index.js";
 
 /**
  * Wraps a question store so that every recorded event and status change wakes whoever waits on that question (live
