@@ -15,14 +15,9 @@
 const ENTRY_POINTS = "^(cli|functions|dev|tools)/";
 const DOMAIN = "^shared/(?!adapters/|ports/|control-plane/|client/)";
 // The Google Cloud SDKs and anything else that does I/O for a living: adapters (and what sits above them) only.
-const SDKS = [
-  "@google-cloud/",
-  "@kubernetes/",
-  "google-gax",
-  "google-auth-library",
-  "better-sqlite3",
-  "express",
-].map((name) => `node_modules/${name}`);
+const SDKS = ["@google-cloud/", "@kubernetes/", "google-gax", "google-auth-library", "better-sqlite3", "express"].map(
+  (name) => `node_modules/${name}`,
+);
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -59,14 +54,16 @@ module.exports = {
     },
     {
       name: "dev-imports-no-other-entry-point",
-      comment: "dev/ (emulators, the local topology) is used by the CLI and tests; it may not import cli/, functions/ or tools/.",
+      comment:
+        "dev/ (emulators, the local topology) is used by the CLI and tests; it may not import cli/, functions/ or tools/.",
       severity: "error",
       from: { path: "^dev/" },
       to: { path: "^(cli|functions|tools)/" },
     },
     {
       name: "cli-imports-no-function-or-tool",
-      comment: "The twined command builds networks through platform/ and dev/, never through a function's binding or a tool.",
+      comment:
+        "The twined command builds networks through platform/ and dev/, never through a function's binding or a tool.",
       severity: "error",
       from: { path: "^cli/" },
       to: { path: "^(functions|tools)/" },
