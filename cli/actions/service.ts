@@ -1,6 +1,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { type JobConnection, openJobConnection, teeSinks } from "../../runtime/jobs/job-connection.js";
+import { type JobConnection, teeSinks } from "../../runtime/jobs/job-connection.js";
+import { openJobConnection } from "../../runtime/jobs/open-job-connection.js";
 import type { IdentityToken } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidEvent, ServiceConfigurationNotFound } from "../../shared/errors/index.js";

@@ -6,6 +6,7 @@ import {
   RemoteException,
 } from "../../shared/client/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
+import { isPlainObject } from "../../shared/json/index.js";
 import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";
 
 /**
@@ -28,7 +29,7 @@ export class NetworkChildAsker implements ChildAsker {
     try {
       const { answer, recipient } = await child.ask({
         inputValues: question.inputValues ?? undefined,
-        ...(isObject(question.inputManifest) ? { inputManifest: question.inputManifest } : {}),
+        ...(isPlainObject(question.inputManifest) ? { inputManifest: question.inputManifest } : {}),
         ...(question.questionUuid === undefined ? {} : { questionUuid: question.questionUuid }),
         parentQuestionUuid: parent.question_uuid,
         originatorQuestionUuid: parent.originator_question_uuid,
@@ -75,8 +76,4 @@ export class NetworkChildAsker implements ChildAsker {
       throw error;
     }
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,5 @@
 import type { LogRecord } from "../../shared/events/index.js";
+import { isPlainObject } from "../../shared/json/index.js";
 
 /**
  * The messages the Python harness sends the runner, one JSON object per line on its events pipe
@@ -42,7 +43,7 @@ export function parseHarnessMessage(line: string): HarnessMessage {
   } catch {
     throw new HarnessProtocolError("the harness sent a line that is not JSON", line);
   }
-  if (!isObject(value) || typeof value.type !== "string") {
+  if (!isPlainObject(value) || typeof value.type !== "string") {
     throw new HarnessProtocolError("the harness sent a message without a type", line);
   }
   const fail = (what: string): never => {
@@ -50,7 +51,7 @@ export function parseHarnessMessage(line: string): HarnessMessage {
   };
   switch (value.type) {
     case "log_record":
-      if (!isObject(value.log_record)) fail("without a log_record object");
+      if (!isPlainObject(value.log_record)) fail("without a log_record object");
       return { type: "log_record", log_record: value.log_record as LogRecord };
     case "monitor_message":
       if (!Number.isInteger(value.id)) fail("without an integer id");
@@ -94,8 +95,4 @@ export function parseHarnessMessage(line: string): HarnessMessage {
     default:
       return fail("of an unknown type");
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -10,7 +10,7 @@ import {
   TwinedError,
 } from "../errors/index.js";
 import { namespaceOrNameProblem } from "../identity/index.js";
-import { parseJson, pointerTokens } from "../json/index.js";
+import { isPlainObject, parseJson, pointerTokens } from "../json/index.js";
 import {
   APP_CONFIGURATION_KEYS,
   type ChildConfiguration,
@@ -303,10 +303,6 @@ function article(types: string): string {
     "object,string": "a mapping or a path to a JSON file",
   };
   return named[types] ?? `of type ${types}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isErrnoException(error: unknown): error is NodeJS.ErrnoException {

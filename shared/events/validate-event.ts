@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { InvalidEvent } from "../errors/event-errors.js";
+import { isPlainObject } from "../json/index.js";
 import { jsonPointer } from "../json/json-pointer.js";
 import type { EventEnvelope } from "./envelope.js";
 import { EVENT_KINDS, type EventKind, isEventKind, senderTypeForKind } from "./event-kinds.js";
@@ -94,7 +95,7 @@ export function attributesProblem(attributes: unknown, senderType: "PARENT" | "C
  * report comes from the branch the author meant, instead of ajv's "must match exactly one schema in oneOf".
  */
 function locateSchemaProblem(envelope: unknown): SchemaProblem | undefined {
-  if (!isObject(envelope)) {
+  if (!isPlainObject(envelope)) {
     return {
       pointer: "",
       message: `an event envelope must be an object with "event" and "attributes", got ${kindOf(envelope)}`,
@@ -113,7 +114,7 @@ function locateSchemaProblem(envelope: unknown): SchemaProblem | undefined {
 
 function eventProblem(event: unknown): SchemaProblem | undefined {
   if (event === undefined) return { pointer: "/event", message: "/event is required but missing" };
-  if (!isObject(event)) return { pointer: "/event", message: `/event must be an object, got ${kindOf(event)}` };
+  if (!isPlainObject(event)) return { pointer: "/event", message: `/event must be an object, got ${kindOf(event)}` };
   const kind = event.kind;
   if (!isEventKind(kind)) {
     const expected = `one of ${EVENT_KINDS.map((name) => JSON.stringify(name)).join(", ")}`;
@@ -127,7 +128,7 @@ function eventProblem(event: unknown): SchemaProblem | undefined {
 
 function attributesProblemIn(attributes: unknown): SchemaProblem | undefined {
   if (attributes === undefined) return { pointer: "/attributes", message: "/attributes is required but missing" };
-  if (!isObject(attributes)) {
+  if (!isPlainObject(attributes)) {
     return { pointer: "/attributes", message: `/attributes must be an object, got ${kindOf(attributes)}` };
   }
   const senderType = attributes.sender_type;
@@ -144,11 +145,7 @@ function attributesProblemIn(attributes: unknown): SchemaProblem | undefined {
 }
 
 function readableQuestionUuid(envelope: unknown): string | undefined {
-  if (!isObject(envelope) || !isObject(envelope.attributes)) return undefined;
+  if (!isPlainObject(envelope) || !isPlainObject(envelope.attributes)) return undefined;
   const questionUuid = envelope.attributes.question_uuid;
   return typeof questionUuid === "string" ? questionUuid : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

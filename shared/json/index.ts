@@ -2,4 +2,5 @@ export { escapePointerToken, jsonPointer, pointerTokens } from "./json-pointer.j
 export { JsonSyntaxError } from "./json-syntax-error.js";
 export { locatePointer } from "./locate-pointer.js";
 export { assertStrictJsonWithoutDuplicateKeys, type ParseJsonOptions, parseJson } from "./parse-json.js";
+export { isPlainObject } from "./plain-object.js";
 export { locationOfOffset } from "./text-position.js";

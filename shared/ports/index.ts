@@ -6,6 +6,8 @@ export * from "./job-container.js";
 export type * from "./job-executor.js";
 export type * from "./job-launcher.js";
 export type * from "./question-changes.js";
+export * from "./question-queries.js";
+export * from "./question-records.js";
 export type * from "./question-store.js";
 export type * from "./revision-store.js";
 export * from "./subscription-settings.js";

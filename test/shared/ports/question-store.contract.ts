@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidStoreQuery, QuestionNotFound } from "../../../shared/errors/index.js";
+import { CorruptStoreRecord, InvalidStoreQuery, QuestionNotFound } from "../../../shared/errors/index.js";
 import {
   type ChildEvent,
   type ChildEventEnvelope,
@@ -10,11 +10,21 @@ import {
 import type { NewQuestion, QuestionRecord, QuestionStore } from "../../../shared/ports/index.js";
 import { canTransition, isTerminal, QUESTION_STATUSES, type QuestionStatus } from "../../../shared/questions/index.js";
 
+/** How a test reaches past an adapter into what it stored, to check that reading back refuses a damaged record. */
+export interface StoredQuestionTamper {
+  /** Replaces the stored `resources` of a question with `resources`, as raw data in the adapter's own format. */
+  rewriteResources(store: QuestionStore, questionUuid: string, resources: unknown): Promise<void>;
+}
+
 /**
  * The behaviour every {@link QuestionStore} adapter must have, written against the port alone so the SQLite and
  * Firestore adapters run the same suite. `makeStore` must return an empty store each time.
  */
-export function describeQuestionStoreContract(name: string, makeStore: () => QuestionStore | Promise<QuestionStore>) {
+export function describeQuestionStoreContract(
+  name: string,
+  makeStore: () => QuestionStore | Promise<QuestionStore>,
+  tamper: StoredQuestionTamper,
+) {
   describe(`QuestionStore contract: ${name}`, () => {
     let store: QuestionStore;
 
@@ -24,6 +34,33 @@ export function describeQuestionStoreContract(name: string, makeStore: () => Que
 
     afterEach(async () => {
       await store.close();
+    });
+
+    describe("reading a record back", () => {
+      // The adapters once checked different shapes (one let a numeric memory through): every adapter refuses each.
+      it.each([
+        ["a CPU count that is text", { cpus: "2" }],
+        ["memory that is a number", { cpus: 2, memory: 512 }],
+        ["disk that is a list", { cpus: 2, ephemeralStorage: ["1Gi"] }],
+        ["a list", [2]],
+      ])("refuses stored resources with %s, as a corrupt record naming the question", async (_, resources) => {
+        const question = newQuestion();
+        await store.create(question);
+        await tamper.rewriteResources(store, question.questionUuid, resources);
+        await expect(store.get(question.questionUuid)).rejects.toMatchObject({
+          constructor: CorruptStoreRecord,
+          recordType: "question",
+          key: question.questionUuid,
+        });
+      });
+
+      it("reads back stored resources with memory and disk as given", async () => {
+        const question = newQuestion();
+        await store.create(question);
+        const resources = { cpus: 2, memory: "2Gi", ephemeralStorage: "1Gi" };
+        await tamper.rewriteResources(store, question.questionUuid, resources);
+        expect((await store.get(question.questionUuid))?.resources).toEqual(resources);
+      });
     });
 
     describe("create", () => {

@@ -7,6 +7,6 @@ export {
   type TwinedDatabase,
 } from "./database.js";
 export { SCHEMA_VERSION } from "./migrations.js";
-export { DEFAULT_QUERY_LIMIT, SqliteQuestionStore, type SqliteStoreOptions } from "./question-store.js";
+export { SqliteQuestionStore, type SqliteStoreOptions } from "./question-store.js";
 export { SqliteRevisionStore } from "./revision-store.js";
 export { openSqliteStores, type SqliteStores } from "./sqlite-stores.js";

@@ -1,7 +1,16 @@
-import type { EventEnvelope, ParentAttributes, QuestionEvent } from "../../../events/index.js";
-import type { QuestionOutcome, QuestionRecord, StoredEvent } from "../../../ports/index.js";
+import { isPlainObject } from "../../../json/index.js";
+import {
+  isAnswer,
+  isErrorOutcome,
+  isEventEnvelope,
+  isParentAttributes,
+  isQuestionEvent,
+  isResources,
+  type QuestionRecord,
+  type StoredEvent,
+} from "../../../ports/index.js";
 import { isQuestionStatus, type QuestionStatus } from "../../../questions/index.js";
-import { columnText, isPlainObject, RowReader } from "./row-reader.js";
+import { columnText, RowReader } from "./row-reader.js";
 
 /** Turns a `questions` row into the record the port promises, checking every column on the way. */
 export function questionFromRow(row: unknown): QuestionRecord {
@@ -46,46 +55,9 @@ export function storedEventFromRow(row: unknown): StoredEvent {
   };
 }
 
-function isQuestionEvent(value: unknown): value is QuestionEvent {
-  return isPlainObject(value) && value.kind === "question";
-}
-
-function isParentAttributes(value: unknown): value is ParentAttributes {
-  return isPlainObject(value) && value.sender_type === "PARENT" && typeof value.question_uuid === "string";
-}
-
-function isEventEnvelope(value: unknown): value is EventEnvelope {
-  return (
-    isPlainObject(value) &&
-    isPlainObject(value.event) &&
-    typeof value.event.kind === "string" &&
-    isPlainObject(value.attributes) &&
-    typeof value.attributes.uuid === "string" &&
-    (value.attributes.sender_type === "PARENT" || value.attributes.sender_type === "CHILD")
-  );
-}
-
-function isResources(value: unknown): value is QuestionRecord["resources"] {
-  return isPlainObject(value) && typeof value.cpus === "number";
-}
-
 function isStatusTimes(value: unknown): value is Partial<Record<QuestionStatus, string>> {
   return (
     isPlainObject(value) &&
     Object.entries(value).every(([status, time]) => isQuestionStatus(status) && typeof time === "string")
-  );
-}
-
-function isAnswer(value: unknown): value is NonNullable<QuestionOutcome["answer"]> {
-  return isPlainObject(value);
-}
-
-function isErrorOutcome(value: unknown): value is NonNullable<QuestionOutcome["error"]> {
-  return (
-    isPlainObject(value) &&
-    typeof value.type === "string" &&
-    typeof value.message === "string" &&
-    (value.traceback === undefined ||
-      (Array.isArray(value.traceback) && value.traceback.every((line) => typeof line === "string")))
   );
 }

@@ -1,28 +1,22 @@
-import {
-  EventUuidConflict,
-  InvalidEvent,
-  InvalidStoreQuery,
-  QuestionNotFound,
-  StoreClosed,
-} from "../../../errors/index.js";
+import { EventUuidConflict, InvalidEvent, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
-import type {
-  EventQuery,
-  NewQuestion,
-  QuestionOutcome,
-  QuestionQuery,
-  QuestionRecord,
-  QuestionStore,
-  StoredEvent,
+import { isPlainObject } from "../../../json/index.js";
+import {
+  type EventQuery,
+  type EventSelectorField,
+  eventSelector,
+  type NewQuestion,
+  type QuestionOutcome,
+  type QuestionQuery,
+  type QuestionRecord,
+  type QuestionStore,
+  queryLimit,
+  type StoredEvent,
 } from "../../../ports/index.js";
 import { canTransition, isTerminal, type QuestionStatus } from "../../../questions/index.js";
 import { openTwinedDatabase, type TwinedDatabase } from "./database.js";
 import { questionFromRow, storedEventFromRow } from "./question-rows.js";
-import { isPlainObject } from "./row-reader.js";
 import { StatementCache } from "./statement-cache.js";
-
-/** How many events or questions a query returns when it sets no limit. */
-export const DEFAULT_QUERY_LIMIT = 1000;
 
 export interface SqliteStoreOptions {
   /** The clock for recorded times; injectable so tests control ordering. */
@@ -187,22 +181,17 @@ export class SqliteQuestionStore implements QuestionStore {
   async events(query: EventQuery): Promise<StoredEvent[]> {
     this.assertOpen();
     const selector = eventSelector(query);
-    const limit = checkedLimit(query.limit);
-    if (query.afterSequence !== undefined) {
-      if (selector.column !== "question_uuid") {
-        throw new InvalidStoreQuery("afterSequence", "sequence numbers are per question: use it with questionUuid");
-      }
-      if (!Number.isFinite(query.afterSequence)) throw new InvalidStoreQuery("afterSequence", "must be a number");
-    }
+    const column = SELECTOR_COLUMNS[selector.field];
+    const limit = queryLimit(query.limit);
     // No allowed kinds means no events, not "any kind".
     if (query.kinds?.length === 0 || limit === 0) return [];
-    const conditions = [`${selector.column} = @key`];
+    const conditions = [`${column} = @key`];
     if (query.kinds !== undefined) conditions.push("kind IN (SELECT value FROM json_each(@kinds))");
     if (query.excludeKinds !== undefined && query.excludeKinds.length > 0) {
       conditions.push("kind NOT IN (SELECT value FROM json_each(@excludeKinds))");
     }
     if (query.afterSequence !== undefined) conditions.push("sequence > @afterSequence");
-    const order = selector.column === "question_uuid" ? "sequence" : "recorded_at, sequence, question_uuid";
+    const order = selector.field === "questionUuid" ? "sequence" : "recorded_at, sequence, question_uuid";
     const rows = this.statements
       .get(`SELECT * FROM events WHERE ${conditions.join(" AND ")} ORDER BY ${order} LIMIT @limit`)
       .all({
@@ -219,7 +208,7 @@ export class SqliteQuestionStore implements QuestionStore {
 
   async list(query: QuestionQuery): Promise<QuestionRecord[]> {
     this.assertOpen();
-    const limit = checkedLimit(query.limit);
+    const limit = queryLimit(query.limit);
     if (limit === 0) return [];
     const filters = {
       parent_question_uuid: query.parentQuestionUuid,
@@ -267,32 +256,15 @@ export class SqliteQuestionStore implements QuestionStore {
   }
 }
 
-function eventSelector(query: EventQuery): { column: string; key: string } {
-  const given = [
-    { column: "question_uuid", key: query.questionUuid },
-    { column: "parent_question_uuid", key: query.parentQuestionUuid },
-    { column: "originator_question_uuid", key: query.originatorQuestionUuid },
-  ].filter((selector): selector is { column: string; key: string } => selector.key !== undefined);
-  const [only, ...others] = given;
-  if (only === undefined || others.length > 0) {
-    throw new InvalidStoreQuery(
-      "questionUuid | parentQuestionUuid | originatorQuestionUuid",
-      `give exactly one of the three selectors (got ${given.length})`,
-    );
-  }
-  return only;
-}
+/** The column of the `events` table each event selector filters on. */
+const SELECTOR_COLUMNS: Readonly<Record<EventSelectorField, string>> = {
+  questionUuid: "question_uuid",
+  parentQuestionUuid: "parent_question_uuid",
+  originatorQuestionUuid: "originator_question_uuid",
+};
 
 /** The later of two ISO-8601 UTC times; they sort as text because the store writes them all in one format. */
 function laterTime(first: string, second: string): string {
   if (first >= second) return first;
   return second;
-}
-
-function checkedLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_QUERY_LIMIT;
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new InvalidStoreQuery("limit", `must be a whole number of at least 0, got ${limit}`);
-  }
-  return limit;
 }

@@ -1,9 +1,10 @@
 import { RevisionNotFound, StoreClosed } from "../../../errors/index.js";
 import { formatServiceId } from "../../../identity/index.js";
+import { isPlainObject } from "../../../json/index.js";
 import type { NewRevision, RevisionRecord, RevisionSource, RevisionStore } from "../../../ports/index.js";
 import { openTwinedDatabase, type TwinedDatabase } from "./database.js";
 import type { SqliteStoreOptions } from "./question-store.js";
-import { columnText, isPlainObject, RowReader } from "./row-reader.js";
+import { columnText, RowReader } from "./row-reader.js";
 import { StatementCache } from "./statement-cache.js";
 
 /**

@@ -71,10 +71,6 @@ export class RowReader {
   }
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** The column as text for error keys, or a placeholder; never throws, because it runs before validation. */
 export function columnText(row: Readonly<Record<string, unknown>>, column: string): string {
   const value = row[column];

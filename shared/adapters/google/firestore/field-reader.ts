@@ -1,5 +1,6 @@
 import { Timestamp } from "@google-cloud/firestore";
 import { CorruptStoreRecord } from "../../../errors/index.js";
+import { isPlainObject } from "../../../json/index.js";
 
 type RecordType = CorruptStoreRecord["recordType"];
 
@@ -95,10 +96,6 @@ export class FieldReader {
 
 export function isoTime(timestamp: Timestamp): string {
   return timestamp.toDate().toISOString();
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Firestore refuses `undefined` field values; an optional property left undefined is simply not stored. */

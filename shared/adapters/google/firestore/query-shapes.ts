@@ -1,4 +1,5 @@
 import type { Query } from "@google-cloud/firestore";
+import type { EventSelectorField } from "../../../ports/index.js";
 import { COLLECTION_IDS } from "./layout.js";
 
 export type QueryScope = "COLLECTION" | "COLLECTION_GROUP";
@@ -51,8 +52,6 @@ export function questionListShape(fields: readonly QuestionFilterField[]): Query
     orderBy: [{ fieldPath: "createdAt", direction: "desc" }],
   };
 }
-
-export type EventSelectorField = "questionUuid" | "parentQuestionUuid" | "originatorQuestionUuid";
 
 /**
  * One question's events come from its own subcollection in sequence order; a tree's come from the `events`

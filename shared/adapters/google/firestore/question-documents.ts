@@ -1,8 +1,20 @@
 import { type DocumentData, Timestamp } from "@google-cloud/firestore";
-import type { ChildEventEnvelope, EventEnvelope, ParentAttributes, QuestionEvent } from "../../../events/index.js";
-import type { NewQuestion, QuestionOutcome, QuestionRecord, StoredEvent } from "../../../ports/index.js";
+import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
+import { isPlainObject } from "../../../json/index.js";
+import {
+  isAnswer,
+  isErrorOutcome,
+  isEventEnvelope,
+  isParentAttributes,
+  isQuestionEvent,
+  isResources,
+  type NewQuestion,
+  type QuestionOutcome,
+  type QuestionRecord,
+  type StoredEvent,
+} from "../../../ports/index.js";
 import { isQuestionStatus, type QuestionStatus } from "../../../questions/index.js";
-import { FieldReader, isoTime, isPlainObject, withoutUndefined } from "./field-reader.js";
+import { FieldReader, isoTime, withoutUndefined } from "./field-reader.js";
 
 /*
  * Analysis data (input values, answers, event bodies) is stored as JSON text, not as Firestore maps: Firestore cannot
@@ -183,46 +195,4 @@ export function eventIdFromDocument(eventUuid: string, data: unknown): EventIdRe
 
 function isTimestamp(value: unknown): value is Timestamp {
   return value instanceof Timestamp;
-}
-
-function isQuestionEvent(value: unknown): value is QuestionEvent {
-  return isPlainObject(value) && value.kind === "question";
-}
-
-function isParentAttributes(value: unknown): value is ParentAttributes {
-  return isPlainObject(value) && value.sender_type === "PARENT" && typeof value.question_uuid === "string";
-}
-
-function isEventEnvelope(value: unknown): value is EventEnvelope {
-  return (
-    isPlainObject(value) &&
-    isPlainObject(value.event) &&
-    typeof value.event.kind === "string" &&
-    isPlainObject(value.attributes) &&
-    typeof value.attributes.uuid === "string" &&
-    (value.attributes.sender_type === "PARENT" || value.attributes.sender_type === "CHILD")
-  );
-}
-
-function isResources(value: unknown): value is QuestionRecord["resources"] {
-  return (
-    isPlainObject(value) &&
-    typeof value.cpus === "number" &&
-    (value.memory === undefined || typeof value.memory === "string") &&
-    (value.ephemeralStorage === undefined || typeof value.ephemeralStorage === "string")
-  );
-}
-
-function isAnswer(value: unknown): value is NonNullable<QuestionOutcome["answer"]> {
-  return isPlainObject(value);
-}
-
-function isErrorOutcome(value: unknown): value is NonNullable<QuestionOutcome["error"]> {
-  return (
-    isPlainObject(value) &&
-    typeof value.type === "string" &&
-    typeof value.message === "string" &&
-    (value.traceback === undefined ||
-      (Array.isArray(value.traceback) && value.traceback.every((line) => typeof line === "string")))
-  );
 }

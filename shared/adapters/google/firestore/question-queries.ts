@@ -1,7 +1,11 @@
-import { InvalidStoreQuery } from "../../../errors/index.js";
-import type { EventQuery, QuestionQuery } from "../../../ports/index.js";
 import {
-  type EventSelectorField,
+  type EventQuery,
+  type EventSelector,
+  eventSelector,
+  type QuestionQuery,
+  queryLimit,
+} from "../../../ports/index.js";
+import {
   eventShape,
   type FilterValues,
   QUESTION_FILTER_FIELDS,
@@ -9,14 +13,11 @@ import {
   questionListShape,
 } from "./query-shapes.js";
 
-/** How many events or questions a query returns when it sets no limit: the SQLite adapter's default. */
-export const DEFAULT_QUERY_LIMIT = 1000;
-
 /** Firestore's limit on the values of one `in` filter. */
 const MAX_IN_VALUES = 30;
 
 export interface EventQueryPlan {
-  readonly selector: { readonly field: EventSelectorField; readonly key: string };
+  readonly selector: EventSelector;
   readonly shape: QueryShape;
   readonly values: FilterValues;
   readonly afterSequence: number | undefined;
@@ -26,7 +27,7 @@ export interface EventQueryPlan {
 }
 
 /**
- * Checks an event query as the SQLite adapter does and turns it into a Firestore query. Allowed kinds are filtered
+ * Checks an event query as every store does (`eventSelector`, `queryLimit`) and turns it into a Firestore query. Allowed kinds are filtered
  * in the query (minus the excluded ones, so one `in` filter does both); excluded kinds alone are filtered after
  * reading, because `not-in` would force the results into kind order.
  *
@@ -35,13 +36,7 @@ export interface EventQueryPlan {
  */
 export function planEventQuery(query: EventQuery): EventQueryPlan | undefined {
   const selector = eventSelector(query);
-  const limit = checkedLimit(query.limit);
-  if (query.afterSequence !== undefined) {
-    if (selector.field !== "questionUuid") {
-      throw new InvalidStoreQuery("afterSequence", "sequence numbers are per question: use it with questionUuid");
-    }
-    if (!Number.isFinite(query.afterSequence)) throw new InvalidStoreQuery("afterSequence", "must be a number");
-  }
+  const limit = queryLimit(query.limit);
   // No allowed kinds means no events, not "any kind".
   if (query.kinds?.length === 0 || limit === 0) return undefined;
   const excluded = new Set(query.excludeKinds ?? []);
@@ -70,22 +65,6 @@ function kindFilter(allowed: readonly string[] | undefined, excluded: ReadonlySe
   return undefined;
 }
 
-function eventSelector(query: EventQuery): { field: EventSelectorField; key: string } {
-  const given = [
-    { field: "questionUuid" as const, key: query.questionUuid },
-    { field: "parentQuestionUuid" as const, key: query.parentQuestionUuid },
-    { field: "originatorQuestionUuid" as const, key: query.originatorQuestionUuid },
-  ].filter((selector): selector is { field: EventSelectorField; key: string } => selector.key !== undefined);
-  const [only, ...others] = given;
-  if (only === undefined || others.length > 0) {
-    throw new InvalidStoreQuery(
-      "questionUuid | parentQuestionUuid | originatorQuestionUuid",
-      `give exactly one of the three selectors (got ${given.length})`,
-    );
-  }
-  return only;
-}
-
 export interface QuestionListPlan {
   readonly shape: QueryShape;
   readonly values: FilterValues;
@@ -97,7 +76,7 @@ export interface QuestionListPlan {
  * @throws InvalidStoreQuery for a bad limit.
  */
 export function planQuestionList(query: QuestionQuery): QuestionListPlan | undefined {
-  const limit = checkedLimit(query.limit);
+  const limit = queryLimit(query.limit);
   if (limit === 0) return undefined;
   const values: Record<string, string> = {};
   for (const field of QUESTION_FILTER_FIELDS) {
@@ -106,12 +85,4 @@ export function planQuestionList(query: QuestionQuery): QuestionListPlan | undef
   }
   const fields = QUESTION_FILTER_FIELDS.filter((field) => values[field] !== undefined);
   return { shape: questionListShape(fields), values, limit };
-}
-
-function checkedLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_QUERY_LIMIT;
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new InvalidStoreQuery("limit", `must be a whole number of at least 0, got ${limit}`);
-  }
-  return limit;
 }

@@ -1,9 +1,10 @@
 import { type DocumentReference, type DocumentSnapshot, type Firestore, Timestamp } from "@google-cloud/firestore";
 import { RevisionNotFound, StoreClosed } from "../../../errors/index.js";
 import { formatServiceId } from "../../../identity/index.js";
+import { isPlainObject } from "../../../json/index.js";
 import type { NewRevision, RevisionRecord, RevisionSource, RevisionStore } from "../../../ports/index.js";
 import { type FirestoreStoreOptions, firestoreClient } from "./client.js";
-import { FieldReader, isPlainObject, withoutUndefined } from "./field-reader.js";
+import { FieldReader, withoutUndefined } from "./field-reader.js";
 import { FirestoreLayout, isDocumentId } from "./layout.js";
 import { revisionListShape, shapedQuery } from "./query-shapes.js";
 

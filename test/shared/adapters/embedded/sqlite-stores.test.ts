@@ -5,7 +5,6 @@ import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   DEFAULT_DATABASE_PATH,
-  DEFAULT_QUERY_LIMIT,
   openSqliteStores,
   openTwinedDatabase,
   SCHEMA_VERSION,
@@ -13,6 +12,7 @@ import {
   SqliteRevisionStore,
   type SqliteStores,
   schemaVersion,
+  type TwinedDatabase,
 } from "../../../../shared/adapters/embedded/sqlite/index.js";
 import {
   CorruptStoreRecord,
@@ -26,11 +26,33 @@ import {
   createQuestionAttributes,
   deriveResponseAttributes,
 } from "../../../../shared/events/index.js";
-import type { NewQuestion, NewRevision } from "../../../../shared/ports/index.js";
-import { describeQuestionStoreContract } from "../../ports/question-store.contract.js";
+import type { NewQuestion, NewRevision, QuestionStore } from "../../../../shared/ports/index.js";
+import { DEFAULT_QUERY_LIMIT } from "../../../../shared/ports/index.js";
+import { describeQuestionStoreContract, type StoredQuestionTamper } from "../../ports/question-store.contract.js";
 import { describeRevisionStoreContract } from "../../ports/revision-store.contract.js";
 
-describeQuestionStoreContract("SQLite (in memory)", () => SqliteQuestionStore.open(":memory:"));
+/** Each store of the contract suites with its database, to damage what it stored past the adapter. */
+const databases = new WeakMap<QuestionStore, TwinedDatabase>();
+const tamper: StoredQuestionTamper = {
+  async rewriteResources(store, questionUuid, resources) {
+    const database = databases.get(store);
+    if (database === undefined) throw new Error("a store the suite did not make");
+    database
+      .prepare("UPDATE questions SET resources_json = ? WHERE question_uuid = ?")
+      .run(JSON.stringify(resources), questionUuid);
+  },
+};
+
+describeQuestionStoreContract(
+  "SQLite (in memory)",
+  () => {
+    const database = openTwinedDatabase(":memory:");
+    const store = new SqliteQuestionStore(database, {}, true);
+    databases.set(store, database);
+    return store;
+  },
+  tamper,
+);
 describeRevisionStoreContract("SQLite (in memory)", () => SqliteRevisionStore.open(":memory:"));
 
 // The same suites with both stores on one connection, as the embedded platform runs them. Closing a store leaves a
@@ -39,7 +61,15 @@ const shared: SqliteStores[] = [];
 afterAll(async () => {
   for (const stores of shared.splice(0)) await stores.close();
 });
-describeQuestionStoreContract("SQLite (shared connection)", () => sharedStores().questions);
+describeQuestionStoreContract(
+  "SQLite (shared connection)",
+  () => {
+    const stores = sharedStores();
+    databases.set(stores.questions, stores.database);
+    return stores.questions;
+  },
+  tamper,
+);
 describeRevisionStoreContract("SQLite (shared connection)", () => sharedStores().revisions);
 
 function sharedStores(): SqliteStores {

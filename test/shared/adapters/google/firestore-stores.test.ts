@@ -27,7 +27,13 @@ import {
   deriveResponseAttributes,
   EVENT_KINDS,
 } from "../../../../shared/events/index.js";
-import type { EventQuery, NewQuestion, NewRevision, QuestionQuery } from "../../../../shared/ports/index.js";
+import type {
+  EventQuery,
+  NewQuestion,
+  NewRevision,
+  QuestionQuery,
+  QuestionStore,
+} from "../../../../shared/ports/index.js";
 import { describeWithEmulators, uniqueName } from "../../../support/emulators.js";
 import { describeQuestionStoreContract } from "../../ports/question-store.contract.js";
 import { describeRevisionStoreContract } from "../../ports/revision-store.contract.js";
@@ -107,7 +113,23 @@ describeWithEmulators("Firestore stores on the emulator", (info) => {
   /** A store of its own: every collection ID prefixed, so each test starts empty without clearing the emulator. */
   const isolated = () => ({ firestore, collectionPrefix: `${uniqueName("t")}_` });
 
-  describeQuestionStoreContract("Firestore (emulator)", () => new FirestoreQuestionStore(isolated()));
+  const prefixes = new WeakMap<QuestionStore, string>();
+  describeQuestionStoreContract(
+    "Firestore (emulator)",
+    () => {
+      const options = isolated();
+      const store = new FirestoreQuestionStore(options);
+      prefixes.set(store, options.collectionPrefix);
+      return store;
+    },
+    {
+      async rewriteResources(store, questionUuid, resources) {
+        const prefix = prefixes.get(store);
+        if (prefix === undefined) throw new Error("a store the suite did not make");
+        await firestore.doc(`${prefix}questions/${questionUuid}`).update({ resources });
+      },
+    },
+  );
   describeRevisionStoreContract("Firestore (emulator)", () => new FirestoreRevisionStore(isolated()));
 
   describe("the adapters", () => {
