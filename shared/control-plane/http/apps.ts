@@ -1,0 +1,87 @@
+import express, { type Express, type Router } from "express";
+import type { ChildEventEnvelope } from "../../events/index.js";
+import type { QuestionChanges, QuestionStore } from "../../ports/index.js";
+import { TWINED_VERSION } from "../../version.js";
+import type { QuestionIntake } from "../question-intake/handler.js";
+import { eventRoutes, questionRoutes } from "../question-intake/http-routes.js";
+import type { QuestionReconciler } from "../question-reconciler/handler.js";
+import type { RevisionRegistry } from "../revision-registry/handler.js";
+import { revisionRegistryRoutes } from "../revision-registry/http-routes.js";
+import { jsonErrors } from "./json-errors.js";
+
+/** Bodies larger than this are refused before any handler sees them. */
+const BODY_LIMIT = "10mb";
+
+export interface QuestionsApiOptions {
+  readonly intake: QuestionIntake;
+  readonly questions: QuestionStore;
+  /** Publishes a response event a job posts (`POST /questions/{uuid}/events`) on the services topic. */
+  readonly publishEvent: (envelope: ChildEventEnvelope) => Promise<void>;
+  /** Wakes live event streams at once when the store is in this process; without it they poll. */
+  readonly changes?: QuestionChanges;
+  /** How often a live event stream polls the store. */
+  readonly pollIntervalMs?: number;
+  /** Also serves the registry under `/registry`, as a network behind one address does. */
+  readonly registry?: RevisionRegistry;
+}
+
+/**
+ * The questions API (`/questions`, `/events`, `/healthz`, and `/registry` when given one), JSON errors throughout: the
+ * question-intake function in the cloud, and `twined dev`'s whole API.
+ */
+export function questionsApi(options: QuestionsApiOptions): Express {
+  const app = jsonApp();
+  app.get("/healthz", (_request, response) => {
+    response.json({ status: "ok", version: TWINED_VERSION });
+  });
+  app.use(
+    "/questions",
+    questionRoutes(options.intake, options.questions, {
+      publishEvent: options.publishEvent,
+      ...(options.changes === undefined ? {} : { changes: options.changes }),
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    }),
+  );
+  app.use("/events", eventRoutes(options.questions));
+  if (options.registry !== undefined) app.use("/registry", revisionRegistryRoutes(options.registry));
+  return finish(app);
+}
+
+/**
+ * The revision registry on its own (the revision-registry function): Octue's contract at the root, and the same
+ * routes under `/registry`, where Twined's client looks (`twined revision register --network <this URL>`).
+ */
+export function revisionRegistryApi(registry: RevisionRegistry): Express {
+  const app = jsonApp();
+  const routes: Router = revisionRegistryRoutes(registry);
+  app.use("/registry", routes);
+  app.use("/", routes);
+  return finish(app);
+}
+
+/** The reconciler over HTTP: each `POST /` (Cloud Scheduler's call) is one pass over the active questions. */
+export function reconcilerApi(reconciler: QuestionReconciler): Express {
+  const app = jsonApp();
+  app.post("/", async (_request, response) => {
+    response.json(await reconciler.reconcile());
+  });
+  return finish(app);
+}
+
+function jsonApp(): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: BODY_LIMIT }));
+  return app;
+}
+
+/** Unknown routes and every error as `{error: {type, message, details}}`. */
+function finish(app: Express): Express {
+  app.use((request, response) => {
+    response.status(404).json({
+      error: { type: "NotFound", message: `no route for ${request.method} ${request.path}`, details: {} },
+    });
+  });
+  app.use(jsonErrors());
+  return app;
+}
