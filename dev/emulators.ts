@@ -1,9 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { TwinedError } from "../shared/errors/index.js";
-
-/** An emulator that could not be started; the message carries the end of its output. */
-export class EmulatorUnavailable extends TwinedError {}
+import { EmulatorUnavailable } from "../shared/errors/index.js";
 
 export type EmulatorKind = "pubsub" | "firestore";
 

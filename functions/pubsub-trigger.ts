@@ -1,6 +1,7 @@
 import type { Request, Response } from "express";
 import { isPermanentFailure } from "../platform/network-wiring.js";
-import { InvalidPushRequest, type PushedDelivery, parsePushedMessage } from "../shared/control-plane/pushed-message.js";
+import { type PushedDelivery, parsePushedMessage } from "../shared/control-plane/pushed-message.js";
+import { InvalidPushRequest } from "../shared/errors/index.js";
 import type { BusMessage } from "../shared/ports/index.js";
 
 export interface PubSubTriggerOptions {

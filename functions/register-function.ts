@@ -7,7 +7,7 @@ import {
 } from "../platform/google-cloud-network.js";
 import { networkSubscriptions } from "../platform/network-wiring.js";
 import { jsonErrors } from "../shared/control-plane/http/json-errors.js";
-import { InvalidPushRequest } from "../shared/control-plane/pushed-message.js";
+import { InvalidPushRequest } from "../shared/errors/index.js";
 import { matchesFilter } from "../shared/subscription-filter/index.js";
 import { pubsubTrigger } from "./pubsub-trigger.js";
 

@@ -1,14 +1,13 @@
 import pc from "picocolors";
+import { Child, type AskOptions as ChildAskOptions, NetworkClient } from "../../shared/client/index.js";
+import { loadServiceConfiguration } from "../../shared/config/index.js";
 import {
   AnswerTimedOut,
-  Child,
-  type AskOptions as ChildAskOptions,
-  NetworkClient,
+  InvalidServiceID,
   NetworkRequestFailed,
   RemoteException,
-} from "../../shared/client/index.js";
-import { loadServiceConfiguration } from "../../shared/config/index.js";
-import { InvalidServiceID, TwinedError } from "../../shared/errors/index.js";
+  TwinedError,
+} from "../../shared/errors/index.js";
 import type { ChildEventEnvelope, ExceptionEvent, ResultEvent } from "../../shared/events/index.js";
 import { parseServiceId } from "../../shared/identity/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";

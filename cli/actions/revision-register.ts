@@ -1,6 +1,11 @@
-import { NetworkClient, NetworkRequestFailed } from "../../shared/client/index.js";
+import { NetworkClient } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
-import { InvalidServiceID, ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
+import {
+  InvalidServiceID,
+  NetworkRequestFailed,
+  ServiceConfigurationNotFound,
+  TwinedError,
+} from "../../shared/errors/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
 import type { RevisionRegisterOptions } from "../commands/network.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";

@@ -1,18 +1,6 @@
 import { GoogleAuth, type IdTokenClient } from "google-auth-library";
 import type { IdentityToken } from "../../shared/client/index.js";
-import { TwinedError } from "../../shared/errors/index.js";
-
-/** A job on Google Cloud cannot get an identity token for its network (no metadata server, no service account). */
-export class IdentityTokenUnavailable extends TwinedError {
-  constructor(
-    readonly audience: string,
-    reason: string,
-  ) {
-    super(
-      `cannot get a Google identity token for ${audience} (${reason}); a job on Google Cloud gets one from its service account (workload identity on GKE, the job's identity on Cloud Run)`,
-    );
-  }
-}
+import { IdentityTokenUnavailable } from "../../shared/errors/index.js";
 
 /**
  * Identity tokens for `audience` (the network's questions API), minted from the job's own Google identity through

@@ -1,10 +1,5 @@
-import {
-  AnswerTimedOut,
-  Child,
-  type IdentityToken,
-  NetworkClient,
-  RemoteException,
-} from "../../shared/client/index.js";
+import { Child, type IdentityToken, NetworkClient } from "../../shared/client/index.js";
+import { AnswerTimedOut, RemoteException } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import { isPlainObject } from "../../shared/json/index.js";
 import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";

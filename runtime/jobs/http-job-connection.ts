@@ -1,7 +1,6 @@
 import pRetry from "p-retry";
-import { NetworkRequestFailed } from "../../shared/client/index.js";
 import { failure } from "../../shared/client/network-client.js";
-import { QuestionNotFound } from "../../shared/errors/index.js";
+import { NetworkRequestFailed, QuestionNotFound } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import type { JobConnection } from "./job-connection.js";
 import { jobQuestion } from "./job-question.js";

@@ -1,4 +1,4 @@
-import { TwinedError } from "../../shared/errors/index.js";
+import { JobNetworkNotConfigured } from "../../shared/errors/index.js";
 import type { HttpJobConnectionOptions } from "./http-job-connection.js";
 import type { JobConnection } from "./job-connection.js";
 
@@ -8,15 +8,6 @@ export interface JobConnectionOptions {
   readonly networkUrl?: string | undefined;
   /** Retrying of the HTTP connection's requests (tests make it quick). */
   readonly http?: HttpJobConnectionOptions;
-}
-
-/** A job whose environment names no network to read its question from. */
-export class JobNetworkNotConfigured extends TwinedError {
-  constructor(readonly questionUuid: string) {
-    super(
-      `question ${questionUuid} cannot be read: this job has no network; set TWINED_NETWORK_URL (the HTTP address of a Twined network, e.g. 'twined dev') or GOOGLE_CLOUD_PROJECT (a network on Google Cloud: Firestore and Pub/Sub)`,
-    );
-  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { HarnessProtocolError } from "../../shared/errors/index.js";
 import type { LogRecord } from "../../shared/events/index.js";
 import { isPlainObject } from "../../shared/json/index.js";
 
@@ -24,17 +25,6 @@ export type HarnessMessage =
       readonly exception_message: string;
       readonly exception_traceback: string[];
     };
-
-/** A line from the harness that is not a message we understand. */
-export class HarnessProtocolError extends Error {
-  constructor(
-    message: string,
-    readonly line: string,
-  ) {
-    super(`${message}: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`);
-    this.name = "HarnessProtocolError";
-  }
-}
 
 export function parseHarnessMessage(line: string): HarnessMessage {
   let value: unknown;

@@ -1,10 +1,10 @@
 import pLimit from "p-limit";
 import pRetry from "p-retry";
+import { AnswerTimedOut, AskAborted, NetworkRequestFailed, RemoteException } from "../errors/index.js";
 import type { ChildEventEnvelope, LogRecord } from "../events/index.js";
 import { parseServiceId } from "../identity/index.js";
 import { isTerminal, type QuestionStatus } from "../questions/index.js";
-import { AnswerTimedOut, AskAborted, RemoteException } from "./ask-errors.js";
-import { NetworkClient, NetworkRequestFailed, type StreamedEvent } from "./network-client.js";
+import { NetworkClient, type StreamedEvent } from "./network-client.js";
 import type { QuestionTransport } from "./question-transport.js";
 
 /** Octue's defaults: a day for an answer, six minutes between signs of life. */

@@ -1,4 +1,3 @@
-export * from "./ask-errors.js";
 export * from "./child.js";
 export * from "./network-client.js";
 export * from "./pubsub-transport.js";

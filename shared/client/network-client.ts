@@ -1,20 +1,6 @@
-import { TwinedError } from "../errors/index.js";
+import { NetworkRequestFailed } from "../errors/index.js";
 import type { ChildEventEnvelope } from "../events/index.js";
 import type { QuestionStatus } from "../questions/index.js";
-
-/** An error the network answered with (`{error: {type, message, details}}`), or a network that cannot be reached. */
-export class NetworkRequestFailed extends TwinedError {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly remoteType: string | undefined,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message, typeof details.pointer === "string" ? { pointer: details.pointer } : {});
-    // Show the error as the network named it (e.g. RevisionNotFound); `instanceof NetworkRequestFailed` still holds.
-    if (remoteType !== undefined) this.name = remoteType;
-  }
-}
 
 export interface QuestionSummary {
   readonly question_uuid: string;

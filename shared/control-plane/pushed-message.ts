@@ -1,4 +1,4 @@
-import { NonRetryableError } from "../errors/index.js";
+import { InvalidPushRequest } from "../errors/index.js";
 import type { BusMessage } from "../ports/index.js";
 
 /** The parts of an HTTP request a Pub/Sub-triggered function reads. Header names in lower case. */
@@ -7,9 +7,6 @@ export interface PushedRequest {
   /** The body as received, before any parsing. */
   readonly rawBody: Buffer;
 }
-
-/** A request that is not a Pub/Sub delivery in any form we know: redelivering it cannot help. */
-export class InvalidPushRequest extends NonRetryableError {}
 
 /** A delivered message, and where it came from when the delivery says (to tell one function's triggers apart). */
 export interface PushedDelivery {

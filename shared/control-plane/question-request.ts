@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from "ajv";
-import { NonRetryableError } from "../errors/index.js";
+import { InvalidQuestionRequest } from "../errors/index.js";
 
 /** What an asker sends to `POST /questions`. Only `recipient` is required. */
 export interface QuestionRequest {
@@ -27,9 +27,6 @@ export interface QuestionRequest {
   readonly ephemeral_storage?: string;
   readonly forward_logs?: boolean;
 }
-
-/** A question request that is malformed: `pointer` says where, the message says how to fix it. */
-export class InvalidQuestionRequest extends NonRetryableError {}
 
 const UUID = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$";
 // Kubernetes resource quantities, e.g. 512Mi, 2Gi, 1.5G.

@@ -1,4 +1,4 @@
-import { NonRetryableError } from "./base.js";
+import { NonRetryableError, TwinedError } from "./base.js";
 
 /** No such service revision (or no default revision for a bare `ns/name`) in any registry we know. */
 export class RevisionNotFound extends NonRetryableError {
@@ -30,5 +30,27 @@ export class QuestionRejected extends NonRetryableError {
 export class QuestionNotFound extends NonRetryableError {
   constructor(readonly questionUuid: string) {
     super(`No question ${questionUuid} is known. Check the UUID, or ask the question first.`);
+  }
+}
+
+/** A question request that is malformed: `pointer` says where, the message says how to fix it. */
+export class InvalidQuestionRequest extends NonRetryableError {}
+
+/** A request that is not a Pub/Sub delivery in any form we know: redelivering it cannot help. */
+export class InvalidPushRequest extends NonRetryableError {}
+
+/** A registration request that cannot be accepted. */
+export class InvalidRegistration extends NonRetryableError {}
+
+/** A question's job ended, or stopped showing signs of life, without the service answering. */
+export class QuestionJobFailed extends TwinedError {
+  constructor(
+    readonly questionUuid: string,
+    /** Why, as the launcher observed it: `type` is the exception type the asker receives. */
+    readonly failure: { readonly type: string; readonly message: string },
+  ) {
+    super(`Question ${questionUuid} failed: ${failure.message}.`);
+    // The asker sees the cause as the exception type: OutOfMemory, Evicted, ImageUnavailable…
+    this.name = failure.type;
   }
 }

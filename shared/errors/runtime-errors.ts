@@ -49,3 +49,34 @@ export class ServiceCrashed extends TwinedError {
 
 /** A children-emulator file (scripted child answers for local runs) that cannot be used. */
 export class InvalidChildrenEmulators extends TwinedError {}
+
+/** A job whose environment names no network to read its question from. */
+export class JobNetworkNotConfigured extends TwinedError {
+  constructor(readonly questionUuid: string) {
+    super(
+      `question ${questionUuid} cannot be read: this job has no network; set TWINED_NETWORK_URL (the HTTP address of a Twined network, e.g. 'twined dev') or GOOGLE_CLOUD_PROJECT (a network on Google Cloud: Firestore and Pub/Sub)`,
+    );
+  }
+}
+
+/** A line from the harness that is not a message we understand. */
+export class HarnessProtocolError extends TwinedError {
+  constructor(
+    message: string,
+    readonly line: string,
+  ) {
+    super(`${message}: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`);
+  }
+}
+
+/** A job on Google Cloud cannot get an identity token for its network (no metadata server, no service account). */
+export class IdentityTokenUnavailable extends TwinedError {
+  constructor(
+    readonly audience: string,
+    reason: string,
+  ) {
+    super(
+      `cannot get a Google identity token for ${audience} (${reason}); a job on Google Cloud gets one from its service account (workload identity on GKE, the job's identity on Cloud Run)`,
+    );
+  }
+}

@@ -1,5 +1,4 @@
 export { escapePointerToken, jsonPointer, pointerTokens } from "./json-pointer.js";
-export { JsonSyntaxError } from "./json-syntax-error.js";
 export { locatePointer } from "./locate-pointer.js";
 export { assertStrictJsonWithoutDuplicateKeys, type ParseJsonOptions, parseJson } from "./parse-json.js";
 export { isPlainObject } from "./plain-object.js";

@@ -1,7 +1,7 @@
 import { type JSONVisitor, type ParseErrorCode, visit } from "jsonc-parser";
+import { JsonSyntaxError } from "../errors/index.js";
 import { DuplicateKeyError } from "../errors/twine-errors.js";
 import { jsonPointer } from "./json-pointer.js";
-import { JsonSyntaxError } from "./json-syntax-error.js";
 import { locationOfOffset } from "./text-position.js";
 
 export interface ParseJsonOptions {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { SourceLocation } from "../errors/base.js";
+import { JsonSyntaxError } from "../errors/index.js";
 import {
   ConfigurationManifestFileNotFound,
   ConfigurationValuesFileNotFound,
@@ -17,7 +18,7 @@ import {
   type TwineException,
   TwineFileNotFound,
 } from "../errors/twine-errors.js";
-import { JsonSyntaxError, parseJson } from "../json/index.js";
+import { parseJson } from "../json/index.js";
 import { isManifestStrand } from "./strands.js";
 
 /** What is being loaded: the twine itself, or the data of one strand. Chooses the error classes. */

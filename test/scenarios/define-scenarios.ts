@@ -1,13 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  Child,
-  NetworkClient,
-  NetworkRequestFailed,
-  type QuestionSummary,
-  RemoteException,
-} from "../../shared/client/index.js";
+import { Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
+import { NetworkRequestFailed, RemoteException } from "../../shared/errors/index.js";
 import { rejectionOf } from "../support/error-of.js";
 import { waitFor } from "../support/wait-for.js";
 import type { ScenarioNetwork, ScenarioPlatform } from "./scenario-platform.js";

@@ -1,6 +1,7 @@
 import { BatchV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Child, NetworkClient, RemoteException } from "../../shared/client/index.js";
+import { Child, NetworkClient } from "../../shared/client/index.js";
+import { RemoteException } from "../../shared/errors/index.js";
 import { rejectionOf } from "../support/error-of.js";
 import { waitFor } from "../support/wait-for.js";
 import { type KueueNetwork, kueuePlatform } from "./platforms/kueue.js";

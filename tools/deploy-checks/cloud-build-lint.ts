@@ -6,7 +6,6 @@ import { checkSubstitutions, type SubstitutionSettings } from "./cloud-build-sub
 import { checkMessage, type WalkContext } from "./cloud-build-walk.js";
 import { type CloudBuildProblem, ProblemSink, YamlView } from "./cloud-build-yaml.js";
 
-export { CloudBuildSchemaError } from "./cloud-build-schema.js";
 export type { CloudBuildProblem } from "./cloud-build-yaml.js";
 
 export interface CloudBuildLintOptions {

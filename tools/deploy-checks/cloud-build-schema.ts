@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { CloudBuildSchemaError } from "../../shared/errors/index.js";
 import { toSnakeCase } from "./cloud-build-yaml.js";
 
 /**
@@ -10,14 +11,6 @@ export const CLOUD_BUILD_DESCRIPTOR = "@google-cloud/cloudbuild/build/protos/pro
 export const BUILD_MESSAGE = "google.devtools.cloudbuild.v1.Build";
 export const BUILD_STEP_MESSAGE = "google.devtools.cloudbuild.v1.BuildStep";
 export const BUILD_OPTIONS_MESSAGE = "google.devtools.cloudbuild.v1.BuildOptions";
-
-/** The linter's own fault: the descriptor is missing or not shaped as expected. */
-export class CloudBuildSchemaError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "CloudBuildSchemaError";
-  }
-}
 
 export type FieldType =
   | { readonly kind: "scalar"; readonly scalar: string }

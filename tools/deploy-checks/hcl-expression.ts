@@ -4,21 +4,11 @@
  * tuples, `for` expressions and a few functions. Anything else is refused by name, so that a check never passes on an
  * expression it could not read. Values only known after apply (resource attributes) evaluate to `Unknown`.
  */
-import { TwinedError } from "../../shared/errors/index.js";
+import { UnsupportedExpression } from "../../shared/errors/index.js";
 
 /** A value Terraform knows only at apply time, e.g. a resource's id; carries the expression it came from. */
 export class Unknown {
   constructor(readonly expression: string) {}
-}
-
-/** An expression outside the subset the checks read, or one that cannot be evaluated. */
-export class UnsupportedExpression extends TwinedError {
-  constructor(
-    readonly expression: string,
-    reason: string,
-  ) {
-    super(`cannot evaluate \`${expression}\`: ${reason}`);
-  }
 }
 
 export interface ExpressionScope {

@@ -6,18 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { TwinedError } from "../../shared/errors/index.js";
+import { TerraformStackProblem } from "../../shared/errors/index.js";
 import { type ExpressionScope, evaluateTemplate, evaluateValue, member, Unknown } from "./hcl-expression.js";
-
-/** A stack whose files cannot be parsed, or that lacks what a check looks for. */
-export class TerraformStackProblem extends TwinedError {
-  constructor(
-    readonly place: string,
-    message: string,
-  ) {
-    super(`${place}: ${message}`);
-  }
-}
 
 type Body = Record<string, unknown>;
 

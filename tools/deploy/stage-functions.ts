@@ -2,19 +2,12 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import path from "node:path";
 import { stringify } from "yaml";
 import { FUNCTION_ENVIRONMENT, readGoogleCloudSettings } from "../../platform/google-cloud-network.js";
-import { InvalidDeploymentSetting, TwinedError } from "../../shared/errors/index.js";
+import { FunctionsNotBuilt, InvalidDeploymentSetting } from "../../shared/errors/index.js";
 
 /** Settings that come from Secret Manager at run time (`--set-secrets`), never from the build's environment. */
 export const FUNCTION_SECRETS = ["TWINED_PUSH_SECRET"] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** The functions' code has not been compiled: there is nothing to stage. */
-export class FunctionsNotBuilt extends TwinedError {
-  constructor(readonly entry: string) {
-    super(`${entry} does not exist: run 'npm run build' before staging the functions`);
-  }
-}
 
 export interface StageOptions {
   /** The Twined checkout, with `dist/` built. */

@@ -1,4 +1,4 @@
-import { TwinedError } from "../../errors/index.js";
+import { QuestionJobFailed } from "../../errors/index.js";
 import type {
   EventBus,
   JobFailure,
@@ -10,18 +10,6 @@ import type {
 } from "../../ports/index.js";
 import type { QuestionStatus } from "../../questions/index.js";
 import { publishExceptionFor, type TopicNames } from "../index.js";
-
-/** A question's job ended, or stopped showing signs of life, without the service answering. */
-export class QuestionJobFailed extends TwinedError {
-  constructor(
-    readonly questionUuid: string,
-    readonly failure: JobFailure,
-  ) {
-    super(`Question ${questionUuid} failed: ${failure.message}.`);
-    // The asker sees the cause as the exception type: OutOfMemory, Evicted, ImageUnavailable…
-    this.name = failure.type;
-  }
-}
 
 export interface QuestionReconcilerSettings {
   /** How long a job that has ended may wait for its service's final event before the question is failed. */

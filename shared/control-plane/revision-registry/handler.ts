@@ -1,10 +1,7 @@
-import { NonRetryableError } from "../../errors/index.js";
+import { InvalidRegistration } from "../../errors/index.js";
 import { formatServiceId } from "../../identity/index.js";
 import type { RevisionRecord, RevisionSource, RevisionStore } from "../../ports/index.js";
 import { JsonSource, loadTwine } from "../../twine/index.js";
-
-/** A registration request that cannot be accepted. */
-export class InvalidRegistration extends NonRetryableError {}
 
 export interface Registration {
   readonly twine: Record<string, unknown>;

@@ -1,6 +1,7 @@
 import type { GoogleAuth } from "google-auth-library";
 import { describe, expect, it } from "vitest";
-import { googleIdentityToken, IdentityTokenUnavailable } from "../../../runtime/children/google-identity-token.js";
+import { googleIdentityToken } from "../../../runtime/children/google-identity-token.js";
+import { IdentityTokenUnavailable } from "../../../shared/errors/index.js";
 import { rejectionOf } from "../../support/error-of.js";
 
 const AUDIENCE = "https://europe-west1-p.cloudfunctions.net/main-twined-question-intake";

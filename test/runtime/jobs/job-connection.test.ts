@@ -9,12 +9,18 @@ import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../../platform/em
 import { createHttpApi } from "../../../platform/http-api.js";
 import { readJobCloudSettings } from "../../../runtime/jobs/google-job-connection.js";
 import { InProcessJobExecutor } from "../../../runtime/jobs/in-process-job-executor.js";
-import { JobNetworkNotConfigured, openJobConnection } from "../../../runtime/jobs/open-job-connection.js";
+import { openJobConnection } from "../../../runtime/jobs/open-job-connection.js";
 import { LocalJobLauncher } from "../../../shared/adapters/embedded/local-jobs/index.js";
 import { openFirestoreStores } from "../../../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../../../shared/adapters/google/pubsub/index.js";
-import { NetworkClient, NetworkRequestFailed } from "../../../shared/client/index.js";
-import { InvalidDeploymentSetting, InvalidEvent, QuestionNotFound } from "../../../shared/errors/index.js";
+import { NetworkClient } from "../../../shared/client/index.js";
+import {
+  InvalidDeploymentSetting,
+  InvalidEvent,
+  JobNetworkNotConfigured,
+  NetworkRequestFailed,
+  QuestionNotFound,
+} from "../../../shared/errors/index.js";
 import {
   type ChildEventEnvelope,
   createQuestionAttributes,

@@ -2,8 +2,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type Response } from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { AnswerTimedOut, AskAborted, Child, RemoteException } from "../../../shared/client/index.js";
-import { InvalidServiceID } from "../../../shared/errors/index.js";
+import { Child } from "../../../shared/client/index.js";
+import { AnswerTimedOut, AskAborted, InvalidServiceID, RemoteException } from "../../../shared/errors/index.js";
 import { rejectionOf } from "../../support/error-of.js";
 
 /** One thing the fake network streams for a question: an event, a status change, a pause, or a dropped connection. */

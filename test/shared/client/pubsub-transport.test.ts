@@ -1,7 +1,7 @@
 import { PubSub } from "@google-cloud/pubsub";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { AnswerTimedOut, Child, NetworkClient, PubSubTransport } from "../../../shared/client/index.js";
-import { InvalidServiceID } from "../../../shared/errors/index.js";
+import { Child, NetworkClient, PubSubTransport } from "../../../shared/client/index.js";
+import { AnswerTimedOut, InvalidServiceID } from "../../../shared/errors/index.js";
 import { googleInProcessPlatform } from "../../scenarios/platforms/google-in-process.js";
 import type { ScenarioNetwork } from "../../scenarios/scenario-platform.js";
 import { copyOfExample, registerFolder, SLEEPER_APP, testService } from "../../scenarios/scenario-services.js";

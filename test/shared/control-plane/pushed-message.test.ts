@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidPushRequest, parsePushedMessage } from "../../../shared/control-plane/pushed-message.js";
+import { parsePushedMessage } from "../../../shared/control-plane/pushed-message.js";
+import { InvalidPushRequest } from "../../../shared/errors/index.js";
 
 const data = Buffer.from('{"question_uuid": "q"}').toString("base64");
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));

@@ -2,12 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   decodeQuestionReference,
   encodeQuestionReference,
-  InvalidQuestionRequest,
   parseQuestionRequest,
   statusOfException,
   topicNames,
 } from "../../../shared/control-plane/index.js";
-import { InvalidEvent } from "../../../shared/errors/index.js";
+import { InvalidEvent, InvalidQuestionRequest } from "../../../shared/errors/index.js";
 import { errorOf } from "../../support/error-of.js";
 
 describe("parseQuestionRequest", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DuplicateKeyError } from "../../../shared/errors/index.js";
-import { JsonSyntaxError, parseJson } from "../../../shared/json/index.js";
+import { DuplicateKeyError, JsonSyntaxError } from "../../../shared/errors/index.js";
+import { parseJson } from "../../../shared/json/index.js";
 import { errorOf } from "../../support/error-of.js";
 
 describe("parseJson", () => {

@@ -2,11 +2,11 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { CloudBuildSchemaError } from "../../../shared/errors/index.js";
 import { FUNCTION_RUNTIMES, runtimeProblem } from "../../../tools/deploy-checks/cloud-build-functions.js";
 import {
   type CloudBuildLintOptions,
   type CloudBuildProblem,
-  CloudBuildSchemaError,
   formatCloudBuildProblem,
   lintCloudBuild,
 } from "../../../tools/deploy-checks/cloud-build-lint.js";

@@ -1,11 +1,11 @@
 /** biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are HCL templates, as hcl2json writes them */
 import { describe, expect, it } from "vitest";
+import { UnsupportedExpression } from "../../../shared/errors/index.js";
 import {
   type ExpressionScope,
   evaluateTemplate,
   member,
   Unknown,
-  UnsupportedExpression,
 } from "../../../tools/deploy-checks/hcl-expression.js";
 import { errorOf } from "../../support/error-of.js";
 

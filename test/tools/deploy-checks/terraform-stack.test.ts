@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { TerraformStackProblem } from "../../../shared/errors/index.js";
 import { Unknown } from "../../../tools/deploy-checks/hcl-expression.js";
-import { TerraformStack, TerraformStackProblem } from "../../../tools/deploy-checks/terraform-stack.js";
+import { TerraformStack } from "../../../tools/deploy-checks/terraform-stack.js";
 
 function stack(files: Record<string, string>): string {
   const directory = mkdtempSync(path.join(tmpdir(), "twined-terraform-"));

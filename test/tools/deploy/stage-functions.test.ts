@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { InvalidDeploymentSetting } from "../../../shared/errors/index.js";
-import { FunctionsNotBuilt, functionEnvironment, stageFunctions } from "../../../tools/deploy/stage-functions.js";
+import { FunctionsNotBuilt, InvalidDeploymentSetting } from "../../../shared/errors/index.js";
+import { functionEnvironment, stageFunctions } from "../../../tools/deploy/stage-functions.js";
 import { errorOf } from "../../support/error-of.js";
 
 const SETTINGS = {

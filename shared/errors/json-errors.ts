@@ -1,4 +1,4 @@
-import { type SourceLocation, TwinedError } from "../errors/base.js";
+import { type SourceLocation, TwinedError } from "./base.js";
 
 /** Text that is not strict JSON (RFC 8259): comments, trailing commas, empty input and the like. */
 export class JsonSyntaxError extends TwinedError {

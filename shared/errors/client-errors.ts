@@ -1,4 +1,4 @@
-import { TwinedError } from "../errors/index.js";
+import { TwinedError } from "./base.js";
 
 /**
  * A question that ended without an answer: the service raised, or the network rejected, cancelled or timed it out.
@@ -48,5 +48,19 @@ export class AskAborted extends TwinedError {
     readonly reason: string,
   ) {
     super(`The asker stopped waiting for question ${questionUuid} (${reason}); the question was cancelled.`);
+  }
+}
+
+/** An error the network answered with (`{error: {type, message, details}}`), or a network that cannot be reached. */
+export class NetworkRequestFailed extends TwinedError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly remoteType: string | undefined,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message, typeof details.pointer === "string" ? { pointer: details.pointer } : {});
+    // Show the error as the network named it (e.g. RevisionNotFound); `instanceof NetworkRequestFailed` still holds.
+    if (remoteType !== undefined) this.name = remoteType;
   }
 }
