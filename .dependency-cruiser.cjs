@@ -125,7 +125,7 @@ module.exports = {
       comment: "The domain and the ports import no cloud SDK, database or web framework: only adapters and above do.",
       severity: "error",
       from: { path: "^shared/(?!adapters/|control-plane/|client/)" },
-      to: { path: `^(${SDKS.join("|")})` },
+      to: { path: SDKS.join("|") },
     },
     {
       name: "no-folder-cycles",
@@ -154,7 +154,6 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     exclude: { path: "^(node_modules|dist)/" },
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: {
       exportsFields: ["exports"],
       conditionNames: ["import", "require", "node", "default", "types"],
