@@ -8,7 +8,6 @@ import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embed
 import { createHttpApi } from "../../platform/http-api.js";
 import { type AskResult, Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
 import { packageRoot } from "../../shared/package-root.js";
-import type { DemoOptions } from "../commands/demo.js";
 import { surfaceToPng } from "../demo/surface-png.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
@@ -22,6 +21,13 @@ const EXAMPLES = [
   { folder: "child-services/wind-speed", name: "wind-speed" },
 ] as const;
 const TAG = "0.1.0";
+
+export interface DemoOptions {
+  output: string;
+  size: number;
+  dataDir?: string;
+  keepRunning?: boolean;
+}
 
 /**
  * `twined demo`: a whole network on this machine, the example services registered with it, two questions asked

@@ -4,8 +4,24 @@ import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { TwinedError } from "../../shared/errors/index.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
-import type { DevOptions } from "../commands/dev.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+
+export interface DevOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  cpus?: number;
+  isolatedJobs?: boolean;
+  backend: "embedded" | "emulators";
+  project: string;
+  launcher: "local" | "kueue";
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  localQueue: string;
+  priorityClasses?: string;
+  jobNetworkUrl?: string;
+}
 
 /** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
 export async function runDevNetwork(options: DevOptions, output: CliOutput): Promise<number> {

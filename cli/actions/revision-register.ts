@@ -2,9 +2,9 @@ import { NetworkClient, NetworkRequestFailed } from "../../shared/client/index.j
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidServiceID, ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
-import type { RevisionRegisterOptions } from "../commands/network.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { localIdentity } from "../run-service-question.js";
+import type { NetworkOption } from "./network.js";
 
 /** A container image reference that a cluster could not pull: `[host[:port]/]path[:tag][@algorithm:digest]`. */
 export class InvalidImageReference extends TwinedError {
@@ -70,6 +70,13 @@ export function checkImageReference(image: string): void {
       );
     }
   }
+}
+
+export interface RevisionRegisterOptions extends NetworkOption {
+  image: string;
+  tag: string;
+  default?: boolean;
+  serviceConfig?: string;
 }
 
 /**

@@ -3,7 +3,6 @@ import path from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { TwinedError } from "../../shared/errors/index.js";
 import { revisionTagProblem } from "../../shared/identity/index.js";
-import type { ServiceTagOptions } from "../commands/service.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
 
 /** A commit given to `service tag` that is not a (possibly abbreviated) Git object name. */
@@ -182,6 +181,12 @@ function keyLine(text: string, table: string, key: string): number {
 
 function lineOf(text: string, index: number): number {
   return text.slice(0, index).split("\n").length;
+}
+
+export interface ServiceTagOptions {
+  branch: string;
+  commit: string;
+  defaultBranch: string;
 }
 
 /** `twined service tag`: prints the revision tag a build of the service in `dir` registers. */

@@ -18,7 +18,6 @@ import { parseJson } from "../../shared/json/index.js";
 import { packageRoot } from "../../shared/package-root.js";
 import type { EventSink } from "../../shared/ports/index.js";
 import { checkService, type ServiceProblem } from "../../shared/service/index.js";
-import type { AnswerOptions } from "../commands/service.js";
 import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
 import { runServiceQuestion } from "../run-service-question.js";
 import { usageOrInvalid } from "./ask-local.js";
@@ -148,6 +147,16 @@ class JsonLinesSink implements EventSink {
   async emit(envelope: unknown): Promise<void> {
     this.stream.write(`${JSON.stringify(envelope)}\n`);
   }
+}
+
+export interface AnswerOptions {
+  network?: string;
+  question?: string;
+  questionUuid?: string;
+  serviceConfig?: string;
+  childrenEmulators?: string;
+  heartbeatInterval?: number;
+  timeout?: number;
 }
 
 export async function answerFromCommandLine(

@@ -1,41 +1,14 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { JsonSource } from "../../shared/twine/json-source.js";
+import type {
+  AskOptions,
+  EventsGetOptions,
+  NetworkOption,
+  ReplayOptions,
+  StartServiceOptions,
+} from "../actions/network.js";
+import type { RevisionRegisterOptions } from "../actions/revision-register.js";
 import { jsonArgument } from "../json-argument.js";
 import type { CliOutput } from "../output.js";
-
-export interface NetworkOption {
-  network: string;
-}
-
-export interface AskOptions extends NetworkOption {
-  inputValues?: JsonSource;
-  inputManifest?: JsonSource;
-  asynchronous?: boolean;
-  timeout?: number;
-  maxHeartbeatInterval?: number;
-  pushEndpoint?: string;
-  priority?: number;
-  cpus?: number;
-  memory?: string;
-  ephemeralStorage?: string;
-  json?: boolean;
-}
-
-export interface RevisionRegisterOptions extends NetworkOption {
-  image: string;
-  tag: string;
-  default?: boolean;
-  serviceConfig?: string;
-}
-
-export interface EventsGetOptions extends NetworkOption {
-  questionUuid?: string;
-  parentQuestionUuid?: string;
-  originatorQuestionUuid?: string;
-  kinds?: string;
-  excludeKinds?: string;
-  limit: number;
-}
 
 function networkOption(): Option {
   return new Option("--network <url>", "the network's address")
@@ -133,7 +106,7 @@ export function registerNetworkCommands(
       "after",
       "\nExit status: 0 it was answered, 1 it ended with an exception or has no final event, 2 usage error.",
     )
-    .action(async (uuid: string, options: NetworkOption & { json?: boolean }) => {
+    .action(async (uuid: string, options: ReplayOptions) => {
       const { replay } = await import("../actions/network.js");
       setExitCode(await replay(uuid, options, output));
     });
@@ -187,7 +160,7 @@ export function registerNetworkCommands(
     .option("--revision-tag <tag>", "the revision tag (default: OCTUE_SERVICE_REVISION_TAG, or a generated one)")
     .option("--default", "make this revision the service's default")
     .addOption(networkOption())
-    .action(async (options: NetworkOption & { serviceConfig?: string; revisionTag?: string; default?: boolean }) => {
+    .action(async (options: StartServiceOptions) => {
       const { startService } = await import("../actions/network.js");
       setExitCode(await startService(options, output));
     });

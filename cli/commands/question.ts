@@ -1,20 +1,8 @@
 import type { Command } from "commander";
-import type { JsonSource } from "../../shared/twine/json-source.js";
+import type { AskLocalOptions } from "../actions/ask-local.js";
 import { jsonArgument } from "../json-argument.js";
 import type { CliOutput } from "../output.js";
 import { withRunOptions } from "./run-options.js";
-
-export interface AskLocalOptions {
-  inputValues?: JsonSource;
-  inputManifest?: JsonSource;
-  serviceConfig?: string;
-  childrenEmulators?: string;
-  json?: boolean;
-  heartbeatInterval?: number;
-  timeout?: number;
-  revisionTag?: string;
-  output?: string;
-}
 
 export function registerQuestionCommands(
   program: Command,

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import type { AnswerOptions } from "../actions/service.js";
+import type { ServiceTagOptions } from "../actions/service-tag.js";
 import type { CliOutput } from "../output.js";
 import { withRunOptions } from "./run-options.js";
 
@@ -100,20 +102,4 @@ export function registerServiceCommands(
       const { validateService } = await import("../actions/service.js");
       setExitCode(validateService(dir, options.serviceConfig, output));
     });
-}
-
-export interface AnswerOptions {
-  network?: string;
-  question?: string;
-  questionUuid?: string;
-  serviceConfig?: string;
-  childrenEmulators?: string;
-  heartbeatInterval?: number;
-  timeout?: number;
-}
-
-export interface ServiceTagOptions {
-  branch: string;
-  commit: string;
-  defaultBranch: string;
 }
