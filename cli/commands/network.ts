@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import type {
   AskOptions,
   EventsGetOptions,
@@ -8,13 +8,8 @@ import type {
 } from "../actions/network.js";
 import type { RevisionRegisterOptions } from "../actions/revision-register.js";
 import { jsonArgument } from "../json-argument.js";
+import { integer, networkOption, positiveNumber } from "../options.js";
 import type { CliOutput } from "../output.js";
-
-function networkOption(): Option {
-  return new Option("--network <url>", "the network's address")
-    .env("TWINED_NETWORK_URL")
-    .default("http://127.0.0.1:7070");
-}
 
 /** Commands that talk to a running network (`twined dev`, or a deployed one) over its HTTP API. */
 export function registerNetworkCommands(
@@ -164,17 +159,4 @@ export function registerNetworkCommands(
       const { startService } = await import("../actions/network.js");
       setExitCode(await startService(options, output));
     });
-}
-
-function positiveNumber(value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0)
-    throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
-  return number;
-}
-
-function integer(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number)) throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
-  return number;
 }

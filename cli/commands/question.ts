@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import type { AskLocalOptions } from "../actions/ask-local.js";
 import { jsonArgument } from "../json-argument.js";
+import { withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
-import { withRunOptions } from "./run-options.js";
 
 export function registerQuestionCommands(
   program: Command,

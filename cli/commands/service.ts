@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import type { AnswerOptions } from "../actions/service.js";
 import type { ServiceTagOptions } from "../actions/service-tag.js";
+import { withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
-import { withRunOptions } from "./run-options.js";
 
 export function registerServiceCommands(
   program: Command,
