@@ -1,7 +1,8 @@
 import type { Command } from "commander";
+import type { StartServiceOptions } from "../actions/network.js";
 import type { AnswerOptions } from "../actions/service.js";
 import type { ServiceTagOptions } from "../actions/service-tag.js";
-import { withRunOptions } from "../options.js";
+import { networkOption, withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
 
 export function registerServiceCommands(
@@ -101,5 +102,20 @@ export function registerServiceCommands(
     .action(async (dir: string | undefined, options: { serviceConfig?: string }) => {
       const { validateService } = await import("../actions/service.js");
       setExitCode(validateService(dir, options.serviceConfig, output));
+    });
+
+  service
+    .command("start")
+    .description("register the service in this folder as a revision of the running network, and serve it until Ctrl-C")
+    .option(
+      "-c, --service-config <file>",
+      "the service configuration (default: octue.yaml, or OCTUE_SERVICE_CONFIGURATION_PATH)",
+    )
+    .option("--revision-tag <tag>", "the revision tag (default: OCTUE_SERVICE_REVISION_TAG, or a generated one)")
+    .option("--default", "make this revision the service's default")
+    .addOption(networkOption())
+    .action(async (options: StartServiceOptions) => {
+      const { startService } = await import("../actions/network.js");
+      setExitCode(await startService(options, output));
     });
 }
