@@ -7,9 +7,10 @@ import pc from "picocolors";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { type AskResult, Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
+import { displayPath } from "../../shared/display-path.js";
 import { packageRoot } from "../../shared/package-root.js";
 import { surfaceToPng } from "../demo/surface-png.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
 

@@ -2,9 +2,10 @@ import type { AddressInfo } from "node:net";
 import type { EmulatorBackend } from "../../dev/emulator-backend.js";
 import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
+import { displayPath } from "../../shared/display-path.js";
 import { TwinedError } from "../../shared/errors/index.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 
 export interface DevOptions {
   port: number;

@@ -8,11 +8,12 @@ import {
   RemoteException,
 } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { displayPath } from "../../shared/display-path.js";
 import { InvalidServiceID, TwinedError } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope, ExceptionEvent, ResultEvent } from "../../shared/events/index.js";
 import { parseServiceId } from "../../shared/identity/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
 import { localIdentity } from "../run-service-question.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse, TomlError } from "smol-toml";
+import { displayPath } from "../../shared/display-path.js";
 import { TwinedError } from "../../shared/errors/index.js";
 import { revisionTagProblem } from "../../shared/identity/index.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 
 /** A commit given to `service tag` that is not a (possibly abbreviated) Git object name. */
 export class InvalidCommitSha extends TwinedError {

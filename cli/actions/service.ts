@@ -3,6 +3,7 @@ import path from "node:path";
 import { type JobConnection, openJobConnection, teeSinks } from "../../runtime/jobs/job-connection.js";
 import type { IdentityToken } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { displayPath } from "../../shared/display-path.js";
 import { InvalidEvent, ServiceConfigurationNotFound } from "../../shared/errors/index.js";
 import {
   deriveResponseAttributes,
@@ -18,7 +19,7 @@ import { parseJson } from "../../shared/json/index.js";
 import { packageRoot } from "../../shared/package-root.js";
 import type { EventSink } from "../../shared/ports/index.js";
 import { checkService, type ServiceProblem } from "../../shared/service/index.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 import { runServiceQuestion } from "../run-service-question.js";
 import { usageOrInvalid } from "./ask-local.js";
 import { type DeployableService, writeDeploymentFiles } from "./service-deployment.js";
