@@ -3,7 +3,7 @@ import type { EmulatorBackend } from "../../dev/emulator-backend.js";
 import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { displayPath } from "../../shared/display-path.js";
-import { TwinedError } from "../../shared/errors/index.js";
+import { InvalidDevOptions } from "../../shared/errors/index.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 
@@ -85,9 +85,6 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   backend?.stop();
   return EXIT.ok;
 }
-
-/** Options of `twined dev` that do not go together. */
-class InvalidDevOptions extends TwinedError {}
 
 /**
  * The Kueue launcher `--launcher kueue` asks for, checked against the cluster before the network starts (a wrong

@@ -1,22 +1,10 @@
 import { NetworkClient, NetworkRequestFailed } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
-import { InvalidServiceID, ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
+import { InvalidImageReference, InvalidServiceID, ServiceConfigurationNotFound } from "../../shared/errors/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { localIdentity } from "../run-service-question.js";
 import type { NetworkOption } from "./network.js";
-
-/** A container image reference that a cluster could not pull: `[host[:port]/]path[:tag][@algorithm:digest]`. */
-export class InvalidImageReference extends TwinedError {
-  constructor(
-    readonly image: string,
-    reason: string,
-  ) {
-    super(
-      `'${image}' is not a container image reference: ${reason}; expected [host[:port]/]path[:tag][@sha256:digest]`,
-    );
-  }
-}
 
 // The grammar of github.com/distribution/reference, which Docker, containerd and Kubernetes use.
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
