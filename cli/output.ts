@@ -1,4 +1,4 @@
-import path from "node:path";
+import { displayPath } from "../shared/display-path.js";
 import { TwinedError } from "../shared/errors/index.js";
 
 /** Where the CLI writes; injected so tests can capture it. */
@@ -29,10 +29,4 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
-}
-
-/** A path as a person at this terminal would type it. */
-export function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative === "" ? "." : relative.startsWith("..") ? file : relative;
 }

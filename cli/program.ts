@@ -2,8 +2,8 @@ import { Command, CommanderError } from "commander";
 import { TWINED_VERSION } from "../shared/version.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerDevCommand } from "./commands/dev.js";
-import { registerNetworkCommands } from "./commands/network.js";
 import { registerQuestionCommands } from "./commands/question.js";
+import { registerRevisionCommands } from "./commands/revision.js";
 import { registerServiceCommands } from "./commands/service.js";
 import { registerTwineCommands } from "./commands/twine.js";
 import { type CliOutput, describeError, EXIT } from "./output.js";
@@ -20,12 +20,13 @@ export function buildProgram(output: CliOutput, setExitCode: (code: number) => v
       writeOut: (text) => output.stdout.write(text),
       writeErr: (text) => output.stderr.write(text),
     });
+  // The order here is the order `twined --help` lists the commands in.
   registerDemoCommand(program, output, setExitCode);
   registerDevCommand(program, output, setExitCode);
   registerQuestionCommands(program, output, setExitCode);
   registerServiceCommands(program, output, setExitCode);
   registerTwineCommands(program, output, setExitCode);
-  registerNetworkCommands(program, output, setExitCode);
+  registerRevisionCommands(program, output, setExitCode);
   for (const command of program.commands) inheritSettings(command, program);
   return program;
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../shared/package-root.js";
@@ -49,5 +50,18 @@ describe("the dependency rules (.dependency-cruiser.cjs)", () => {
     expect(result.stdout).toContain(
       "error shared-imports-no-layer-above: shared/identity/reaches-up.ts → platform/network.ts",
     );
+  });
+
+  it("hold for the project itself", () => {
+    // The folders `npm run lint` checks, read from its script so the two cannot drift apart.
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    const words = manifest.scripts["lint:layers"]?.split(" ") ?? [];
+    const targets = words.slice(words.indexOf("err") + 1);
+    expect(targets).toEqual(["index.ts", "cli", "functions", "dev", "tools", "platform", "runtime", "shared"]);
+    const result = cruise(ROOT, "err", targets);
+    expect(result.stdout).toContain("no dependency violations found");
+    expect(result.status).toBe(0);
   });
 });

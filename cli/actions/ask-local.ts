@@ -2,13 +2,25 @@ import { writeFileSync } from "node:fs";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
 import { createQuestionAttributes } from "../../shared/events/index.js";
-import type { AskLocalOptions } from "../commands/question.js";
+import type { JsonSource } from "../../shared/twine/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { localIdentity, runServiceQuestion } from "../run-service-question.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
 
 /** The SRUID a local asker uses, as Octue's `Child` does by default. */
 const LOCAL_ASKER_SRUID = "local/local:local";
+
+export interface AskLocalOptions {
+  inputValues?: JsonSource;
+  inputManifest?: JsonSource;
+  serviceConfig?: string;
+  childrenEmulators?: string;
+  json?: boolean;
+  heartbeatInterval?: number;
+  timeout?: number;
+  revisionTag?: string;
+  output?: string;
+}
 
 export async function askLocal(options: AskLocalOptions, output: CliOutput): Promise<number> {
   let loaded: ReturnType<typeof loadServiceConfiguration>;

@@ -7,10 +7,10 @@ import pc from "picocolors";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { type AskResult, Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
+import { displayPath } from "../../shared/display-path.js";
 import { packageRoot } from "../../shared/package-root.js";
-import type { DemoOptions } from "../commands/demo.js";
 import { surfaceToPng } from "../demo/surface-png.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
 
@@ -22,6 +22,13 @@ const EXAMPLES = [
   { folder: "child-services/wind-speed", name: "wind-speed" },
 ] as const;
 const TAG = "0.1.0";
+
+export interface DemoOptions {
+  output: string;
+  size: number;
+  dataDir?: string;
+  keepRunning?: boolean;
+}
 
 /**
  * `twined demo`: a whole network on this machine, the example services registered with it, two questions asked

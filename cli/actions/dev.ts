@@ -2,10 +2,27 @@ import type { AddressInfo } from "node:net";
 import type { EmulatorBackend } from "../../dev/emulator-backend.js";
 import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
-import { TwinedError } from "../../shared/errors/index.js";
+import { displayPath } from "../../shared/display-path.js";
+import { InvalidDevOptions } from "../../shared/errors/index.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
-import type { DevOptions } from "../commands/dev.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
+
+export interface DevOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  cpus?: number;
+  isolatedJobs?: boolean;
+  backend: "embedded" | "emulators";
+  project: string;
+  launcher: "local" | "kueue";
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  localQueue: string;
+  priorityClasses?: string;
+  jobNetworkUrl?: string;
+}
 
 /** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
 export async function runDevNetwork(options: DevOptions, output: CliOutput): Promise<number> {
@@ -68,9 +85,6 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   backend?.stop();
   return EXIT.ok;
 }
-
-/** Options of `twined dev` that do not go together. */
-class InvalidDevOptions extends TwinedError {}
 
 /**
  * The Kueue launcher `--launcher kueue` asks for, checked against the cluster before the network starts (a wrong

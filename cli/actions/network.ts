@@ -1,6 +1,7 @@
 import pc from "picocolors";
 import { Child, type AskOptions as ChildAskOptions, NetworkClient } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { displayPath } from "../../shared/display-path.js";
 import {
   AnswerTimedOut,
   InvalidServiceID,
@@ -11,11 +12,28 @@ import {
 import type { ChildEventEnvelope, ExceptionEvent, ResultEvent } from "../../shared/events/index.js";
 import { parseServiceId } from "../../shared/identity/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
-import type { AskOptions, EventsGetOptions, NetworkOption } from "../commands/network.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
 import { localIdentity } from "../run-service-question.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
+
+export interface NetworkOption {
+  network: string;
+}
+
+export interface AskOptions extends NetworkOption {
+  inputValues?: JsonSource;
+  inputManifest?: JsonSource;
+  asynchronous?: boolean;
+  timeout?: number;
+  maxHeartbeatInterval?: number;
+  pushEndpoint?: string;
+  priority?: number;
+  cpus?: number;
+  memory?: string;
+  ephemeralStorage?: string;
+  json?: boolean;
+}
 
 export async function ask(serviceId: string, options: AskOptions, output: CliOutput): Promise<number> {
   let askOptions: ChildAskOptions;
@@ -95,7 +113,11 @@ function printFinal(final: ChildEventEnvelope | undefined, output: CliOutput): n
   return undefined;
 }
 
-export async function replay(questionUuid: string, options: NetworkOption & { json?: boolean }, output: CliOutput) {
+export interface ReplayOptions extends NetworkOption {
+  json?: boolean;
+}
+
+export async function replay(questionUuid: string, options: ReplayOptions, output: CliOutput) {
   try {
     const events = await new NetworkClient(options.network).queryEvents({ question_uuid: questionUuid });
     const sink = new TerminalEventSink(output.stderr, { json: options.json === true });
@@ -134,10 +156,13 @@ export async function cancel(questionUuid: string, options: NetworkOption, outpu
   }
 }
 
-export async function startService(
-  options: NetworkOption & { serviceConfig?: string; revisionTag?: string; default?: boolean },
-  output: CliOutput,
-): Promise<number> {
+export interface StartServiceOptions extends NetworkOption {
+  serviceConfig?: string;
+  revisionTag?: string;
+  default?: boolean;
+}
+
+export async function startService(options: StartServiceOptions, output: CliOutput): Promise<number> {
   let sruid: string;
   let directory: string;
   try {
@@ -165,6 +190,15 @@ export async function startService(
   });
   clearInterval(keepAlive);
   return EXIT.ok;
+}
+
+export interface EventsGetOptions extends NetworkOption {
+  questionUuid?: string;
+  parentQuestionUuid?: string;
+  originatorQuestionUuid?: string;
+  kinds?: string;
+  excludeKinds?: string;
+  limit: number;
 }
 
 export async function getEvents(options: EventsGetOptions, output: CliOutput): Promise<number> {

@@ -1,27 +1,15 @@
 import { NetworkClient } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import {
+  InvalidImageReference,
   InvalidServiceID,
   NetworkRequestFailed,
   ServiceConfigurationNotFound,
-  TwinedError,
 } from "../../shared/errors/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
-import type { RevisionRegisterOptions } from "../commands/network.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { localIdentity } from "../run-service-question.js";
-
-/** A container image reference that a cluster could not pull: `[host[:port]/]path[:tag][@algorithm:digest]`. */
-export class InvalidImageReference extends TwinedError {
-  constructor(
-    readonly image: string,
-    reason: string,
-  ) {
-    super(
-      `'${image}' is not a container image reference: ${reason}; expected [host[:port]/]path[:tag][@sha256:digest]`,
-    );
-  }
-}
+import type { NetworkOption } from "./network.js";
 
 // The grammar of github.com/distribution/reference, which Docker, containerd and Kubernetes use.
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -75,6 +63,13 @@ export function checkImageReference(image: string): void {
       );
     }
   }
+}
+
+export interface RevisionRegisterOptions extends NetworkOption {
+  image: string;
+  tag: string;
+  default?: boolean;
+  serviceConfig?: string;
 }
 
 /**

@@ -2,21 +2,9 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } fr
 import path from "node:path";
 import { stringify } from "yaml";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
-import { TwinedError } from "../../shared/errors/index.js";
+import { DeploymentTemplateBroken } from "../../shared/errors/index.js";
 import { packageRoot } from "../../shared/package-root.js";
 import { TWINED_VERSION } from "../../shared/version.js";
-
-/** Our own Cloud Build template lacks a substitution that `service init` fills in: a packaging mistake. */
-export class DeploymentTemplateBroken extends TwinedError {
-  constructor(
-    readonly template: string,
-    readonly substitution: string,
-  ) {
-    super(`${template} has no single '  ${substitution}:' line to fill in; reinstall Twined`, {
-      location: { file: template },
-    });
-  }
-}
 
 /** A service that `service init` prepared for deployment: where, and under which ID. */
 export interface DeployableService {

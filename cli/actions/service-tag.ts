@@ -1,42 +1,15 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse, TomlError } from "smol-toml";
-import { TwinedError } from "../../shared/errors/index.js";
+import { displayPath } from "../../shared/display-path.js";
+import {
+  InvalidBranchName,
+  InvalidCommitSha,
+  InvalidPyprojectToml,
+  VersionNotARevisionTag,
+} from "../../shared/errors/index.js";
 import { revisionTagProblem } from "../../shared/identity/index.js";
-import type { ServiceTagOptions } from "../commands/service.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
-
-/** A commit given to `service tag` that is not a (possibly abbreviated) Git object name. */
-export class InvalidCommitSha extends TwinedError {
-  constructor(readonly commit: string) {
-    super(
-      `--commit: ${JSON.stringify(commit)} is not a commit SHA; expected 7 to 40 hexadecimal characters (Cloud Build's $COMMIT_SHA)`,
-    );
-  }
-}
-
-/** A branch given to `service tag` that names no branch. */
-export class InvalidBranchName extends TwinedError {
-  constructor(readonly branch: string) {
-    super(
-      `--branch: ${JSON.stringify(branch)} is not a branch name; give the branch that was pushed (Cloud Build's $BRANCH_NAME, which is empty for a build not started by a trigger: pass BRANCH_NAME in --substitutions)`,
-    );
-  }
-}
-
-/** A package version that cannot be a revision tag (a PEP 440 local version such as `1.0+abc`, say). */
-export class VersionNotARevisionTag extends TwinedError {
-  constructor(
-    readonly version: string,
-    reason: string,
-    location: { file: string; line: number },
-  ) {
-    super(
-      `the package version '${version}' cannot be a revision tag: ${reason}; change the version, or deploy from a branch other than the default`,
-      { location },
-    );
-  }
-}
+import { type CliOutput, describeError, EXIT } from "../output.js";
 
 /** Where a declared package version was found, or why none could be used. */
 export type DeclaredVersion =
@@ -89,15 +62,6 @@ export function revisionTagFor(request: RevisionTagRequest): string {
   }
   // A branch whose name has no letter or digit in it still gets a tag that says it came from a branch.
   return `${branchSlug(request.branch) || "branch"}-${shortCommit}`;
-}
-
-/** A pyproject.toml that is not valid TOML: its version cannot be read. */
-export class InvalidPyprojectToml extends TwinedError {
-  constructor(file: string, reason: string, line: number | undefined) {
-    super(`${displayPath(file)} is not valid TOML: ${reason}`, {
-      location: { file, ...(line === undefined ? {} : { line }) },
-    });
-  }
 }
 
 /**
@@ -182,6 +146,12 @@ function keyLine(text: string, table: string, key: string): number {
 
 function lineOf(text: string, index: number): number {
   return text.slice(0, index).split("\n").length;
+}
+
+export interface ServiceTagOptions {
+  branch: string;
+  commit: string;
+  defaultBranch: string;
 }
 
 /** `twined service tag`: prints the revision tag a build of the service in `dir` registers. */

@@ -4,6 +4,7 @@ import { type JobConnection, teeSinks } from "../../runtime/jobs/job-connection.
 import { openJobConnection } from "../../runtime/jobs/open-job-connection.js";
 import type { IdentityToken } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { displayPath } from "../../shared/display-path.js";
 import { InvalidEvent, ServiceConfigurationNotFound } from "../../shared/errors/index.js";
 import {
   deriveResponseAttributes,
@@ -19,8 +20,7 @@ import { parseJson } from "../../shared/json/index.js";
 import { packageRoot } from "../../shared/package-root.js";
 import type { EventSink } from "../../shared/ports/index.js";
 import { checkService, type ServiceProblem } from "../../shared/service/index.js";
-import type { AnswerOptions } from "../commands/service.js";
-import { type CliOutput, describeError, displayPath, EXIT } from "../output.js";
+import { type CliOutput, describeError, EXIT } from "../output.js";
 import { runServiceQuestion } from "../run-service-question.js";
 import { usageOrInvalid } from "./ask-local.js";
 import { type DeployableService, writeDeploymentFiles } from "./service-deployment.js";
@@ -149,6 +149,16 @@ class JsonLinesSink implements EventSink {
   async emit(envelope: unknown): Promise<void> {
     this.stream.write(`${JSON.stringify(envelope)}\n`);
   }
+}
+
+export interface AnswerOptions {
+  network?: string;
+  question?: string;
+  questionUuid?: string;
+  serviceConfig?: string;
+  childrenEmulators?: string;
+  heartbeatInterval?: number;
+  timeout?: number;
 }
 
 export async function answerFromCommandLine(

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { SourceFileNotFound } from "../../shared/errors/index.js";
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
-import { DATA_OPTIONS } from "../commands/twine.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
+import { DATA_OPTIONS } from "../twine-data-options.js";
 
 export function checkTwine(
   twinePath: string,

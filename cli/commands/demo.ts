@@ -1,12 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
+import type { DemoOptions } from "../actions/demo.js";
 import type { CliOutput } from "../output.js";
-
-export interface DemoOptions {
-  output: string;
-  size: number;
-  dataDir?: string;
-  keepRunning?: boolean;
-}
 
 export function registerDemoCommand(program: Command, output: CliOutput, setExitCode: (code: number) => void): void {
   program

@@ -1,22 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { DevOptions } from "../actions/dev.js";
 import type { CliOutput } from "../output.js";
-
-export interface DevOptions {
-  port: number;
-  host: string;
-  dataDir: string;
-  cpus?: number;
-  isolatedJobs?: boolean;
-  backend: "embedded" | "emulators";
-  project: string;
-  launcher: "local" | "kueue";
-  kubeconfig?: string;
-  context?: string;
-  namespace: string;
-  localQueue: string;
-  priorityClasses?: string;
-  jobNetworkUrl?: string;
-}
 
 export function registerDevCommand(program: Command, output: CliOutput, setExitCode: (code: number) => void): void {
   program

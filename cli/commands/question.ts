@@ -1,21 +1,14 @@
 import type { Command } from "commander";
-import type { JsonSource } from "../../shared/twine/json-source.js";
+import type { AskLocalOptions } from "../actions/ask-local.js";
+import type { AskOptions, EventsGetOptions, NetworkOption, ReplayOptions } from "../actions/network.js";
 import { jsonArgument } from "../json-argument.js";
+import { integer, networkOption, positiveNumber, withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
-import { withRunOptions } from "./run-options.js";
 
-export interface AskLocalOptions {
-  inputValues?: JsonSource;
-  inputManifest?: JsonSource;
-  serviceConfig?: string;
-  childrenEmulators?: string;
-  json?: boolean;
-  heartbeatInterval?: number;
-  timeout?: number;
-  revisionTag?: string;
-  output?: string;
-}
-
+/**
+ * `ask-local` answers here, without a network; the others talk to a running one (`twined dev`, or a deployed one)
+ * over its HTTP API.
+ */
 export function registerQuestionCommands(
   program: Command,
   output: CliOutput,
@@ -47,5 +40,89 @@ export function registerQuestionCommands(
     .action(async (options: AskLocalOptions) => {
       const { askLocal } = await import("../actions/ask-local.js");
       setExitCode(await askLocal(options, output));
+    });
+
+  question
+    .command("ask")
+    .description("ask a service on the network a question and wait for the answer, showing its logs as it runs")
+    .argument("<service-id>", "namespace/name (its default revision) or namespace/name:tag")
+    .option("-i, --input-values <json>", "input values: inline JSON or @file.json", (value: string) =>
+      jsonArgument(value, "--input-values"),
+    )
+    .option("-m, --input-manifest <json>", "input manifest: inline JSON or @file.json", (value: string) =>
+      jsonArgument(value, "--input-manifest"),
+    )
+    .option("--asynchronous", "print the question UUID and return at once")
+    .option("--timeout <seconds>", "give up (and cancel the question) after this long; default a day", positiveNumber)
+    .option(
+      "--max-heartbeat-interval <seconds>",
+      "give up (and cancel) if the running service shows no sign of life for this long; default 360",
+      positiveNumber,
+    )
+    .option("--push-endpoint <url>", "also POST every event of the question to this URL")
+    .option("--priority <n>", "higher runs first when the network is busy", integer)
+    .option("--cpus <n>", "CPUs the question's job needs", integer)
+    .option("--memory <quantity>", "memory the job needs, e.g. 2Gi")
+    .option("--ephemeral-storage <quantity>", "disk the job needs, e.g. 1Gi")
+    .option("--json", "print events as JSON lines on stderr instead of coloured logs")
+    .addOption(networkOption())
+    .addHelpText(
+      "after",
+      "\nPrints the answer ({output_values, output_manifest}) as JSON on stdout.\nExit status: 0 answered; 1 the service raised, or the question was rejected, timed out or cancelled; 2 usage error, invalid service ID or network unreachable.",
+    )
+    .action(async (serviceId: string, options: AskOptions) => {
+      const { ask } = await import("../actions/network.js");
+      setExitCode(await ask(serviceId, options, output));
+    });
+
+  question
+    .command("status")
+    .description("show a question's status, answer or error")
+    .argument("<question-uuid>")
+    .addOption(networkOption())
+    .action(async (uuid: string, options: NetworkOption) => {
+      const { status } = await import("../actions/network.js");
+      setExitCode(await status(uuid, options, output));
+    });
+
+  question
+    .command("cancel")
+    .description("cancel a question that has not finished")
+    .argument("<question-uuid>")
+    .addOption(networkOption())
+    .action(async (uuid: string, options: NetworkOption) => {
+      const { cancel } = await import("../actions/network.js");
+      setExitCode(await cancel(uuid, options, output));
+    });
+
+  const events = question.command("events").description("work with recorded events");
+  events
+    .command("get")
+    .description("print the recorded events of a question, or of every question below a parent or originator")
+    .option("--question-uuid <uuid>", "one question's events")
+    .option("--parent-question-uuid <uuid>", "the events of the questions asked by this question")
+    .option("--originator-question-uuid <uuid>", "the events of the whole question tree")
+    .option("-k, --kinds <kinds>", "only these kinds, comma-separated (e.g. log_record,result)")
+    .option("-e, --exclude-kinds <kinds>", "leave out these kinds, comma-separated")
+    .option("-l, --limit <n>", "at most this many events", integer, 1000)
+    .addOption(networkOption())
+    .action(async (options: EventsGetOptions) => {
+      const { getEvents } = await import("../actions/network.js");
+      setExitCode(await getEvents(options, output));
+    });
+
+  events
+    .command("replay")
+    .description("show a finished question's logs and monitor messages again, then print its answer")
+    .argument("<question-uuid>")
+    .option("--json", "print events as JSON lines on stderr instead of coloured logs")
+    .addOption(networkOption())
+    .addHelpText(
+      "after",
+      "\nExit status: 0 it was answered, 1 it ended with an exception or has no final event, 2 usage error.",
+    )
+    .action(async (uuid: string, options: ReplayOptions) => {
+      const { replay } = await import("../actions/network.js");
+      setExitCode(await replay(uuid, options, output));
     });
 }

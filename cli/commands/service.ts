@@ -1,6 +1,9 @@
 import type { Command } from "commander";
+import type { StartServiceOptions } from "../actions/network.js";
+import type { AnswerOptions } from "../actions/service.js";
+import type { ServiceTagOptions } from "../actions/service-tag.js";
+import { networkOption, withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
-import { withRunOptions } from "./run-options.js";
 
 export function registerServiceCommands(
   program: Command,
@@ -100,20 +103,19 @@ export function registerServiceCommands(
       const { validateService } = await import("../actions/service.js");
       setExitCode(validateService(dir, options.serviceConfig, output));
     });
-}
 
-export interface AnswerOptions {
-  network?: string;
-  question?: string;
-  questionUuid?: string;
-  serviceConfig?: string;
-  childrenEmulators?: string;
-  heartbeatInterval?: number;
-  timeout?: number;
-}
-
-export interface ServiceTagOptions {
-  branch: string;
-  commit: string;
-  defaultBranch: string;
+  service
+    .command("start")
+    .description("register the service in this folder as a revision of the running network, and serve it until Ctrl-C")
+    .option(
+      "-c, --service-config <file>",
+      "the service configuration (default: octue.yaml, or OCTUE_SERVICE_CONFIGURATION_PATH)",
+    )
+    .option("--revision-tag <tag>", "the revision tag (default: OCTUE_SERVICE_REVISION_TAG, or a generated one)")
+    .option("--default", "make this revision the service's default")
+    .addOption(networkOption())
+    .action(async (options: StartServiceOptions) => {
+      const { startService } = await import("../actions/network.js");
+      setExitCode(await startService(options, output));
+    });
 }

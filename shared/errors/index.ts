@@ -1,5 +1,6 @@
 export * from "./base.js";
 export * from "./bus-errors.js";
+export * from "./cli-errors.js";
 export * from "./client-errors.js";
 export * from "./config-errors.js";
 export * from "./control-plane-errors.js";

@@ -3,14 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  branchSlug,
-  declaredVersion,
-  InvalidBranchName,
-  InvalidCommitSha,
-  revisionTagFor,
-  VersionNotARevisionTag,
-} from "../../cli/actions/service-tag.js";
+import { branchSlug, declaredVersion, revisionTagFor } from "../../cli/actions/service-tag.js";
+import { InvalidBranchName, InvalidCommitSha, VersionNotARevisionTag } from "../../shared/errors/index.js";
 import { revisionTagProblem } from "../../shared/identity/index.js";
 import { errorOf } from "../support/error-of.js";
 import { runTwined } from "./run-cli.js";
