@@ -11,6 +11,7 @@ import {
 } from "../../../events/index.js";
 import type { EventSink, JobPhase, JobSpec, ObservableJobLauncher } from "../../../ports/index.js";
 import { type JobContainer, type JobContainerSettings, jobContainer } from "../../../ports/index.js";
+import { googleApiStatus, restErrorBody, Status } from "../google-api-status.js";
 import {
   type Execution,
   hasEnded,
@@ -240,7 +241,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
     } catch (error) {
       const status = statusOf(error);
       // Gone, or finished in the meantime.
-      if (status === "NOT_FOUND" || status === "FAILED_PRECONDITION") {
+      if (status === Status.NOT_FOUND || status === Status.FAILED_PRECONDITION) {
         record.phase = "finished";
         return false;
       }
@@ -407,7 +408,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       await this.jobs.getJob({ name: jobName });
       return;
     } catch (error) {
-      if (statusOf(error) !== "NOT_FOUND") throw translate(error, "getJob", jobName, questionUuid);
+      if (statusOf(error) !== Status.NOT_FOUND) throw translate(error, "getJob", jobName, questionUuid);
     }
     try {
       const [operation] = await this.jobs.createJob({ parent: this.parent, jobId, job });
@@ -415,7 +416,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       await operation.promise();
     } catch (error) {
       // Created meanwhile by another launch or instance.
-      if (statusOf(error) === "ALREADY_EXISTS") return;
+      if (statusOf(error) === Status.ALREADY_EXISTS) return;
       throw translate(error, "createJob", jobName, questionUuid);
     }
   }
@@ -436,7 +437,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
         const [execution] = await this.executions.getExecution({ name: known.executionName });
         return { execution, sruid: known.sruid };
       } catch (error) {
-        if (statusOf(error) === "NOT_FOUND") return undefined;
+        if (statusOf(error) === Status.NOT_FOUND) return undefined;
         throw translate(error, "getExecution", known.executionName, key);
       }
     }
@@ -471,7 +472,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       }
     } catch (error) {
       // A job deleted between listing jobs and its executions has none.
-      if (statusOf(error) === "NOT_FOUND") return [];
+      if (statusOf(error) === Status.NOT_FOUND) return [];
       throw translate(error, "listExecutions", jobName, questionUuid);
     }
     return executions;
@@ -529,72 +530,21 @@ function executionNameOf(metadata: unknown): string | undefined {
   return typeof metadata.name === "string" && metadata.name !== "" ? metadata.name : undefined;
 }
 
-/** gRPC status codes by number (google.rpc.Code); google-gax is not a direct dependency. */
-const GRPC_STATUS_NAMES: Readonly<Record<number, string>> = {
-  1: "CANCELLED",
-  2: "UNKNOWN",
-  3: "INVALID_ARGUMENT",
-  4: "DEADLINE_EXCEEDED",
-  5: "NOT_FOUND",
-  6: "ALREADY_EXISTS",
-  7: "PERMISSION_DENIED",
-  8: "RESOURCE_EXHAUSTED",
-  9: "FAILED_PRECONDITION",
-  10: "ABORTED",
-  11: "OUT_OF_RANGE",
-  12: "UNIMPLEMENTED",
-  13: "INTERNAL",
-  14: "UNAVAILABLE",
-  15: "DATA_LOSS",
-  16: "UNAUTHENTICATED",
-};
-
-/** HTTP statuses of the REST transport, as Google maps them to canonical codes. */
-const HTTP_STATUS_NAMES: Readonly<Record<number, string>> = {
-  400: "INVALID_ARGUMENT",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  409: "ALREADY_EXISTS",
-  429: "RESOURCE_EXHAUSTED",
-  499: "CANCELLED",
-  500: "INTERNAL",
-  501: "UNIMPLEMENTED",
-  503: "UNAVAILABLE",
-  504: "DEADLINE_EXCEEDED",
-};
-
 /**
  * The canonical status and message of a failed call. Over gRPC the client throws a GoogleError whose `code` is the
  * gRPC code; over REST (`fallback`) it throws the HTTP client's error, whose `code` is the HTTP status and whose
  * message is the response body, `{"error": {"code", "message", "status"}}`.
  */
-function failureOf(error: unknown): { status?: string; message: string } {
+function failureOf(error: unknown): { status?: Status; message: string } {
   if (!(error instanceof Error)) return { message: String(error) };
-  const code = "code" in error && typeof error.code === "number" ? error.code : undefined;
-  const body = parseErrorBody(error.message);
-  const status =
-    body?.status ?? (code === undefined ? undefined : code < 100 ? GRPC_STATUS_NAMES[code] : HTTP_STATUS_NAMES[code]);
-  const message = body?.message ?? (error.message.replace(/^\d+ [A-Z_]+: /, "") || "no message");
+  const status = googleApiStatus(error);
+  const message =
+    restErrorBody(error.message)?.message ?? (error.message.replace(/^\d+ [A-Z_]+: /, "") || "no message");
   return { ...(status === undefined ? {} : { status }), message };
 }
 
-function statusOf(error: unknown): string | undefined {
+function statusOf(error: unknown): Status | undefined {
   return failureOf(error).status;
-}
-
-function parseErrorBody(text: string): { status?: string; message?: string } | undefined {
-  if (!text.trimStart().startsWith("{")) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const inner = typeof parsed === "object" && parsed !== null && "error" in parsed ? parsed.error : undefined;
-    if (typeof inner !== "object" || inner === null) return undefined;
-    const status = "status" in inner && typeof inner.status === "string" ? inner.status : undefined;
-    const message = "message" in inner && typeof inner.message === "string" ? inner.message : undefined;
-    return { ...(status === undefined ? {} : { status }), ...(message === undefined ? {} : { message }) };
-  } catch {
-    return undefined;
-  }
 }
 
 function translate(
@@ -604,14 +554,15 @@ function translate(
   questionUuid: string | undefined,
 ): TwinedError {
   const { status, message } = failureOf(error);
-  if (status === "PERMISSION_DENIED") {
+  if (status === Status.PERMISSION_DENIED) {
     return new CloudRunPermissionDenied(questionUuid, resource, operation, PERMISSIONS[operation], message, {
       cause: error,
     });
   }
   // Not FAILED_PRECONDITION: running a job another instance is still creating fails so, and a retry succeeds.
-  if (status === "INVALID_ARGUMENT" && (operation === "createJob" || operation === "runJob")) {
+  if (status === Status.INVALID_ARGUMENT && (operation === "createJob" || operation === "runJob")) {
     return new CloudRunRequestRejected(questionUuid, resource, operation, message, { cause: error });
   }
-  return new CloudRunCallFailed(questionUuid, resource, operation, status, message, { cause: error });
+  const name = status === undefined ? undefined : Status[status];
+  return new CloudRunCallFailed(questionUuid, resource, operation, name, message, { cause: error });
 }
