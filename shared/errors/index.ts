@@ -1,5 +1,6 @@
 export * from "./base.js";
 export * from "./bus-errors.js";
+export * from "./cloud-run-errors.js";
 export * from "./config-errors.js";
 export * from "./control-plane-errors.js";
 export * from "./deployment-errors.js";

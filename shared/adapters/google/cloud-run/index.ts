@@ -1,13 +1,8 @@
 export {
-  CloudRunCallFailed,
   type CloudRunClientOptions,
   CloudRunJobLauncher,
   type CloudRunJobLauncherOptions,
-  type CloudRunOperation,
-  CloudRunPermissionDenied,
-  CloudRunRequestRejected,
   DEFAULT_MAX_TIMEOUT_SECONDS,
-  ImageRequired,
   LABELS,
   MANAGED_BY,
   SRUID_ANNOTATION,
