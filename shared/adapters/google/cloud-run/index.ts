@@ -2,10 +2,6 @@ export {
   type CloudRunClientOptions,
   CloudRunJobLauncher,
   type CloudRunJobLauncherOptions,
-  DEFAULT_MAX_TIMEOUT_SECONDS,
-  LABELS,
-  MANAGED_BY,
-  SRUID_ANNOTATION,
 } from "./cloud-run-job-launcher.js";
 export {
   hasEnded,
@@ -15,4 +11,5 @@ export {
   questionUuidOf,
   type TimedObservation,
 } from "./execution-state.js";
+export { DEFAULT_MAX_TIMEOUT_SECONDS, LABELS, MANAGED_BY, SRUID_ANNOTATION } from "./job-definition.js";
 export { cloudRunJobId, labelValue, MAX_JOB_ID_LENGTH } from "./job-names.js";
