@@ -6,6 +6,7 @@ export * from "./control-plane-errors.js";
 export * from "./deployment-errors.js";
 export * from "./event-errors.js";
 export * from "./identity-errors.js";
+export * from "./kubernetes-errors.js";
 export * from "./runtime-errors.js";
 export * from "./store-errors.js";
 export * from "./twine-errors.js";
