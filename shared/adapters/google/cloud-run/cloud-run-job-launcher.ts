@@ -1,16 +1,11 @@
-import { ExecutionsClient, JobsClient, type protos } from "@google-cloud/run";
-import { NonRetryableError, QuestionCancelled, QuestionRejected, TwinedError } from "../../../errors/index.js";
-import {
-  type ChildEventEnvelope,
-  deriveResponseAttributes,
-  type ExceptionEvent,
-  type ParentAttributes,
-  renewEventIdentity,
-  serviceExceptionMessage,
-  validateEvent,
-} from "../../../events/index.js";
+import { ExecutionsClient, JobsClient } from "@google-cloud/run";
+import { ImageRequired, QuestionRejected, TwinedError } from "../../../errors/index.js";
+import type { ParentAttributes } from "../../../events/index.js";
 import type { EventSink, JobPhase, JobSpec, ObservableJobLauncher } from "../../../ports/index.js";
-import { type JobContainer, type JobContainerSettings, jobContainer } from "../../../ports/index.js";
+import { type JobContainerSettings, jobContainer } from "../../../ports/index.js";
+import { Status } from "../google-api-status.js";
+import { statusOf, translateFailure } from "./api-errors.js";
+import { questionCancelledEvent } from "./cancellation.js";
 import {
   type Execution,
   hasEnded,
@@ -19,21 +14,18 @@ import {
   questionUuidOf,
   type TimedObservation,
 } from "./execution-state.js";
-import { cloudRunJobId, labelValue } from "./job-names.js";
-
-type Job = protos.google.cloud.run.v2.IJob;
+import {
+  CONTAINER_NAME,
+  DEFAULT_MAX_TIMEOUT_SECONDS,
+  type Job,
+  jobDefinition,
+  LABELS,
+  MANAGED_BY,
+  SRUID_ANNOTATION,
+} from "./job-definition.js";
 
 /** Options for the Cloud Run clients, e.g. a test's `{ fallback: true, apiEndpoint, port, protocol, authClient }`. */
 export type CloudRunClientOptions = NonNullable<ConstructorParameters<typeof JobsClient>[0]>;
-
-/** Labels on every job (and, through the job's template, every execution) the launcher creates. */
-export const LABELS = { managedBy: "managed-by", revision: "twined-revision" } as const;
-export const MANAGED_BY = "twined";
-/** Annotation with the exact SRUID, which the `twined-revision` label can only approximate. */
-export const SRUID_ANNOTATION = "twined.octue.com/sruid";
-/** The job's task timeout unless configured: a day, the longest Cloud Run allows outside Preview (up to 7 days). */
-export const DEFAULT_MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
-const CONTAINER_NAME = "service";
 
 export interface CloudRunJobLauncherOptions {
   readonly project: string;
@@ -61,101 +53,6 @@ export interface CloudRunJobLauncherOptions {
   readonly executionsClient?: ExecutionsClient;
   readonly clientOptions?: CloudRunClientOptions;
 }
-
-/** A revision registered as a folder: only the local launcher runs those. Carries the SRUID. */
-export class ImageRequired extends NonRetryableError {
-  constructor(
-    readonly sruid: string,
-    path: string,
-    revisionTag: string,
-  ) {
-    super(
-      `${sruid} is registered as a folder (${path}); Cloud Run jobs run container images. Register an image with 'twined revision register --image IMAGE --tag ${revisionTag}', or run the network locally.`,
-    );
-  }
-}
-
-/** The Admin API refused a call for lack of permission; names the permission the caller most likely lacks. */
-export class CloudRunPermissionDenied extends NonRetryableError {
-  constructor(
-    /** The question being launched or cancelled, if any. */
-    readonly questionUuid: string | undefined,
-    /** The job or execution (full resource name) the call was about. */
-    readonly resource: string,
-    readonly operation: CloudRunOperation,
-    readonly permission: string,
-    detail: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(
-      `Cloud Run refused to ${DESCRIPTIONS[operation]} ${resource}${questionUuid === undefined ? "" : ` for question ${questionUuid}`}: permission denied (${detail}). The control plane's service account is probably missing ${permission}; grant it on the project or job, e.g. with roles/run.developer.`,
-      options,
-    );
-  }
-}
-
-/** A job or run the Admin API rejects as invalid (e.g. a CPU or memory value Cloud Run does not offer). */
-export class CloudRunRequestRejected extends NonRetryableError {
-  constructor(
-    readonly questionUuid: string | undefined,
-    readonly resource: string,
-    readonly operation: CloudRunOperation,
-    detail: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(
-      `Cloud Run rejected the request to ${DESCRIPTIONS[operation]} ${resource}${questionUuid === undefined ? "" : ` for question ${questionUuid}`}: ${detail}`,
-      options,
-    );
-  }
-}
-
-/** Any other failed Admin API call (unavailable, quota, internal): worth retrying. */
-export class CloudRunCallFailed extends TwinedError {
-  constructor(
-    readonly questionUuid: string | undefined,
-    readonly resource: string,
-    readonly operation: CloudRunOperation,
-    readonly status: string | undefined,
-    detail: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(
-      `Could not ${DESCRIPTIONS[operation]} ${resource}${questionUuid === undefined ? "" : ` for question ${questionUuid}`}: ${status ?? "error"}: ${detail}`,
-      options,
-    );
-  }
-}
-
-export type CloudRunOperation =
-  | "getJob"
-  | "createJob"
-  | "listJobs"
-  | "runJob"
-  | "getExecution"
-  | "listExecutions"
-  | "cancelExecution";
-
-const DESCRIPTIONS: Record<CloudRunOperation, string> = {
-  getJob: "read job",
-  createJob: "create job",
-  listJobs: "list the jobs in",
-  runJob: "run job",
-  getExecution: "read execution",
-  listExecutions: "list the executions of job",
-  cancelExecution: "cancel execution",
-};
-
-/** The IAM permission each call needs (runJob with overrides needs more than `run.jobs.run`). */
-const PERMISSIONS: Record<CloudRunOperation, string> = {
-  getJob: "run.jobs.get",
-  createJob: "run.jobs.create (and iam.serviceAccounts.actAs on the jobs' service account)",
-  listJobs: "run.jobs.list",
-  runJob: "run.jobs.runWithOverrides (running a job with per-execution args and env needs it besides run.jobs.run)",
-  getExecution: "run.executions.get",
-  listExecutions: "run.executions.list",
-  cancelExecution: "run.executions.cancel",
-};
 
 /** What this instance knows of a question's execution, from launching, observing or cancelling it. */
 interface KnownExecution {
@@ -240,11 +137,11 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
     } catch (error) {
       const status = statusOf(error);
       // Gone, or finished in the meantime.
-      if (status === "NOT_FOUND" || status === "FAILED_PRECONDITION") {
+      if (status === Status.NOT_FOUND || status === Status.FAILED_PRECONDITION) {
         record.phase = "finished";
         return false;
       }
-      throw translate(error, "cancelExecution", name, questionUuid);
+      throw translateFailure(error, "cancelExecution", name, questionUuid);
     }
     record.phase = "finished";
     record.cancelled = true;
@@ -315,7 +212,10 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       );
     }
     const container = jobContainer(spec, this.options.settings);
-    const { jobId, job } = this.jobFor(revision.sruid, container);
+    const { jobId, job } = jobDefinition(revision.sruid, container, {
+      maxTimeoutSeconds: this.maxTimeoutSeconds,
+      serviceAccount: this.options.serviceAccount,
+    });
     const jobName = this.jobs.jobPath(this.options.project, this.options.region, jobId);
     await this.ensureJob(jobName, jobId, job, questionUuid);
 
@@ -347,49 +247,13 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
         },
       })
       .catch((error: unknown) => {
-        throw translate(error, "runJob", jobName, questionUuid);
+        throw translateFailure(error, "runJob", jobName, questionUuid);
       });
     // Never `operation.promise()`: it resolves only when the execution ends. Its metadata already names the execution.
     const record = this.remember(key, { executionName: executionNameOf(operation.metadata), sruid: revision.sruid });
     record.question = spec.question.attributes;
     record.phase = "queued";
     return { launched: true };
-  }
-
-  /**
-   * The job for a revision's questions. Its id covers everything in it, because a run can override only args, env,
-   * task count and timeout: a question with other resources, a re-registered image or changed settings gets its own
-   * job rather than changing one that other executions were started from.
-   */
-  private jobFor(sruid: string, container: JobContainer): { jobId: string; job: Job } {
-    const labels = { [LABELS.managedBy]: MANAGED_BY, [LABELS.revision]: labelValue(sruid) };
-    const job: Job = {
-      labels,
-      annotations: { [SRUID_ANNOTATION]: sruid },
-      template: {
-        labels,
-        taskCount: 1,
-        parallelism: 1,
-        template: {
-          containers: [
-            {
-              name: CONTAINER_NAME,
-              image: container.image,
-              command: [...container.command],
-              env: container.env.map(({ name, value }) => ({ name, value })),
-              // Cloud Run has no ephemeral-storage request: a job's writable filesystem is in memory and counts
-              // against its memory limit, so the question's ephemeral storage is not passed on.
-              resources: { limits: { cpu: container.resources.cpu, memory: container.resources.memory } },
-            },
-          ],
-          // A retry is the asker's decision, made with a new question and `retry_count`.
-          maxRetries: 0,
-          timeout: { seconds: this.maxTimeoutSeconds },
-          ...(this.options.serviceAccount === undefined ? {} : { serviceAccount: this.options.serviceAccount }),
-        },
-      },
-    };
-    return { jobId: cloudRunJobId(sruid, JSON.stringify(job)), job };
   }
 
   private async ensureJob(jobName: string, jobId: string, job: Job, questionUuid: string): Promise<void> {
@@ -407,7 +271,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       await this.jobs.getJob({ name: jobName });
       return;
     } catch (error) {
-      if (statusOf(error) !== "NOT_FOUND") throw translate(error, "getJob", jobName, questionUuid);
+      if (statusOf(error) !== Status.NOT_FOUND) throw translateFailure(error, "getJob", jobName, questionUuid);
     }
     try {
       const [operation] = await this.jobs.createJob({ parent: this.parent, jobId, job });
@@ -415,8 +279,8 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       await operation.promise();
     } catch (error) {
       // Created meanwhile by another launch or instance.
-      if (statusOf(error) === "ALREADY_EXISTS") return;
-      throw translate(error, "createJob", jobName, questionUuid);
+      if (statusOf(error) === Status.ALREADY_EXISTS) return;
+      throw translateFailure(error, "createJob", jobName, questionUuid);
     }
   }
 
@@ -436,8 +300,8 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
         const [execution] = await this.executions.getExecution({ name: known.executionName });
         return { execution, sruid: known.sruid };
       } catch (error) {
-        if (statusOf(error) === "NOT_FOUND") return undefined;
-        throw translate(error, "getExecution", known.executionName, key);
+        if (statusOf(error) === Status.NOT_FOUND) return undefined;
+        throw translateFailure(error, "getExecution", known.executionName, key);
       }
     }
     // Launched by another instance (or its name was not in the run's response): look through the network's jobs.
@@ -458,7 +322,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
         if (job.labels?.[LABELS.managedBy] === MANAGED_BY) jobs.push(job);
       }
     } catch (error) {
-      throw translate(error, "listJobs", this.parent, undefined);
+      throw translateFailure(error, "listJobs", this.parent, undefined);
     }
     return jobs;
   }
@@ -471,8 +335,8 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       }
     } catch (error) {
       // A job deleted between listing jobs and its executions has none.
-      if (statusOf(error) === "NOT_FOUND") return [];
-      throw translate(error, "listExecutions", jobName, questionUuid);
+      if (statusOf(error) === Status.NOT_FOUND) return [];
+      throw translateFailure(error, "listExecutions", jobName, questionUuid);
     }
     return executions;
   }
@@ -498,15 +362,7 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       );
       return;
     }
-    const error = new QuestionCancelled(question.question_uuid, reason);
-    const event: ExceptionEvent = {
-      kind: "exception",
-      exception_type: error.name,
-      exception_message: serviceExceptionMessage(record.sruid || question.recipient, error.message),
-      exception_traceback: [],
-    };
-    const attributes = renewEventIdentity(deriveResponseAttributes(question));
-    const envelope = validateEvent({ event, attributes }) as ChildEventEnvelope;
+    const envelope = questionCancelledEvent(question, record.sruid || question.recipient, reason);
     await this.options.sink.emit(envelope).catch((sendError: unknown) => {
       this.options.onOutput?.(questionUuid, `could not send the job's final event: ${String(sendError)}\n`);
     });
@@ -527,91 +383,4 @@ function seconds(value: Execution["createTime"]): number {
 function executionNameOf(metadata: unknown): string | undefined {
   if (typeof metadata !== "object" || metadata === null || !("name" in metadata)) return undefined;
   return typeof metadata.name === "string" && metadata.name !== "" ? metadata.name : undefined;
-}
-
-/** gRPC status codes by number (google.rpc.Code); google-gax is not a direct dependency. */
-const GRPC_STATUS_NAMES: Readonly<Record<number, string>> = {
-  1: "CANCELLED",
-  2: "UNKNOWN",
-  3: "INVALID_ARGUMENT",
-  4: "DEADLINE_EXCEEDED",
-  5: "NOT_FOUND",
-  6: "ALREADY_EXISTS",
-  7: "PERMISSION_DENIED",
-  8: "RESOURCE_EXHAUSTED",
-  9: "FAILED_PRECONDITION",
-  10: "ABORTED",
-  11: "OUT_OF_RANGE",
-  12: "UNIMPLEMENTED",
-  13: "INTERNAL",
-  14: "UNAVAILABLE",
-  15: "DATA_LOSS",
-  16: "UNAUTHENTICATED",
-};
-
-/** HTTP statuses of the REST transport, as Google maps them to canonical codes. */
-const HTTP_STATUS_NAMES: Readonly<Record<number, string>> = {
-  400: "INVALID_ARGUMENT",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  409: "ALREADY_EXISTS",
-  429: "RESOURCE_EXHAUSTED",
-  499: "CANCELLED",
-  500: "INTERNAL",
-  501: "UNIMPLEMENTED",
-  503: "UNAVAILABLE",
-  504: "DEADLINE_EXCEEDED",
-};
-
-/**
- * The canonical status and message of a failed call. Over gRPC the client throws a GoogleError whose `code` is the
- * gRPC code; over REST (`fallback`) it throws the HTTP client's error, whose `code` is the HTTP status and whose
- * message is the response body, `{"error": {"code", "message", "status"}}`.
- */
-function failureOf(error: unknown): { status?: string; message: string } {
-  if (!(error instanceof Error)) return { message: String(error) };
-  const code = "code" in error && typeof error.code === "number" ? error.code : undefined;
-  const body = parseErrorBody(error.message);
-  const status =
-    body?.status ?? (code === undefined ? undefined : code < 100 ? GRPC_STATUS_NAMES[code] : HTTP_STATUS_NAMES[code]);
-  const message = body?.message ?? (error.message.replace(/^\d+ [A-Z_]+: /, "") || "no message");
-  return { ...(status === undefined ? {} : { status }), message };
-}
-
-function statusOf(error: unknown): string | undefined {
-  return failureOf(error).status;
-}
-
-function parseErrorBody(text: string): { status?: string; message?: string } | undefined {
-  if (!text.trimStart().startsWith("{")) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const inner = typeof parsed === "object" && parsed !== null && "error" in parsed ? parsed.error : undefined;
-    if (typeof inner !== "object" || inner === null) return undefined;
-    const status = "status" in inner && typeof inner.status === "string" ? inner.status : undefined;
-    const message = "message" in inner && typeof inner.message === "string" ? inner.message : undefined;
-    return { ...(status === undefined ? {} : { status }), ...(message === undefined ? {} : { message }) };
-  } catch {
-    return undefined;
-  }
-}
-
-function translate(
-  error: unknown,
-  operation: CloudRunOperation,
-  resource: string,
-  questionUuid: string | undefined,
-): TwinedError {
-  const { status, message } = failureOf(error);
-  if (status === "PERMISSION_DENIED") {
-    return new CloudRunPermissionDenied(questionUuid, resource, operation, PERMISSIONS[operation], message, {
-      cause: error,
-    });
-  }
-  // Not FAILED_PRECONDITION: running a job another instance is still creating fails so, and a retry succeeds.
-  if (status === "INVALID_ARGUMENT" && (operation === "createJob" || operation === "runJob")) {
-    return new CloudRunRequestRejected(questionUuid, resource, operation, message, { cause: error });
-  }
-  return new CloudRunCallFailed(questionUuid, resource, operation, status, message, { cause: error });
 }

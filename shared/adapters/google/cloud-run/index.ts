@@ -1,16 +1,7 @@
 export {
-  CloudRunCallFailed,
   type CloudRunClientOptions,
   CloudRunJobLauncher,
   type CloudRunJobLauncherOptions,
-  type CloudRunOperation,
-  CloudRunPermissionDenied,
-  CloudRunRequestRejected,
-  DEFAULT_MAX_TIMEOUT_SECONDS,
-  ImageRequired,
-  LABELS,
-  MANAGED_BY,
-  SRUID_ANNOTATION,
 } from "./cloud-run-job-launcher.js";
 export {
   hasEnded,
@@ -20,4 +11,5 @@ export {
   questionUuidOf,
   type TimedObservation,
 } from "./execution-state.js";
+export { DEFAULT_MAX_TIMEOUT_SECONDS, LABELS, MANAGED_BY, SRUID_ANNOTATION } from "./job-definition.js";
 export { cloudRunJobId, labelValue, MAX_JOB_ID_LENGTH } from "./job-names.js";

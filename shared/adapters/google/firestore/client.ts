@@ -32,11 +32,3 @@ export function firestoreClient(options: FirestoreStoreOptions): { firestore: Fi
  * redelivered later anyway.
  */
 export const TRANSACTION_ATTEMPTS = 10;
-
-/** Whether a write failed because its `create` precondition found the document already there. */
-export function isAlreadyExists(error: unknown): boolean {
-  // gRPC's ALREADY_EXISTS; the REST transport reports the same status by name.
-  if (typeof error !== "object" || error === null) return false;
-  const { code, status } = error as { code?: unknown; status?: unknown };
-  return code === 6 || status === "ALREADY_EXISTS";
-}

@@ -11,7 +11,8 @@ import type {
   StoredEvent,
 } from "../../../ports/index.js";
 import { canTransition, isTerminal, type QuestionStatus } from "../../../questions/index.js";
-import { type FirestoreStoreOptions, firestoreClient, isAlreadyExists, TRANSACTION_ATTEMPTS } from "./client.js";
+import { hasGoogleApiStatus, Status } from "../google-api-status.js";
+import { type FirestoreStoreOptions, firestoreClient, TRANSACTION_ATTEMPTS } from "./client.js";
 import { FirestoreLayout, isDocumentId } from "./layout.js";
 import { shapedQuery } from "./query-shapes.js";
 import {
@@ -68,7 +69,8 @@ export class FirestoreQuestionStore implements QuestionStore {
       await this.layout.question(questionUuid).create(document);
       return { created: true, question: questionFromDocument(questionUuid, document) };
     } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
+      // The `create` precondition found the document already there.
+      if (!hasGoogleApiStatus(error, Status.ALREADY_EXISTS)) throw error;
     }
     return { created: false, question: await this.require(questionUuid) };
   }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { GoogleAuth } from "google-auth-library";
-import { TwinedError } from "../../../errors/index.js";
+import { ClusterAccessError } from "../../../errors/index.js";
 
 /** How the Kueue launcher reaches its cluster. */
 export type ClusterAccess =
@@ -14,17 +14,6 @@ export type ClusterAccess =
    * Function uses, since it has neither a kubeconfig nor a pod identity.
    */
   | { readonly kind: "gke"; readonly clusterId: string };
-
-/** The cluster cannot be reached with the configuration given; says which setting to fix. */
-export class ClusterAccessError extends TwinedError {
-  constructor(
-    readonly access: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${access}: ${message}`, options);
-  }
-}
 
 const GKE_CLUSTER_ID = /^projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/;
 

@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
-import { NonRetryableError, QuestionCancelled, TwinedError } from "../../../errors/index.js";
+import { KubernetesRequestRefused, QuestionCancelled, TwinedError } from "../../../errors/index.js";
 import {
   type ChildEventEnvelope,
   deriveResponseAttributes,
@@ -22,7 +22,7 @@ import {
   SRUID_ANNOTATION,
 } from "./job-manifest.js";
 import { observeJob, type TimedObservation, type WorkloadView } from "./job-observation.js";
-import { apiFailure } from "./kubernetes-errors.js";
+import { apiFailure } from "./kubernetes-status.js";
 
 interface KubernetesClients {
   readonly config: KubeConfig;
@@ -37,17 +37,6 @@ export interface KueueJobLauncherOptions {
   readonly settings: JobManifestSettings;
   /** Where the launcher's own events go (a cancelled question's exception), like a job's events. */
   readonly sink: EventSink;
-}
-
-/** A Kubernetes API call the launcher needed failed in a way that retrying the same request cannot fix. */
-export class KubernetesRequestRefused extends NonRetryableError {
-  constructor(
-    readonly questionUuid: string,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const KUEUE = { group: "kueue.x-k8s.io", version: "v1beta2" } as const;

@@ -10,7 +10,7 @@ import type { BusMessage, BusSubscriber, EventBus, MessageHandler, PublishOption
 import { type SubscriptionSettings, subscriptionSettings } from "../../../ports/index.js";
 import { formatSubscriptionFilter } from "../../../subscription-filter/format-filter.js";
 import { parseSubscriptionFilter } from "../../../subscription-filter/parse-filter.js";
-import { GRPC_STATUS, isGrpcStatus } from "./grpc-status.js";
+import { hasGoogleApiStatus, Status } from "../google-api-status.js";
 import { PubSubSubscriber } from "./pubsub-subscriber.js";
 import { shortResourceName } from "./resource-names.js";
 import { settleWithin } from "./settle-within.js";
@@ -77,7 +77,7 @@ export class PubSubEventBus implements EventBus {
     try {
       await this.pubsub.createTopic(topic);
     } catch (error) {
-      if (!isGrpcStatus(error, GRPC_STATUS.ALREADY_EXISTS)) throw error;
+      if (!hasGoogleApiStatus(error, Status.ALREADY_EXISTS)) throw error;
     }
   }
 
@@ -101,11 +101,11 @@ export class PubSubEventBus implements EventBus {
         subscriptionRequest(this.projectId, options, settings),
       );
     } catch (error) {
-      if (isGrpcStatus(error, GRPC_STATUS.ALREADY_EXISTS)) {
+      if (hasGoogleApiStatus(error, Status.ALREADY_EXISTS)) {
         await this.assertSameSubscription(subscription, topic, settings);
         return;
       }
-      if (isGrpcStatus(error, GRPC_STATUS.NOT_FOUND)) throw await this.missingTopic(topic, settings);
+      if (hasGoogleApiStatus(error, Status.NOT_FOUND)) throw await this.missingTopic(topic, settings);
       throw error;
     }
   }
@@ -118,7 +118,7 @@ export class PubSubEventBus implements EventBus {
     try {
       await this.pubsub.subscription(subscription).delete();
     } catch (error) {
-      if (!isGrpcStatus(error, GRPC_STATUS.NOT_FOUND)) throw error;
+      if (!hasGoogleApiStatus(error, Status.NOT_FOUND)) throw error;
     }
   }
 
@@ -140,7 +140,7 @@ export class PubSubEventBus implements EventBus {
       // An ordered publisher pauses a key after a failed publish until told to resume; this caller sees the failure,
       // and later publishes of the key must not fail because of it.
       if (orderingKey !== undefined) client.resumePublishing(orderingKey);
-      if (isGrpcStatus(error, GRPC_STATUS.NOT_FOUND)) throw new UnknownTopic(topic);
+      if (hasGoogleApiStatus(error, Status.NOT_FOUND)) throw new UnknownTopic(topic);
       throw error;
     }
   }

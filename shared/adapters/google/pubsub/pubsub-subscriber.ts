@@ -4,7 +4,7 @@ import type { BusMessage, BusSubscriber, MessageHandler } from "../../../ports/e
 import type { FilterExpression } from "../../../subscription-filter/filter-ast.js";
 import { matchesFilter } from "../../../subscription-filter/match-filter.js";
 import { parseSubscriptionFilter } from "../../../subscription-filter/parse-filter.js";
-import { GRPC_STATUS, isGrpcStatus } from "./grpc-status.js";
+import { hasGoogleApiStatus, Status } from "../google-api-status.js";
 import { settleWithin } from "./settle-within.js";
 
 export interface PubSubSubscriberOptions {
@@ -189,7 +189,9 @@ export class PubSubSubscriber implements BusSubscriber {
     // Once stopped (closed, or the subscription deleted through the bus) the stream ending is expected.
     if (this.stopped) return;
     const { name } = this.options;
-    const reason = isGrpcStatus(error, GRPC_STATUS.NOT_FOUND) ? new UnknownSubscription(name).message : describe(error);
+    const reason = hasGoogleApiStatus(error, Status.NOT_FOUND)
+      ? new UnknownSubscription(name).message
+      : describe(error);
     this.options.onWarning(`The Pub/Sub subscriber of ${name} failed: ${reason}`);
   }
 }

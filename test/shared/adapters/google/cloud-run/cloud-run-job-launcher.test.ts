@@ -2,13 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CloudRunJobLauncher,
   type CloudRunJobLauncherOptions,
-  CloudRunPermissionDenied,
   cloudRunJobId,
-  ImageRequired,
   MAX_JOB_ID_LENGTH,
   observeExecution,
 } from "../../../../../shared/adapters/google/cloud-run/index.js";
-import { NonRetryableError } from "../../../../../shared/errors/index.js";
+import { CloudRunPermissionDenied, ImageRequired, NonRetryableError } from "../../../../../shared/errors/index.js";
 import {
   type ChildEventEnvelope,
   createQuestionAttributes,

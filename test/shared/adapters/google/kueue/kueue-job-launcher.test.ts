@@ -1,12 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ClusterAccessError,
-  KubernetesRequestRefused,
-  KueueJobLauncher,
-  loadClusterAccess,
-} from "../../../../../shared/adapters/google/kueue/index.js";
+import { KueueJobLauncher, loadClusterAccess } from "../../../../../shared/adapters/google/kueue/index.js";
+import { ClusterAccessError, KubernetesRequestRefused } from "../../../../../shared/errors/index.js";
 import { createQuestionAttributes, type EventEnvelope } from "../../../../../shared/events/index.js";
 import type { JobSpec, RevisionRecord } from "../../../../../shared/ports/index.js";
 import { rejectionOf } from "../../../../support/error-of.js";
