@@ -7,6 +7,7 @@ import type { LoadedServiceConfiguration } from "../shared/config/index.js";
 import { JobStopped } from "../shared/errors/index.js";
 import type { ChildEventEnvelope, ParentEventEnvelope, QuestionEvent } from "../shared/events/index.js";
 import { resolveRuntimeIdentity } from "../shared/identity/index.js";
+import { definedProperties } from "../shared/objects/index.js";
 import type { EventSink } from "../shared/ports/index.js";
 import type { CliOutput } from "./output.js";
 
@@ -74,9 +75,9 @@ export async function runServiceQuestion(
       question,
       serviceSruid,
       sink,
-      ...(childAsker === undefined ? {} : { childAsker }),
+      ...definedProperties({ childAsker }),
       heartbeatIntervalMs: (options.heartbeatIntervalSeconds ?? 60) * 1000,
-      ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+      ...definedProperties({ timeoutSeconds: options.timeoutSeconds }),
       signal: cancellation.signal,
       workingDirectory: process.cwd(),
       onOutput: (_stream, text) => output.stderr.write(text),

@@ -13,6 +13,7 @@ import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import type { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
 import { isObservable, type QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
+import { definedProperties } from "../shared/objects/index.js";
 import type {
   BusMessage,
   BusSubscriber,
@@ -126,13 +127,13 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       networkUrl: () => networkUrl,
       sink,
       observer,
-      ...(options.cpuQuota === undefined ? {} : { cpuQuota: options.cpuQuota }),
+      ...definedProperties({ cpuQuota: options.cpuQuota }),
       jobsDirectory: path.join(dataDirectory, "jobs"),
       executor: options.jobs === "process" ? new ProcessJobExecutor() : new InProcessJobExecutor(),
-      ...(options.heartbeatIntervalSeconds === undefined
-        ? {}
-        : { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }),
-      ...(options.onJobOutput === undefined ? {} : { onOutput: options.onJobOutput }),
+      ...definedProperties({
+        heartbeatIntervalSeconds: options.heartbeatIntervalSeconds,
+        onOutput: options.onJobOutput,
+      }),
     });
   const handlers = buildNetworkHandlers({
     questions,
@@ -141,7 +142,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     topics,
     jobs: launcher,
     pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
-    ...(options.reconciler === undefined ? {} : { reconciler: options.reconciler }),
+    ...definedProperties({ reconciler: options.reconciler }),
   });
   const reconciling = isObservable(launcher)
     ? new RepeatingTask(() => handlers.reconciler.reconcile(), options.reconcileIntervalMs ?? 2000)

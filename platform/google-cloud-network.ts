@@ -8,6 +8,7 @@ import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
+import { definedProperties } from "../shared/objects/index.js";
 import type { BusMessage, EventSink, JobLauncher } from "../shared/ports/index.js";
 import { publishEvent } from "../shared/ports/index.js";
 import { DeferredJobLauncher } from "./deferred-job-launcher.js";
@@ -114,8 +115,7 @@ export function openGoogleCloudNetwork(
   const bus = new PubSubEventBus({ projectId: settings.projectId });
   const stores = openFirestoreStores({
     projectId: settings.projectId,
-    ...(settings.firestoreDatabase === undefined ? {} : { databaseId: settings.firestoreDatabase }),
-    ...(settings.collectionPrefix === undefined ? {} : { collectionPrefix: settings.collectionPrefix }),
+    ...definedProperties({ databaseId: settings.firestoreDatabase, collectionPrefix: settings.collectionPrefix }),
   });
   const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
   const jobs = openJobLauncher(settings, sink, stores, env);
@@ -181,7 +181,7 @@ function openJobLauncher(
         observer: KueueLauncher.observer(stores.questions),
         jobsDirectory: mkdtempSync(path.join(tmpdir(), "twined-jobs-")),
         executor: new InProcessJobExecutor(),
-        ...(launcher.cpus === undefined ? {} : { cpuQuota: launcher.cpus }),
+        ...definedProperties({ cpuQuota: launcher.cpus }),
         networkUrl: () => settings.networkUrl,
       });
     case "kueue":
@@ -196,7 +196,7 @@ function openJobLauncher(
             localQueue: launcher.localQueue,
             priorityClasses: launcher.priorityClasses,
             ttlSecondsAfterFinished: launcher.ttlSecondsAfterFinished,
-            ...(launcher.serviceAccount === undefined ? {} : { serviceAccountName: launcher.serviceAccount }),
+            ...definedProperties({ serviceAccountName: launcher.serviceAccount }),
           },
         });
       });
@@ -206,7 +206,7 @@ function openJobLauncher(
         return new CloudRunJobLauncher({
           project: settings.projectId,
           region: launcher.region,
-          ...(launcher.serviceAccount === undefined ? {} : { serviceAccount: launcher.serviceAccount }),
+          ...definedProperties({ serviceAccount: launcher.serviceAccount }),
           settings: jobContainerSettings(launcher, cloudJobEnvironment(settings, env), "GOOGLE_CLOUD_RUN"),
           sink,
           // Another function instance may have launched it: the question's attributes come from the store.

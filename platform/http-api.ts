@@ -1,6 +1,7 @@
 import type { Express } from "express";
 import { questionsApi } from "../shared/control-plane/http/apps.js";
 import { RevisionRegistry } from "../shared/control-plane/revision-registry/handler.js";
+import { definedProperties } from "../shared/objects/index.js";
 import type { EmbeddedNetwork } from "./embedded-network.js";
 
 /** The HTTP API of an embedded network: `/questions`, `/events`, `/registry` and `/healthz`, JSON errors throughout. */
@@ -11,6 +12,6 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
     changes: network.changes,
     publishEvent: (envelope) => network.events.emit(envelope),
     registry: new RevisionRegistry(network.revisions),
-    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    ...definedProperties({ pollIntervalMs: options.pollIntervalMs }),
   });
 }

@@ -1,5 +1,6 @@
 import type { ClusterAccess } from "../shared/adapters/google/kueue/index.js";
 import { InvalidDeploymentSetting } from "../shared/errors/index.js";
+import { definedProperties } from "../shared/objects/index.js";
 import type { JobContainerSettings } from "../shared/ports/index.js";
 
 /** Which launcher a deployed network runs questions with, and what it needs (all from the environment). */
@@ -134,10 +135,10 @@ export function jobContainerSettings(
     environment,
     computeProvider,
     heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
-    ...(settings.defaultMemory === undefined ? {} : { defaultMemory: settings.defaultMemory }),
-    ...(settings.defaultEphemeralStorage === undefined
-      ? {}
-      : { defaultEphemeralStorage: settings.defaultEphemeralStorage }),
+    ...definedProperties({
+      defaultMemory: settings.defaultMemory,
+      defaultEphemeralStorage: settings.defaultEphemeralStorage,
+    }),
   };
 }
 

@@ -8,6 +8,7 @@ import {
 } from "../shared/control-plane/question-reconciler/handler.js";
 import { TwineValidator } from "../shared/control-plane/twine-validator/handler.js";
 import { InvalidEvent, NonRetryableError } from "../shared/errors/index.js";
+import { definedProperties } from "../shared/objects/index.js";
 import type {
   BusMessage,
   EventBus,
@@ -49,7 +50,7 @@ export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkH
       bus: deps.bus,
       topics: deps.topics,
       launcher: deps.jobs,
-      ...(deps.reconciler === undefined ? {} : { settings: deps.reconciler }),
+      ...definedProperties({ settings: deps.reconciler }),
     }),
   };
 }

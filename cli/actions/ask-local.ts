@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
 import { createQuestionAttributes } from "../../shared/events/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
 import type { JsonSource } from "../../shared/twine/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { localIdentity, runServiceQuestion } from "../run-service-question.js";
@@ -41,7 +42,7 @@ export async function askLocal(options: AskLocalOptions, output: CliOutput): Pro
   const question = {
     event: {
       kind: "question" as const,
-      ...(inputValues === undefined ? {} : { input_values: inputValues }),
+      ...definedProperties({ input_values: inputValues }),
       ...(inputManifest === undefined ? {} : { input_manifest: inputManifest as never }),
     },
     attributes: createQuestionAttributes({ sender: LOCAL_ASKER_SRUID, recipient: identity.sruid }),

@@ -4,6 +4,7 @@ import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { displayPath } from "../../shared/display-path.js";
 import { InvalidDevOptions } from "../../shared/errors/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 
@@ -48,10 +49,10 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   }
   let jobNetworkUrl = options.jobNetworkUrl;
   const network = await startEmbeddedNetwork({
-    ...(launcher === undefined ? {} : { launcher }),
+    ...definedProperties({ launcher }),
     dataDirectory: options.dataDir,
     ...(backend === undefined ? {} : { eventBus: backend.eventBus, stores: backend.stores }),
-    ...(options.cpus === undefined ? {} : { cpuQuota: options.cpus }),
+    ...definedProperties({ cpuQuota: options.cpus }),
     ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
     onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
     onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
@@ -111,7 +112,7 @@ async function kueueLauncherFor(
   const kubeConfig = await loadClusterAccess({
     kind: "kubeconfig",
     file: options.kubeconfig,
-    ...(options.context === undefined ? {} : { context: options.context }),
+    ...definedProperties({ context: options.context }),
   });
   const priorityClasses = parsePriorityClasses(options.priorityClasses ?? "", "--priority-classes");
   return (sink) =>

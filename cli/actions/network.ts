@@ -11,6 +11,7 @@ import {
 } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope, ExceptionEvent, ResultEvent } from "../../shared/events/index.js";
 import { parseServiceId } from "../../shared/identity/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
@@ -45,13 +46,15 @@ export async function ask(serviceId: string, options: AskOptions, output: CliOut
       ...(options.inputManifest === undefined
         ? {}
         : { inputManifest: options.inputManifest.load("input_manifest").value as Record<string, unknown> }),
-      ...(options.pushEndpoint === undefined ? {} : { pushEndpoint: options.pushEndpoint }),
-      ...(options.priority === undefined ? {} : { priority: options.priority }),
-      ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
-      ...(options.memory === undefined ? {} : { memory: options.memory }),
-      ...(options.ephemeralStorage === undefined ? {} : { ephemeralStorage: options.ephemeralStorage }),
-      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-      ...(options.maxHeartbeatInterval === undefined ? {} : { maximumHeartbeatInterval: options.maxHeartbeatInterval }),
+      ...definedProperties({
+        pushEndpoint: options.pushEndpoint,
+        priority: options.priority,
+        cpus: options.cpus,
+        memory: options.memory,
+        ephemeralStorage: options.ephemeralStorage,
+        timeout: options.timeout,
+        maximumHeartbeatInterval: options.maxHeartbeatInterval,
+      }),
       ...(options.asynchronous === true ? { asynchronous: true } : {}),
     };
   } catch (error) {

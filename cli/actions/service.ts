@@ -17,6 +17,7 @@ import {
 } from "../../shared/events/index.js";
 import { parseServiceId } from "../../shared/identity/index.js";
 import { parseJson } from "../../shared/json/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
 import { packageRoot } from "../../shared/package-root.js";
 import type { EventSink } from "../../shared/ports/index.js";
 import { checkService, type ServiceProblem } from "../../shared/service/index.js";
@@ -108,7 +109,7 @@ function deploymentHint(services: readonly DeployableService[]): string {
 export function validateService(dir: string | undefined, configFile: string | undefined, output: CliOutput): number {
   const cwd = path.resolve(dir ?? ".");
   const configurationPath = configFile ?? (dir === undefined ? undefined : "octue.yaml");
-  const check = checkService({ cwd, ...(configurationPath === undefined ? {} : { configurationPath }) });
+  const check = checkService({ cwd, ...definedProperties({ configurationPath }) });
 
   for (const warning of check.warnings) {
     output.stderr.write(`${formatLocation(warning.location)}warning: ${warning.message}\n`);

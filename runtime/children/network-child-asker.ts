@@ -2,6 +2,7 @@ import { Child, type IdentityToken, NetworkClient } from "../../shared/client/in
 import { AnswerTimedOut, RemoteException } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import { isPlainObject } from "../../shared/json/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
 import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";
 
 /**
@@ -25,11 +26,11 @@ export class NetworkChildAsker implements ChildAsker {
       const { answer, recipient } = await child.ask({
         inputValues: question.inputValues ?? undefined,
         ...(isPlainObject(question.inputManifest) ? { inputManifest: question.inputManifest } : {}),
-        ...(question.questionUuid === undefined ? {} : { questionUuid: question.questionUuid }),
+        ...definedProperties({ questionUuid: question.questionUuid }),
         parentQuestionUuid: parent.question_uuid,
         originatorQuestionUuid: parent.originator_question_uuid,
         originator: parent.originator,
-        ...(question.timeoutSeconds === undefined ? {} : { timeout: question.timeoutSeconds }),
+        ...definedProperties({ timeout: question.timeoutSeconds }),
         onAsked: (uuid) => {
           questionUuid = uuid;
         },

@@ -2,6 +2,7 @@ import { openFirestoreStores } from "../../shared/adapters/google/firestore/inde
 import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
 import { topicNames } from "../../shared/control-plane/index.js";
 import { InvalidDeploymentSetting, QuestionNotFound } from "../../shared/errors/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
 import { publishEvent } from "../../shared/ports/index.js";
 import type { JobConnection } from "./job-connection.js";
 import { jobQuestion } from "./job-question.js";
@@ -54,8 +55,7 @@ export async function openGoogleJobConnection(
 ): Promise<JobConnection> {
   const stores = openFirestoreStores({
     projectId: settings.projectId,
-    ...(settings.firestoreDatabase === undefined ? {} : { databaseId: settings.firestoreDatabase }),
-    ...(settings.collectionPrefix === undefined ? {} : { collectionPrefix: settings.collectionPrefix }),
+    ...definedProperties({ databaseId: settings.firestoreDatabase, collectionPrefix: settings.collectionPrefix }),
   });
   const bus = new PubSubEventBus({ projectId: settings.projectId });
   const close = async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
 import type { JobContext, JobExecutor, JobSpec, RunningJob } from "../../shared/ports/index.js";
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { NetworkChildAsker } from "../children/network-child-asker.js";
@@ -35,8 +36,10 @@ export class InProcessJobExecutor implements JobExecutor {
       sink: { emit: async (envelope) => context.emit(envelope) },
       ...(context.networkUrl === undefined ? {} : { childAsker: new NetworkChildAsker(context.networkUrl) }),
       heartbeatIntervalMs: context.heartbeatIntervalSeconds * 1000,
-      ...(spec.timeoutSeconds === undefined ? {} : { timeoutSeconds: spec.timeoutSeconds }),
-      ...(this.options.terminationGraceMs === undefined ? {} : { terminationGraceMs: this.options.terminationGraceMs }),
+      ...definedProperties({
+        timeoutSeconds: spec.timeoutSeconds,
+        terminationGraceMs: this.options.terminationGraceMs,
+      }),
       signal: cancellation.signal,
       workingDirectory: directory,
       env: { ...(this.options.env ?? process.env), OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag },

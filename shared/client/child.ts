@@ -3,6 +3,7 @@ import pRetry from "p-retry";
 import { AnswerTimedOut, AskAborted, NetworkRequestFailed, RemoteException } from "../errors/index.js";
 import type { ChildEventEnvelope, LogRecord } from "../events/index.js";
 import { parseServiceId } from "../identity/index.js";
+import { definedProperties } from "../objects/index.js";
 import { isTerminal, type QuestionStatus } from "../questions/index.js";
 import { NetworkClient, type StreamedEvent } from "./network-client.js";
 import type { QuestionTransport } from "./question-transport.js";
@@ -136,7 +137,7 @@ export class Child {
         retries: maxRetries,
         minTimeout: 500,
         maxTimeout: 30_000,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...definedProperties({ signal: options.signal }),
         shouldRetry: ({ error }) => isWorthRetrying(error, options.preventRetriesWhen ?? []),
       });
     } catch (error) {
@@ -154,9 +155,11 @@ export class Child {
       questions.map((question) =>
         limit(() =>
           this.ask({
-            ...(options.raiseErrors === undefined ? {} : { raiseErrors: options.raiseErrors }),
-            ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
-            ...(options.preventRetriesWhen === undefined ? {} : { preventRetriesWhen: options.preventRetriesWhen }),
+            ...definedProperties({
+              raiseErrors: options.raiseErrors,
+              maxRetries: options.maxRetries,
+              preventRetriesWhen: options.preventRetriesWhen,
+            }),
             ...question,
           }),
         ),

@@ -1,5 +1,6 @@
 import { NetworkRequestFailed } from "../errors/index.js";
 import type { ChildEventEnvelope } from "../events/index.js";
+import { definedProperties } from "../objects/index.js";
 import type { QuestionStatus } from "../questions/index.js";
 
 export interface QuestionSummary {
@@ -89,7 +90,7 @@ export class NetworkClient {
   async *follow(questionUuid: string, after = 0, signal?: AbortSignal): AsyncGenerator<FollowUpdate> {
     const response = await this.send(`/questions/${encodeURIComponent(questionUuid)}/events?after=${after}`, {
       headers: { accept: "text/event-stream" },
-      ...(signal === undefined ? {} : { signal }),
+      ...definedProperties({ signal }),
     });
     if (!response.ok || response.body === null) throw await failure(response);
     const decoder = new TextDecoder();

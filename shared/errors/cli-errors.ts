@@ -1,4 +1,5 @@
 import { displayPath } from "../display-path.js";
+import { definedProperties } from "../objects/index.js";
 import { TwinedError } from "./base.js";
 
 /** Our own Cloud Build template lacks a substitution that `service init` fills in: a packaging mistake. */
@@ -64,7 +65,7 @@ export class VersionNotARevisionTag extends TwinedError {
 export class InvalidPyprojectToml extends TwinedError {
   constructor(file: string, reason: string, line: number | undefined) {
     super(`${displayPath(file)} is not valid TOML: ${reason}`, {
-      location: { file, ...(line === undefined ? {} : { line }) },
+      location: { file, ...definedProperties({ line }) },
     });
   }
 }

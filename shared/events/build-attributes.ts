@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { InvalidEvent } from "../errors/event-errors.js";
+import { definedProperties } from "../objects/index.js";
 import { TWINED_VERSION } from "../version.js";
 import type { ChildAttributes, ParentAttributes, SaveDiagnostics } from "./attributes.js";
 import { formatPythonUtcIsoformat } from "./datetime-text.js";
@@ -55,7 +56,7 @@ export function createQuestionAttributes(
     uuid: newUuid(),
     datetime: formatPythonUtcIsoformat((generators.now ?? currentTime)()),
     question_uuid: questionUuid,
-    ...(options.parentQuestionUuid === undefined ? {} : { parent_question_uuid: options.parentQuestionUuid }),
+    ...definedProperties({ parent_question_uuid: options.parentQuestionUuid }),
     originator_question_uuid: options.originatorQuestionUuid ?? questionUuid,
     parent: options.parent ?? options.sender,
     originator: options.originator ?? options.sender,
@@ -66,9 +67,7 @@ export function createQuestionAttributes(
     retry_count: options.retryCount ?? 0,
     forward_logs: options.forwardLogs ?? true,
     save_diagnostics: options.saveDiagnostics ?? "SAVE_DIAGNOSTICS_ON_CRASH",
-    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
-    ...(options.memory === undefined ? {} : { memory: options.memory }),
-    ...(options.ephemeralStorage === undefined ? {} : { ephemeral_storage: options.ephemeralStorage }),
+    ...definedProperties({ cpus: options.cpus, memory: options.memory, ephemeral_storage: options.ephemeralStorage }),
   };
   assertValid(attributes, "PARENT");
   for (const name of ["question_uuid", "parent_question_uuid", "originator_question_uuid"] as const) {
@@ -101,7 +100,7 @@ export function deriveResponseAttributes(
     uuid: (generators.uuid ?? randomUUID)(),
     datetime: formatPythonUtcIsoformat((generators.now ?? currentTime)()),
     question_uuid: question.question_uuid,
-    ...(question.parent_question_uuid === undefined ? {} : { parent_question_uuid: question.parent_question_uuid }),
+    ...definedProperties({ parent_question_uuid: question.parent_question_uuid }),
     originator_question_uuid: question.originator_question_uuid,
     parent: question.parent,
     originator: question.originator,

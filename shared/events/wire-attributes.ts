@@ -1,5 +1,6 @@
 import { InvalidEvent } from "../errors/event-errors.js";
 import { jsonPointer } from "../json/json-pointer.js";
+import { definedProperties } from "../objects/index.js";
 import {
   type ChildAttributes,
   type EventAttributes,
@@ -61,7 +62,7 @@ export function attributesFromWire(wire: unknown): EventAttributes {
     uuid: reader.uuid("uuid"),
     datetime: reader.datetime("datetime"),
     question_uuid: reader.uuid("question_uuid"),
-    ...optional("parent_question_uuid", reader.optionalUuid("parent_question_uuid")),
+    ...definedProperties({ parent_question_uuid: reader.optionalUuid("parent_question_uuid") }),
     originator_question_uuid: reader.uuid("originator_question_uuid"),
     parent: reader.text("parent"),
     originator: reader.text("originator"),
@@ -82,9 +83,11 @@ export function attributesFromWire(wire: unknown): EventAttributes {
     ...tail,
     forward_logs: reader.flag("forward_logs"),
     save_diagnostics: reader.saveDiagnostics(),
-    ...optional("cpus", reader.optionalInteger("cpus", 1, `like "1"`)),
-    ...optional("memory", reader.optionalText("memory")),
-    ...optional("ephemeral_storage", reader.optionalText("ephemeral_storage")),
+    ...definedProperties({
+      cpus: reader.optionalInteger("cpus", 1, `like "1"`),
+      memory: reader.optionalText("memory"),
+      ephemeral_storage: reader.optionalText("ephemeral_storage"),
+    }),
   };
   return parent;
 }
@@ -190,10 +193,6 @@ class WireReader {
   private fail(name: string, message: string): never {
     throw new InvalidEvent(message, { pointer: pointerTo(name), questionUuid: this.questionUuid });
   }
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function pointerTo(attribute: string): string {

@@ -7,6 +7,7 @@ import {
 } from "../config/index.js";
 import { InvalidServiceConfiguration, type SourceLocation, TwinedError } from "../errors/index.js";
 import { pointerTokens } from "../json/index.js";
+import { definedProperties } from "../objects/index.js";
 import { JsonSource, loadTwine, type Twine } from "../twine/index.js";
 
 /** A problem found in a service, with the best file position we have for it. */
@@ -67,7 +68,7 @@ export function checkService(options: CheckServiceOptions = {}): ServiceCheck {
     problems.push({
       error: new InvalidServiceConfiguration({
         message: app.message,
-        location: { file: app.file, ...(app.line === undefined ? {} : { line: app.line }) },
+        location: { file: app.file, ...definedProperties({ line: app.line }) },
       }),
     });
   }
@@ -97,7 +98,7 @@ export function checkService(options: CheckServiceOptions = {}): ServiceCheck {
     problems,
     warnings: [...loaded.warnings, ...twineWarnings],
     configuration: loaded,
-    ...(twine === undefined ? {} : { twine }),
+    ...definedProperties({ twine }),
     ...(isAppEntryProblem(app) ? {} : { app }),
   };
 }

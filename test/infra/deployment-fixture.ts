@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { definedProperties } from "../../shared/objects/index.js";
 import { type StackEvaluator, TerraformStack } from "../../tools/deploy-checks/terraform-stack.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -34,7 +35,7 @@ export function loadNetworkBuild(): NetworkBuild {
     steps: parsed.steps.map((step) => ({
       id: step.id ?? "",
       name: step.name ?? "",
-      ...(step.entrypoint === undefined ? {} : { entrypoint: step.entrypoint }),
+      ...definedProperties({ entrypoint: step.entrypoint }),
       args: step.args ?? [],
       env: step.env ?? [],
       waitFor: step.waitFor ?? [],

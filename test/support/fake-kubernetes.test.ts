@@ -15,6 +15,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
+import { definedProperties } from "../../shared/objects/index.js";
 import {
   type FakeContainerRun,
   FakeKubernetes,
@@ -107,10 +108,10 @@ function jobBody(name: string, options: JobOptions = {}): V1Job {
     metadata: { name, labels },
     spec: {
       backoffLimit: options.backoffLimit ?? 0,
-      ...(options.activeDeadlineSeconds === undefined ? {} : { activeDeadlineSeconds: options.activeDeadlineSeconds }),
-      ...(options.ttlSecondsAfterFinished === undefined
-        ? {}
-        : { ttlSecondsAfterFinished: options.ttlSecondsAfterFinished }),
+      ...definedProperties({
+        activeDeadlineSeconds: options.activeDeadlineSeconds,
+        ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+      }),
       template: {
         metadata: { labels: { app: "twined", "twined.octue.com/question": name } },
         spec: {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { definedProperties } from "../../shared/objects/index.js";
 import { twinedCommand } from "../../shared/package-root.js";
 
 /** `twined` run as its own process (for what needs real signals or a long-running command), its output collected. */
@@ -16,7 +17,7 @@ export function startTwined(
 ): TwinedProcess {
   const [command = process.execPath, ...prefix] = twinedCommand();
   const child = spawn(command, [...prefix, ...args], {
-    ...(cwd === undefined ? {} : { cwd }),
+    ...definedProperties({ cwd }),
     env: { ...env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,4 +1,5 @@
 import { Status } from "google-gax";
+import { definedProperties } from "../../objects/index.js";
 
 export { Status };
 
@@ -64,7 +65,7 @@ export function restErrorBody(text: string): { status?: string; message?: string
     if (typeof inner !== "object" || inner === null) return undefined;
     const status = "status" in inner && typeof inner.status === "string" ? inner.status : undefined;
     const message = "message" in inner && typeof inner.message === "string" ? inner.message : undefined;
-    return { ...(status === undefined ? {} : { status }), ...(message === undefined ? {} : { message }) };
+    return { ...definedProperties({ status, message }) };
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import pRetry, { AbortError } from "p-retry";
 import { QuestionNotFound } from "../../errors/index.js";
 import { type ChildEventEnvelope, decodeEvent } from "../../events/index.js";
+import { definedProperties } from "../../objects/index.js";
 import type { BusMessage, QuestionRecord, QuestionStore } from "../../ports/index.js";
 import { statusOfException } from "../index.js";
 
@@ -53,8 +54,7 @@ export class AnswerForwarder {
     const { event } = envelope;
     if (event.kind === "result") {
       const answer = {
-        ...(event.output_values === undefined ? {} : { output_values: event.output_values }),
-        ...(event.output_manifest === undefined ? {} : { output_manifest: event.output_manifest }),
+        ...definedProperties({ output_values: event.output_values, output_manifest: event.output_manifest }),
       };
       return (await this.deps.questions.transition(questionUuid, "succeeded", { answer })).question;
     }

@@ -1,5 +1,6 @@
 import express, { type Express, type Router } from "express";
 import type { ChildEventEnvelope } from "../../events/index.js";
+import { definedProperties } from "../../objects/index.js";
 import type { QuestionChanges, QuestionStore } from "../../ports/index.js";
 import { TWINED_VERSION } from "../../version.js";
 import type { QuestionIntake } from "../question-intake/handler.js";
@@ -38,8 +39,7 @@ export function questionsApi(options: QuestionsApiOptions): Express {
     "/questions",
     questionRoutes(options.intake, options.questions, {
       publishEvent: options.publishEvent,
-      ...(options.changes === undefined ? {} : { changes: options.changes }),
-      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      ...definedProperties({ changes: options.changes, pollIntervalMs: options.pollIntervalMs }),
     }),
   );
   app.use("/events", eventRoutes(options.questions));

@@ -1,5 +1,6 @@
 import { NonRetryableError, QuestionNotFound } from "../../errors/index.js";
 import { parseServiceId } from "../../identity/index.js";
+import { definedProperties } from "../../objects/index.js";
 import type {
   BusMessage,
   EventBus,
@@ -53,11 +54,11 @@ export class KueueLauncher {
         revision,
         priority: question.priority,
         cpus: question.resources.cpus,
-        ...(question.resources.memory === undefined ? {} : { memory: question.resources.memory }),
-        ...(question.resources.ephemeralStorage === undefined
-          ? {}
-          : { ephemeralStorage: question.resources.ephemeralStorage }),
-        ...(question.timeoutSeconds === undefined ? {} : { timeoutSeconds: question.timeoutSeconds }),
+        ...definedProperties({
+          memory: question.resources.memory,
+          ephemeralStorage: question.resources.ephemeralStorage,
+          timeoutSeconds: question.timeoutSeconds,
+        }),
       });
     } catch (error) {
       if (!(error instanceof NonRetryableError)) throw error;

@@ -8,6 +8,7 @@ import {
   type QuestionEvent,
 } from "../../events/index.js";
 import { parseServiceId } from "../../identity/index.js";
+import { definedProperties } from "../../objects/index.js";
 import type {
   BusMessage,
   EventBus,
@@ -49,17 +50,17 @@ export class QuestionIntake {
       {
         sender: request.sender ?? ANONYMOUS_ASKER,
         recipient: revision.sruid,
-        ...(request.question_uuid === undefined ? {} : { questionUuid: request.question_uuid }),
-        ...(request.parent_question_uuid === undefined ? {} : { parentQuestionUuid: request.parent_question_uuid }),
-        ...(request.originator_question_uuid === undefined
-          ? {}
-          : { originatorQuestionUuid: request.originator_question_uuid }),
-        ...(request.originator === undefined ? {} : { originator: request.originator }),
-        ...(request.retry_count === undefined ? {} : { retryCount: request.retry_count }),
-        ...(request.forward_logs === undefined ? {} : { forwardLogs: request.forward_logs }),
-        ...(request.cpus === undefined ? {} : { cpus: request.cpus }),
-        ...(request.memory === undefined ? {} : { memory: request.memory }),
-        ...(request.ephemeral_storage === undefined ? {} : { ephemeralStorage: request.ephemeral_storage }),
+        ...definedProperties({
+          questionUuid: request.question_uuid,
+          parentQuestionUuid: request.parent_question_uuid,
+          originatorQuestionUuid: request.originator_question_uuid,
+          originator: request.originator,
+          retryCount: request.retry_count,
+          forwardLogs: request.forward_logs,
+          cpus: request.cpus,
+          memory: request.memory,
+          ephemeralStorage: request.ephemeral_storage,
+        }),
       },
       this.deps.generators,
     );
@@ -178,8 +179,7 @@ export class QuestionIntake {
       priority: options.priority,
       resources: {
         cpus: attributes.cpus ?? 1,
-        ...(attributes.memory === undefined ? {} : { memory: attributes.memory }),
-        ...(attributes.ephemeral_storage === undefined ? {} : { ephemeralStorage: attributes.ephemeral_storage }),
+        ...definedProperties({ memory: attributes.memory, ephemeralStorage: attributes.ephemeral_storage }),
       },
     });
     // Publishing again for a question still `received` is what makes a retried request finish a half-done one.

@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from "express";
 import { InvalidEvent, QuestionNotFound } from "../../errors/index.js";
 import { type ChildEventEnvelope, validateEvent } from "../../events/index.js";
+import { definedProperties } from "../../objects/index.js";
 import type { QuestionChanges, QuestionQuery, QuestionRecord, QuestionStore, StoredEvent } from "../../ports/index.js";
 import { isQuestionStatus, isTerminal } from "../../questions/index.js";
 import type { QuestionIntake } from "./handler.js";
@@ -43,8 +44,7 @@ export function eventRoutes(questions: QuestionStore): Router {
       ...stringParameter(request, "question_uuid", (value) => ({ questionUuid: value })),
       ...stringParameter(request, "parent_question_uuid", (value) => ({ parentQuestionUuid: value })),
       ...stringParameter(request, "originator_question_uuid", (value) => ({ originatorQuestionUuid: value })),
-      ...(kinds === undefined ? {} : { kinds }),
-      ...(excludeKinds === undefined ? {} : { excludeKinds }),
+      ...definedProperties({ kinds, excludeKinds }),
       ...limitParameter(request),
     });
     response.json({ events: events.map(eventJson) });
@@ -142,7 +142,7 @@ export function questionRoutes(
       const events = await questions.events({
         questionUuid,
         afterSequence: after,
-        ...(kinds === undefined ? {} : { kinds }),
+        ...definedProperties({ kinds }),
       });
       response.json({ events: events.map(eventJson) });
       return;
@@ -258,7 +258,6 @@ export function toJson(question: QuestionRecord) {
     created_at: question.createdAt,
     updated_at: question.updatedAt,
     status_times: question.statusTimes,
-    ...(question.answer === undefined ? {} : { answer: question.answer }),
-    ...(question.error === undefined ? {} : { error: question.error }),
+    ...definedProperties({ answer: question.answer, error: question.error }),
   };
 }

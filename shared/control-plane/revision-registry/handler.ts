@@ -1,5 +1,6 @@
 import { InvalidRegistration } from "../../errors/index.js";
 import { formatServiceId } from "../../identity/index.js";
+import { definedProperties } from "../../objects/index.js";
 import type { RevisionRecord, RevisionSource, RevisionStore } from "../../ports/index.js";
 import { JsonSource, loadTwine } from "../../twine/index.js";
 
@@ -29,8 +30,7 @@ export class RevisionRegistry {
 
   async list(namespace?: string, name?: string): Promise<RevisionRecord[]> {
     return this.revisions.list({
-      ...(namespace === undefined ? {} : { namespace }),
-      ...(name === undefined ? {} : { name }),
+      ...definedProperties({ namespace, name }),
     });
   }
 
@@ -73,7 +73,7 @@ function parseRegistration(body: unknown): Registration {
   return {
     twine: twine as Record<string, unknown>,
     source: parseSource(source),
-    ...(isDefault === undefined ? {} : { default: isDefault }),
+    ...definedProperties({ default: isDefault }),
   };
 }
 

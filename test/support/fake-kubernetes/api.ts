@@ -3,6 +3,8 @@
  * semantics (validation, admission, status subresources, optimistic concurrency, propagation policies), and the
  * Kueue visibility API. Watches are described here and streamed by server.ts.
  */
+
+import { definedProperties } from "../../../shared/objects/index.js";
 import type { FakeCluster } from "./cluster.js";
 import { deleteWithPropagation, type Propagation } from "./deletion.js";
 import { defaultJob } from "./job-controller.js";
@@ -142,9 +144,7 @@ function route(path: string): Route | undefined {
   return {
     kind: "resource",
     resource,
-    ...(namespace === undefined ? {} : { namespace }),
-    ...(name === undefined ? {} : { name }),
-    ...(subresource === undefined ? {} : { subresource }),
+    ...definedProperties({ namespace, name, subresource }),
   };
 }
 
@@ -235,9 +235,9 @@ export class Api {
           return {
             watch: {
               resource,
-              ...(namespace === undefined ? {} : { namespace }),
+              ...definedProperties({ namespace }),
               matches,
-              ...(resourceVersion === undefined ? {} : { resourceVersion }),
+              ...definedProperties({ resourceVersion }),
               ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutSeconds: timeout } : {}),
             },
           };
@@ -498,7 +498,7 @@ export class Api {
       metadata.deletionGracePeriodSeconds = 30;
       return answer;
     }
-    return successStatus({ name, group: resource.group, kind: resource.plural, ...(uid === undefined ? {} : { uid }) });
+    return successStatus({ name, group: resource.group, kind: resource.plural, ...definedProperties({ uid }) });
   }
 
   private pendingWorkloads(

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { KubeConfig } from "@kubernetes/client-node";
 import { stringify as toYaml } from "yaml";
+import { definedProperties } from "../../../shared/objects/index.js";
 import { Api } from "./api.js";
 import { FakeCluster } from "./cluster.js";
 import { loadFieldTree } from "./field-tree.js";
@@ -96,7 +97,7 @@ export class FakeKubernetes {
     const object = (kind: string, name: string, rest: JsonObject, inNamespace?: string): JsonObject => ({
       apiVersion: "kueue.x-k8s.io/v1beta2",
       kind,
-      metadata: { name, ...(inNamespace === undefined ? {} : { namespace: inNamespace }) },
+      metadata: { name, ...definedProperties({ namespace: inNamespace }) },
       ...rest,
     });
     create("/resourceflavors", object("ResourceFlavor", "default-flavor", { spec: {} }));

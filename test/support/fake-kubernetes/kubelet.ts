@@ -4,6 +4,8 @@
  * status as a real kubelet would: Pending, Running (ready), then Succeeded or Failed with a terminated state.
  * Init and sidecar containers are not run; a pod with several containers runs only its first.
  */
+
+import { definedProperties } from "../../../shared/objects/index.js";
 import { arrayAt, at, isRecord, type JsonObject, nowIso, recordAt, stringAt, stringMapAt } from "./json.js";
 import type { ObjectStore, StoreEvent } from "./object-store.js";
 import { PODS } from "./resources.js";
@@ -228,7 +230,7 @@ export class Kubelet {
       const terminated: JsonObject = {
         exitCode: result.exitCode,
         reason,
-        ...(result.message === undefined ? {} : { message: result.message }),
+        ...definedProperties({ message: result.message }),
         startedAt: entry.startedAt ?? finishedAt,
         finishedAt,
         containerID: `containerd://${uid}`,

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { definedProperties } from "../../../shared/objects/index.js";
 import type { Api, WatchRequest } from "./api.js";
 import { type JsonObject, stringAt } from "./json.js";
 import type { ObjectStore, StoreEvent } from "./object-store.js";
@@ -88,7 +89,7 @@ export class HttpFrontEnd {
       }
     }
     const method = request.method ?? "GET";
-    this.log.push({ method, path: `${url.pathname}${url.search}`, ...(body === undefined ? {} : { body }) });
+    this.log.push({ method, path: `${url.pathname}${url.search}`, ...definedProperties({ body }) });
     try {
       if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       if (parseError !== undefined) throw badRequest(`the body of the request is not valid JSON: ${parseError}`);
@@ -97,8 +98,7 @@ export class HttpFrontEnd {
         method,
         path: url.pathname,
         query: url.searchParams,
-        ...(contentType === undefined ? {} : { contentType }),
-        ...(body === undefined ? {} : { body }),
+        ...definedProperties({ contentType, body }),
       });
       if ("watch" in answer) this.watch(response, answer.watch);
       else sendJson(response, answer.status, answer.body);

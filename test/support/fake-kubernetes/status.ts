@@ -1,3 +1,4 @@
+import { definedProperties } from "../../../shared/objects/index.js";
 import type { JsonObject } from "./json.js";
 
 /** One problem in a rejected object, as Kubernetes lists them in `details.causes` of a 422. */
@@ -36,7 +37,7 @@ export class ApiError extends Error {
       status: "Failure",
       message: this.message,
       reason: this.reason,
-      ...(this.details === undefined ? {} : { details: this.details }),
+      ...definedProperties({ details: this.details }),
       code: this.code,
     };
   }

@@ -1,4 +1,5 @@
 import { isPlainObject } from "../../../json/index.js";
+import { definedProperties } from "../../../objects/index.js";
 import {
   isAnswer,
   isErrorOutcome,
@@ -36,8 +37,7 @@ export function questionFromRow(row: unknown): QuestionRecord {
     updatedAt: read.text("updated_at"),
     statusTimes: read.checked("status_times_json", isStatusTimes, "a map of statuses to times"),
     // Absent rather than undefined, so records compare equal to what was stored.
-    ...(answer === undefined ? {} : { answer }),
-    ...(error === undefined ? {} : { error }),
+    ...definedProperties({ answer, error }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { EventUuidConflict, InvalidEvent, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
 import { isPlainObject } from "../../../json/index.js";
+import { definedProperties } from "../../../objects/index.js";
 import {
   type EventQuery,
   type EventSelectorField,
@@ -201,7 +202,7 @@ export class SqliteQuestionStore implements QuestionStore {
         ...(query.excludeKinds === undefined || query.excludeKinds.length === 0
           ? {}
           : { excludeKinds: JSON.stringify(query.excludeKinds) }),
-        ...(query.afterSequence === undefined ? {} : { afterSequence: query.afterSequence }),
+        ...definedProperties({ afterSequence: query.afterSequence }),
       });
     return rows.map(storedEventFromRow);
   }

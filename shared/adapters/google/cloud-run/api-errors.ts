@@ -5,6 +5,7 @@ import {
   CloudRunRequestRejected,
   type TwinedError,
 } from "../../../errors/index.js";
+import { definedProperties } from "../../../objects/index.js";
 import { googleApiStatus, restErrorBody, Status } from "../google-api-status.js";
 
 /** The IAM permission each call needs (runJob with overrides needs more than `run.jobs.run`). */
@@ -28,7 +29,7 @@ function failureOf(error: unknown): { status?: Status; message: string } {
   const status = googleApiStatus(error);
   const message =
     restErrorBody(error.message)?.message ?? (error.message.replace(/^\d+ [A-Z_]+: /, "") || "no message");
-  return { ...(status === undefined ? {} : { status }), message };
+  return { ...definedProperties({ status }), message };
 }
 
 /** The canonical status of a failed Admin API call, if it reports one. */

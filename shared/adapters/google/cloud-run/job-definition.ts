@@ -1,4 +1,5 @@
 import type { protos } from "@google-cloud/run";
+import { definedProperties } from "../../../objects/index.js";
 import type { JobContainer } from "../../../ports/index.js";
 import { cloudRunJobId, labelValue } from "./job-names.js";
 
@@ -47,7 +48,7 @@ export function jobDefinition(
         // A retry is the asker's decision, made with a new question and `retry_count`.
         maxRetries: 0,
         timeout: { seconds: options.maxTimeoutSeconds },
-        ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }),
+        ...definedProperties({ serviceAccount: options.serviceAccount }),
       },
     },
   };

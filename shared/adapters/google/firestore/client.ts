@@ -1,4 +1,5 @@
 import { Firestore } from "@google-cloud/firestore";
+import { definedProperties } from "../../../objects/index.js";
 
 export interface FirestoreStoreOptions {
   /** Uses this client without taking ownership: `close` leaves it open. */
@@ -20,8 +21,7 @@ export interface FirestoreStoreOptions {
 export function firestoreClient(options: FirestoreStoreOptions): { firestore: Firestore; owned: boolean } {
   if (options.firestore !== undefined) return { firestore: options.firestore, owned: false };
   const firestore = new Firestore({
-    ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
-    ...(options.databaseId === undefined ? {} : { databaseId: options.databaseId }),
+    ...definedProperties({ projectId: options.projectId, databaseId: options.databaseId }),
   });
   return { firestore, owned: true };
 }

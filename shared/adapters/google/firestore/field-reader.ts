@@ -97,8 +97,3 @@ export class FieldReader {
 export function isoTime(timestamp: Timestamp): string {
   return timestamp.toDate().toISOString();
 }
-
-/** Firestore refuses `undefined` field values; an optional property left undefined is simply not stored. */
-export function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, each]) => each !== undefined)) as T;
-}

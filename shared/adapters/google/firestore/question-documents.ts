@@ -1,6 +1,7 @@
 import { type DocumentData, Timestamp } from "@google-cloud/firestore";
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
 import { isPlainObject } from "../../../json/index.js";
+import { definedProperties } from "../../../objects/index.js";
 import {
   isAnswer,
   isErrorOutcome,
@@ -14,7 +15,7 @@ import {
   type StoredEvent,
 } from "../../../ports/index.js";
 import { isQuestionStatus, type QuestionStatus } from "../../../questions/index.js";
-import { FieldReader, isoTime, withoutUndefined } from "./field-reader.js";
+import { FieldReader, isoTime } from "./field-reader.js";
 
 /*
  * Analysis data (input values, answers, event bodies) is stored as JSON text, not as Firestore maps: Firestore cannot
@@ -33,11 +34,11 @@ export function newQuestionDocument(question: NewQuestion, now: Timestamp): Docu
     originatorQuestionUuid: question.originatorQuestionUuid,
     status: "received",
     priority: question.priority,
-    resources: withoutUndefined({ ...question.resources }),
+    resources: definedProperties({ ...question.resources }),
     pushEndpoint: question.pushEndpoint ?? null,
     timeoutSeconds: question.timeoutSeconds ?? null,
     question: JSON.stringify(question.question),
-    attributes: withoutUndefined({ ...question.attributes }),
+    attributes: definedProperties({ ...question.attributes }),
     answer: null,
     error: null,
     createdAt: now,
@@ -73,7 +74,7 @@ export function transitionChanges(
 }
 
 function errorDocument(error: NonNullable<QuestionOutcome["error"]>): DocumentData {
-  return withoutUndefined({
+  return definedProperties({
     type: error.type,
     message: error.message,
     traceback: error.traceback === undefined ? undefined : [...error.traceback],
@@ -104,8 +105,7 @@ export function questionFromDocument(questionUuid: string, data: unknown): Quest
     updatedAt: read.time("updatedAt"),
     statusTimes: statusTimesOf(read),
     // Absent rather than undefined, so records compare equal to what was stored.
-    ...(answer === undefined ? {} : { answer }),
-    ...(error === undefined ? {} : { error }),
+    ...definedProperties({ answer, error }),
   };
 }
 
@@ -154,7 +154,7 @@ export function eventDocument(
     originatorQuestionUuid: numbering.originatorQuestionUuid,
     recordedAt,
     event: JSON.stringify(envelope.event),
-    attributes: withoutUndefined({ ...envelope.attributes }),
+    attributes: definedProperties({ ...envelope.attributes }),
   };
 }
 

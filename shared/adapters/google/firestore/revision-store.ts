@@ -2,9 +2,10 @@ import { type DocumentReference, type DocumentSnapshot, type Firestore, Timestam
 import { RevisionNotFound, StoreClosed } from "../../../errors/index.js";
 import { formatServiceId } from "../../../identity/index.js";
 import { isPlainObject } from "../../../json/index.js";
+import { definedProperties } from "../../../objects/index.js";
 import type { NewRevision, RevisionRecord, RevisionSource, RevisionStore } from "../../../ports/index.js";
 import { type FirestoreStoreOptions, firestoreClient } from "./client.js";
-import { FieldReader, withoutUndefined } from "./field-reader.js";
+import { FieldReader } from "./field-reader.js";
 import { FirestoreLayout, isDocumentId } from "./layout.js";
 import { revisionListShape, shapedQuery } from "./query-shapes.js";
 
@@ -147,7 +148,7 @@ function revisionDocument(revision: NewRevision, registeredAt: Timestamp) {
     sruid: `${revision.namespace}/${revision.name}:${revision.revisionTag}`,
     // JSON text, as twines are JSON Schema, whose nested arrays (tuples, enums of lists) Firestore maps cannot hold.
     twine: JSON.stringify(revision.twine),
-    source: withoutUndefined({ ...revision.source }),
+    source: definedProperties({ ...revision.source }),
     registeredAt,
   };
 }

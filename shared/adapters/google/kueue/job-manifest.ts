@@ -1,5 +1,6 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { toPubSubForm } from "../../../identity/index.js";
+import { definedProperties } from "../../../objects/index.js";
 import type { JobSpec } from "../../../ports/index.js";
 import { type JobContainerSettings, jobContainer } from "../../../ports/index.js";
 
@@ -87,7 +88,7 @@ export function jobManifest(spec: JobSpec, settings: JobManifestSettings): V1Job
         metadata: { labels: podLabels, annotations: { [SRUID_ANNOTATION]: spec.revision.sruid } },
         spec: {
           restartPolicy: "Never",
-          ...(settings.serviceAccountName === undefined ? {} : { serviceAccountName: settings.serviceAccountName }),
+          ...definedProperties({ serviceAccountName: settings.serviceAccountName }),
           containers: [
             {
               name: "service",

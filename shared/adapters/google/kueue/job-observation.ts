@@ -1,4 +1,5 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import { definedProperties } from "../../../objects/index.js";
 import type { JobFailure, JobObservation } from "../../../ports/index.js";
 
 /** The parts of a Kueue Workload the launcher reads (v1beta2). */
@@ -38,7 +39,7 @@ export function observeJob(
   const failed = (failure: JobFailure): TimedObservation => ({
     state: "failed",
     failure,
-    ...(endedAt === undefined ? {} : { endedAt }),
+    ...definedProperties({ endedAt }),
   });
 
   for (const pod of pods) {
@@ -97,7 +98,7 @@ export function observeJob(
     });
   }
   if (jobCondition(job, "Complete") !== undefined) {
-    return { state: "succeeded", ...(endedAt === undefined ? {} : { endedAt }) };
+    return { state: "succeeded", ...definedProperties({ endedAt }) };
   }
 
   const reserved = workloadCondition(workload, "QuotaReserved");
@@ -111,7 +112,7 @@ export function observeJob(
   if (job.spec?.suspend === false && (admitted || workload === undefined)) return { state: "running" };
   return {
     state: "queued",
-    ...(position === undefined ? {} : { position }),
+    ...definedProperties({ position }),
     ...(reserved?.message === undefined ? {} : { detail: reserved.message }),
   };
 }

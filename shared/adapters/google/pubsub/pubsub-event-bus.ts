@@ -6,6 +6,7 @@ import {
   UnknownTopic,
 } from "../../../errors/bus-errors.js";
 import { assertWithinMessageLimits } from "../../../events/message-limits.js";
+import { definedProperties } from "../../../objects/index.js";
 import type { BusMessage, BusSubscriber, EventBus, MessageHandler, PublishOptions } from "../../../ports/event-bus.js";
 import { type SubscriptionSettings, subscriptionSettings } from "../../../ports/index.js";
 import { formatSubscriptionFilter } from "../../../subscription-filter/format-filter.js";
@@ -133,7 +134,7 @@ export class PubSubEventBus implements EventBus {
     const orderingKey = options.orderingKey ? options.orderingKey : undefined;
     const client = this.topicFor(topic);
     // Copied now: the client batches for a few milliseconds and would send whatever the buffer holds by then.
-    const message = { data: Buffer.from(data), attributes, ...(orderingKey === undefined ? {} : { orderingKey }) };
+    const message = { data: Buffer.from(data), attributes, ...definedProperties({ orderingKey }) };
     try {
       return await client.publishMessage(message);
     } catch (error) {

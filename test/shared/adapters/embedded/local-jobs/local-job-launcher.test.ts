@@ -6,6 +6,7 @@ import { InProcessJobExecutor } from "../../../../../runtime/jobs/in-process-job
 import { LocalJobLauncher, ProcessJobExecutor } from "../../../../../shared/adapters/embedded/local-jobs/index.js";
 import type { ChildEventEnvelope, ExceptionEvent } from "../../../../../shared/events/index.js";
 import { createQuestionAttributes } from "../../../../../shared/events/index.js";
+import { definedProperties } from "../../../../../shared/objects/index.js";
 import type { EventSink, JobExecutor, JobSpec, RevisionRecord } from "../../../../../shared/ports/index.js";
 
 class Sink implements EventSink {
@@ -57,7 +58,7 @@ function job(revision: RevisionRecord, options: Partial<JobSpec> & { input?: unk
     revision,
     priority: options.priority ?? 0,
     cpus: options.cpus ?? 1,
-    ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+    ...definedProperties({ timeoutSeconds: options.timeoutSeconds }),
   };
 }
 

@@ -1,0 +1,1 @@
+export { type DefinedProperties, definedProperties } from "./defined-properties.js";
