@@ -2,9 +2,9 @@ import {
   type ChildEventEnvelope,
   deriveResponseAttributes,
   type ExceptionEvent,
+  exceptionEvent,
   type ParentAttributes,
   renewEventIdentity,
-  serviceExceptionMessage,
 } from "../events/index.js";
 import { type EventBus, publishEvent } from "../ports/index.js";
 
@@ -21,12 +21,7 @@ export async function publishExceptionFor(
   const where =
     "pointer" in error && typeof error.pointer === "string" && error.pointer !== "" ? ` (at ${error.pointer})` : "";
   const envelope: ChildEventEnvelope<ExceptionEvent> = {
-    event: {
-      kind: "exception",
-      exception_type: error.name,
-      exception_message: serviceExceptionMessage(question.recipient, `${error.message}${where}`),
-      exception_traceback: [],
-    },
+    event: exceptionEvent(question.recipient, { name: error.name, message: `${error.message}${where}` }),
     attributes: renewEventIdentity(deriveResponseAttributes(question)),
   };
   await publishEvent(bus, topic, envelope);

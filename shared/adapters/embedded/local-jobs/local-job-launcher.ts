@@ -6,8 +6,8 @@ import {
   type ChildEventEnvelope,
   deriveResponseAttributes,
   type ExceptionEvent,
+  exceptionEvent,
   renewEventIdentity,
-  serviceExceptionMessage,
   validateEvent,
 } from "../../../events/index.js";
 import type {
@@ -102,7 +102,7 @@ export class LocalJobLauncher implements JobLauncher {
     job.cancelled = reason;
     if (job.phase === "queued") {
       this.queue.remove(questionUuid);
-      await this.emitFinal(job, exceptionEvent(new QuestionCancelled(questionUuid, reason), job.spec.revision.sruid));
+      await this.emitFinal(job, exceptionEvent(job.spec.revision.sruid, new QuestionCancelled(questionUuid, reason)));
       this.finish(job, null);
       return true;
     }
@@ -155,7 +155,7 @@ export class LocalJobLauncher implements JobLauncher {
           job.cancelled !== undefined
             ? new QuestionCancelled(questionUuid, job.cancelled)
             : new ServiceCrashed(questionUuid, `the job ended (exit code ${exitCode}) without answering`);
-        await this.emitFinal(job, exceptionEvent(error, spec.revision.sruid));
+        await this.emitFinal(job, exceptionEvent(spec.revision.sruid, error));
       }
       await job.emitting;
       this.queue.release(spec.cpus);
@@ -187,7 +187,7 @@ export class LocalJobLauncher implements JobLauncher {
         // answer becomes an exception, so the asker still hears how the question ended.
         const reason = error instanceof Error ? error : new Error(String(error));
         this.options.onOutput?.(questionUuid, `could not send a ${envelope.event.kind} event: ${reason.message}\n`);
-        if (final) await this.send(job, exceptionEvent(reason, job.spec.revision.sruid));
+        if (final) await this.send(job, exceptionEvent(job.spec.revision.sruid, reason));
       }),
     );
   }
@@ -217,13 +217,4 @@ export class LocalJobLauncher implements JobLauncher {
       cancelled: job.cancelled !== undefined,
     });
   }
-}
-
-function exceptionEvent(error: Error, sruid: string): ExceptionEvent {
-  return {
-    kind: "exception",
-    exception_type: error.name,
-    exception_message: serviceExceptionMessage(sruid, error.message),
-    exception_traceback: [],
-  };
 }

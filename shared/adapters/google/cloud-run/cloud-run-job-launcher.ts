@@ -1,11 +1,10 @@
 import { ExecutionsClient, JobsClient } from "@google-cloud/run";
-import { ImageRequired, QuestionRejected, TwinedError } from "../../../errors/index.js";
-import type { ParentAttributes } from "../../../events/index.js";
+import { ImageRequired, QuestionCancelled, QuestionRejected, TwinedError } from "../../../errors/index.js";
+import { exceptionEnvelopeFor, type ParentAttributes } from "../../../events/index.js";
 import type { EventSink, JobPhase, JobSpec, ObservableJobLauncher } from "../../../ports/index.js";
 import { type JobContainerSettings, jobContainer } from "../../../ports/index.js";
 import { Status } from "../google-api-status.js";
 import { statusOf, translateFailure } from "./api-errors.js";
-import { questionCancelledEvent } from "./cancellation.js";
 import {
   type Execution,
   hasEnded,
@@ -362,7 +361,8 @@ export class CloudRunJobLauncher implements ObservableJobLauncher {
       );
       return;
     }
-    const envelope = questionCancelledEvent(question, record.sruid || question.recipient, reason);
+    const sender = record.sruid || question.recipient;
+    const envelope = exceptionEnvelopeFor(question, sender, new QuestionCancelled(question.question_uuid, reason));
     await this.options.sink.emit(envelope).catch((sendError: unknown) => {
       this.options.onOutput?.(questionUuid, `could not send the job's final event: ${String(sendError)}\n`);
     });

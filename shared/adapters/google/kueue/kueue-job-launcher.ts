@@ -2,14 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import { KubernetesRequestRefused, QuestionCancelled, TwinedError } from "../../../errors/index.js";
-import {
-  type ChildEventEnvelope,
-  deriveResponseAttributes,
-  type ParentAttributes,
-  renewEventIdentity,
-  serviceExceptionMessage,
-  validateEvent,
-} from "../../../events/index.js";
+import { exceptionEnvelopeFor, type ParentAttributes, validateEvent } from "../../../events/index.js";
 import type { EventSink, JobPhase, JobSpec, ObservableJobLauncher } from "../../../ports/index.js";
 import { type ClusterAccess, loadClusterAccess } from "./cluster-access.js";
 import {
@@ -116,17 +109,8 @@ export class KueueJobLauncher implements ObservableJobLauncher {
   async cancel(questionUuid: string, reason = "the question was cancelled"): Promise<boolean> {
     const job = await this.readJob(questionUuid);
     if (job === undefined || isFinished(job)) return false;
-    const attributes = renewEventIdentity(deriveResponseAttributes(questionAttributesOf(job, questionUuid)));
-    const error = new QuestionCancelled(questionUuid, reason);
-    const envelope = validateEvent({
-      event: {
-        kind: "exception",
-        exception_type: error.name,
-        exception_message: serviceExceptionMessage(sruidOf(job), error.message),
-        exception_traceback: [],
-      },
-      attributes,
-    }) as ChildEventEnvelope;
+    const question = questionAttributesOf(job, questionUuid);
+    const envelope = exceptionEnvelopeFor(question, sruidOf(job), new QuestionCancelled(questionUuid, reason));
     await this.options.sink.emit(envelope);
     await this.release(questionUuid);
     return true;
