@@ -5,7 +5,7 @@
  *   received → rejected (invalid inputs, unknown revision)
  *
  * A question can also be cancelled or time out from any non-terminal state, and fail from any state once it has been
- * dispatched (its job could not start). Terminal states are never left.
+ * validated (its job could not be launched or start). Terminal states are never left.
  */
 export const QUESTION_STATUSES = [
   "received",

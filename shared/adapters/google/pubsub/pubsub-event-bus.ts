@@ -83,12 +83,12 @@ export class PubSubEventBus implements EventBus {
   }
 
   /**
+   * Also takes Pub/Sub's own options: `pushEndpoint` (and `pushServiceAccount`) make it a push subscription.
    * @throws InvalidSubscriptionFilter or InvalidSubscriptionOptions before anything is created: the emulator accepts
    *   any filter text.
    * @throws UnknownTopic if the topic or the dead-letter topic does not exist.
    * @throws SubscriptionMismatch if the subscription exists with another topic or filter.
    */
-  /** Also takes Pub/Sub's own options: `pushEndpoint` (and `pushServiceAccount`) make it a push subscription. */
   async ensureSubscription(
     subscription: string,
     topic: string,
