@@ -1,4 +1,5 @@
 export type * from "./child-asker.js";
+export type * from "./dataset-store.js";
 export type * from "./event-bus.js";
 export * from "./event-publishing.js";
 export type * from "./event-sink.js";

@@ -1,0 +1,1 @@
+export { FolderDatasetStore, type FolderDatasetStoreOptions } from "./folder-dataset-store.js";

@@ -1,0 +1,3 @@
+export * from "./cloud-path.js";
+export * from "./crc32c.js";
+export * from "./octue-metadata.js";
