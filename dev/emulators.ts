@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { EmulatorUnavailable } from "../shared/errors/index.js";
+import { startStorageEmulator } from "./storage-emulator.js";
 
 export type EmulatorKind = "pubsub" | "firestore";
 
@@ -106,6 +107,8 @@ function stopGroup(child: ChildProcess): void {
 export interface EnsuredEmulators {
   readonly pubsubHost: string;
   readonly firestoreHost: string;
+  /** `http://host:port`, as `STORAGE_EMULATOR_HOST` takes it. */
+  readonly storageHost: string;
   /** Which emulators were found running and which were started, for a start-up message. */
   readonly description: string;
   /** Stops the emulators started here (not ones found running). */
@@ -118,14 +121,15 @@ const EMULATOR_VARIABLES = [
 ] as const;
 
 /**
- * The Pub/Sub and Firestore emulators, for `twined dev --backend emulators` and `npm run functions:start`: those named
- * by `PUBSUB_EMULATOR_HOST` / `FIRESTORE_EMULATOR_HOST`, otherwise ones started on free ports. Sets those variables
- * (and `METADATA_SERVER_DETECTION=none`) so the Google clients of this process find them.
+ * The Pub/Sub, Firestore and Cloud Storage emulators, for `twined dev --backend emulators` and `npm run
+ * functions:start`: those named by `PUBSUB_EMULATOR_HOST` / `FIRESTORE_EMULATOR_HOST` / `STORAGE_EMULATOR_HOST`,
+ * otherwise ones started on free ports (Storage's inside this process). Sets those variables (and
+ * `METADATA_SERVER_DETECTION=none`) so the Google clients of this process, and the processes it starts, find them.
  *
  * @throws EmulatorUnavailable when an emulator is needed but gcloud is missing or the emulator does not start.
  */
 export async function ensureEmulators(projectId: string): Promise<EnsuredEmulators> {
-  const started: RunningEmulator[] = [];
+  const started: { stop(): void }[] = [];
   const stop = () => {
     for (const emulator of started) emulator.stop();
   };
@@ -141,6 +145,11 @@ export async function ensureEmulators(projectId: string): Promise<EnsuredEmulato
       started.push(emulator);
       process.env[variable] = emulator.host;
     }
+    if (!process.env.STORAGE_EMULATOR_HOST) {
+      const storage = await startStorageEmulator(projectId);
+      started.push(storage);
+      process.env.STORAGE_EMULATOR_HOST = storage.host;
+    }
   } catch (error) {
     stop();
     throw error;
@@ -148,10 +157,12 @@ export async function ensureEmulators(projectId: string): Promise<EnsuredEmulato
   process.env.METADATA_SERVER_DETECTION ??= "none";
   const pubsubHost = process.env.PUBSUB_EMULATOR_HOST ?? "";
   const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST ?? "";
+  const storageHost = process.env.STORAGE_EMULATOR_HOST ?? "";
   return {
     pubsubHost,
     firestoreHost,
-    description: `Pub/Sub emulator at ${pubsubHost}, Firestore emulator at ${firestoreHost}, project ${projectId}`,
+    storageHost,
+    description: `Pub/Sub emulator at ${pubsubHost}, Firestore emulator at ${firestoreHost}, Storage emulator at ${storageHost}, project ${projectId}`,
     stop,
   };
 }

@@ -7,6 +7,10 @@ export interface EmulatorInfo {
   readonly projectId: string;
   readonly pubsubHost?: string;
   readonly firestoreHost?: string;
+  /** Whether the Cloud Storage emulator runs (it needs firebase-tools, not gcloud). */
+  readonly storageAvailable: boolean;
+  /** `http://127.0.0.1:<port>`, as STORAGE_EMULATOR_HOST takes it. */
+  readonly storageHost?: string;
 }
 
 /**
@@ -20,7 +24,17 @@ export function useEmulators(): EmulatorInfo {
     process.env.FIRESTORE_EMULATOR_HOST = info.firestoreHost;
     process.env.METADATA_SERVER_DETECTION = "none";
   }
+  if (info.storageAvailable) {
+    process.env.STORAGE_EMULATOR_HOST = info.storageHost;
+    process.env.METADATA_SERVER_DETECTION = "none";
+  }
   return info;
+}
+
+/** A describe block that needs the Cloud Storage emulator: skipped (loudly, by the global setup) without it. */
+export function describeWithStorageEmulator(name: string, body: (info: EmulatorInfo) => void): void {
+  const info = useEmulators();
+  describe.skipIf(!info.storageAvailable)(name, () => body(info));
 }
 
 /** A describe block that needs the emulators: skipped (loudly, by the global setup) when there are none. */

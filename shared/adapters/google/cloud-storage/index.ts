@@ -1,0 +1,1 @@
+export { CloudStorageDatasetStore, type CloudStorageDatasetStoreOptions } from "./cloud-storage-dataset-store.js";
