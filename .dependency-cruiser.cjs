@@ -5,6 +5,7 @@
  *   composition roots platform/
  *   the job runtime   runtime/
  *   handlers, client  shared/control-plane/ shared/client/
+ *   datasets          shared/datasets/ (reading and writing datasets through the DatasetStore port)
  *   adapters          shared/adapters/{embedded,google}/<adapter>/
  *   ports             shared/ports/
  *   the domain        every other folder of shared/
@@ -13,7 +14,7 @@
  */
 
 const ENTRY_POINTS = "^(cli|functions|dev|tools)/";
-const DOMAIN = "^shared/(?!adapters/|ports/|control-plane/|client/)";
+const DOMAIN = "^shared/(?!adapters/|ports/|control-plane/|client/|datasets/)";
 // The Google Cloud SDKs and anything else that does I/O for a living: adapters (and what sits above them) only.
 const SDKS = ["@google-cloud/", "@kubernetes/", "google-gax", "google-auth-library", "better-sqlite3", "express"].map(
   (name) => `node_modules/${name}`,
@@ -85,10 +86,17 @@ module.exports = {
     },
     {
       name: "adapters-import-no-handler-or-client",
-      comment: "Adapters implement ports; the handlers and the client sit above them.",
+      comment: "Adapters implement ports; the handlers, the client and the dataset services sit above them.",
       severity: "error",
       from: { path: "^shared/adapters/" },
-      to: { path: "^shared/(control-plane|client)/" },
+      to: { path: "^shared/(control-plane|client|datasets)/" },
+    },
+    {
+      name: "datasets-use-ports-only",
+      comment: "shared/datasets/ works on any DatasetStore through its port: it imports no adapter, handler or client.",
+      severity: "error",
+      from: { path: "^shared/datasets/" },
+      to: { path: "^shared/(adapters|control-plane|client)/" },
     },
     {
       name: "adapter-imports-no-other-adapter",
@@ -110,15 +118,15 @@ module.exports = {
       comment: "shared/ports/ holds interfaces and the contracts adapters share: nothing that implements or uses them.",
       severity: "error",
       from: { path: "^shared/ports/" },
-      to: { path: "^shared/(adapters|control-plane|client)/" },
+      to: { path: "^shared/(adapters|control-plane|client|datasets)/" },
     },
     {
       name: "domain-imports-only-domain",
       comment:
-        "The domain (identity, config, json, twine, events, questions, subscription filters, errors, …) knows no port, adapter, handler or client.",
+        "The domain (identity, config, json, twine, events, questions, subscription filters, storage paths, errors, …) knows no port, adapter, handler or client.",
       severity: "error",
       from: { path: DOMAIN },
-      to: { path: "^shared/(adapters|ports|control-plane|client)/" },
+      to: { path: "^shared/(adapters|ports|control-plane|client|datasets)/" },
     },
     {
       name: "domain-and-ports-import-no-sdk",

@@ -68,3 +68,22 @@ function redactedUrl(url: string): string {
   const query = url.indexOf("?");
   return query === -1 ? url : `${url.slice(0, query)}?…`;
 }
+
+/** A dataset path where nothing is stored: no `.octue` dataset file and no objects under it. */
+export class DatasetNotFound extends NonRetryableError {
+  constructor(readonly path: string) {
+    super(
+      `No dataset is stored at ${path}: it has no .octue file and no files under it. Check the path, and that the dataset was uploaded there.`,
+    );
+  }
+}
+
+/** A `gs://` path where this network or job has no Cloud Storage to read it from. */
+export class StorageNotConfigured extends NonRetryableError {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`Cannot read ${path}: ${detail}`);
+  }
+}

@@ -1,7 +1,7 @@
 import express, { type Express, type Router } from "express";
 import type { ChildEventEnvelope } from "../../events/index.js";
 import { definedProperties } from "../../objects/index.js";
-import type { QuestionChanges, QuestionStore } from "../../ports/index.js";
+import type { QuestionChanges, QuestionStore, SignedObjectReader } from "../../ports/index.js";
 import { TWINED_VERSION } from "../../version.js";
 import type { QuestionIntake } from "../question-intake/handler.js";
 import { eventRoutes, questionRoutes } from "../question-intake/http-routes.js";
@@ -9,6 +9,7 @@ import type { QuestionReconciler } from "../question-reconciler/handler.js";
 import type { RevisionRegistry } from "../revision-registry/handler.js";
 import { revisionRegistryRoutes } from "../revision-registry/http-routes.js";
 import { jsonErrors } from "./json-errors.js";
+import { signedStorageRoutes } from "./signed-storage-routes.js";
 
 /** Bodies larger than this are refused before any handler sees them. */
 const BODY_LIMIT = "10mb";
@@ -24,6 +25,8 @@ export interface QuestionsApiOptions {
   readonly pollIntervalMs?: number;
   /** Also serves the registry under `/registry`, as a network behind one address does. */
   readonly registry?: RevisionRegistry;
+  /** Serves the signed URLs of an embedded network's storage under `/storage`. */
+  readonly signedStorage?: SignedObjectReader;
 }
 
 /**
@@ -44,6 +47,7 @@ export function questionsApi(options: QuestionsApiOptions): Express {
   );
   app.use("/events", eventRoutes(options.questions));
   if (options.registry !== undefined) app.use("/registry", revisionRegistryRoutes(options.registry));
+  if (options.signedStorage !== undefined) app.use("/storage", signedStorageRoutes(options.signedStorage));
   return finish(app);
 }
 

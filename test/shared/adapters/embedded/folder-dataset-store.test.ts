@@ -1,48 +1,21 @@
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FolderDatasetStore } from "../../../../shared/adapters/embedded/folder-storage/index.js";
 import { InvalidCloudPath, SignedUrlRejected } from "../../../../shared/errors/index.js";
-import type { SignedObjectReader } from "../../../../shared/ports/index.js";
 import { crc32cOf } from "../../../../shared/storage/index.js";
 import { rejectionOf } from "../../../support/error-of.js";
+import { serveFolderStorage } from "../../../support/folder-storage.js";
 import { describeDatasetStoreContract } from "../../ports/dataset-store.contract.js";
 
-/** Serves a store's signed URLs on loopback, as the embedded network's HTTP API does. */
-async function serveSigned(reader: SignedObjectReader): Promise<{ url: string; server: Server }> {
-  const server = createServer((request, response) => {
-    reader.readSigned(request.url ?? "/").then(
-      ({ object, file }) => {
-        response.writeHead(200, { "content-length": object.size });
-        if (request.method === "HEAD") response.end();
-        else createReadStream(file).pipe(response);
-      },
-      (error: unknown) => {
-        response.writeHead(error instanceof SignedUrlRejected ? 403 : 404).end();
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
 describeDatasetStoreContract("a folder (embedded)", async () => {
-  const root = mkdtempSync(path.join(tmpdir(), "twined-folder-storage-"));
-  let base: string | undefined;
-  const store = new FolderDatasetStore({ root, signedUrlBase: () => base });
-  const served = await serveSigned(store);
-  base = served.url;
+  const served = await serveFolderStorage();
   return {
-    store,
+    store: served.store,
     bucket: "contract-bucket",
     fetchSigned: (url, method = "GET") => fetch(url, { method }),
-    async close() {
-      await new Promise((resolve) => served.server.close(resolve));
-      rmSync(root, { recursive: true, force: true });
-    },
+    close: () => served.close(),
   };
 });
 

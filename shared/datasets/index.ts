@@ -1,0 +1,4 @@
+export * from "./dataset-access.js";
+export * from "./resolve-datasets.js";
+export * from "./sign-datasets.js";
+export * from "./upload-datasets.js";
