@@ -1,6 +1,7 @@
 import { EmulatedChildAsker } from "../runtime/children/emulated-child-asker.js";
 import { NetworkChildAsker } from "../runtime/children/network-child-asker.js";
 import { answerQuestion } from "../runtime/runner/answer-question.js";
+import type { RunnerDatasets } from "../runtime/runner/datasets.js";
 import type { FinalEvent } from "../runtime/runner/response-emitter.js";
 import type { IdentityToken } from "../shared/client/index.js";
 import type { LoadedServiceConfiguration } from "../shared/config/index.js";
@@ -8,7 +9,7 @@ import { JobStopped } from "../shared/errors/index.js";
 import type { ChildEventEnvelope, ParentEventEnvelope, QuestionEvent } from "../shared/events/index.js";
 import { resolveRuntimeIdentity } from "../shared/identity/index.js";
 import { definedProperties } from "../shared/objects/index.js";
-import type { EventSink } from "../shared/ports/index.js";
+import type { EventSink, SecretSource } from "../shared/ports/index.js";
 import type { CliOutput } from "./output.js";
 
 export interface LocalRunOptions {
@@ -25,6 +26,10 @@ export interface LocalRunOptions {
    * which the asker hears as `JobStopped`, not as a cancellation nobody asked for.
    */
   readonly asJob?: boolean | undefined;
+  /** Where datasets are read and written (the job's storage, from its environment). */
+  readonly datasets?: RunnerDatasets | undefined;
+  /** Where missing credentials come from (Secret Manager for a job on Google Cloud). */
+  readonly secrets?: SecretSource | undefined;
 }
 
 /** The SRUID this process answers as: the configuration's namespace/name (or env overrides) and a revision tag. */
@@ -81,6 +86,7 @@ export async function runServiceQuestion(
       signal: cancellation.signal,
       workingDirectory: process.cwd(),
       onOutput: (_stream, text) => output.stderr.write(text),
+      ...definedProperties({ datasets: options.datasets, secrets: options.secrets }),
     });
   } finally {
     process.removeListener("SIGINT", onSignal);

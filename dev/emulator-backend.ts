@@ -1,7 +1,9 @@
 import type { NetworkStores } from "../platform/embedded-network.js";
+import type { NetworkStorage } from "../platform/network-storage.js";
 import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import type { EventBus } from "../shared/ports/index.js";
+import { emulatorStorage } from "./emulator-storage.js";
 import { ensureEmulators } from "./emulators.js";
 
 /** The Google parts of a network on the emulators: the ones already running (env), or ones started for it. */
@@ -9,6 +11,8 @@ export interface EmulatorBackend {
   readonly projectId: string;
   readonly eventBus: EventBus;
   readonly stores: NetworkStores;
+  /** Datasets in the Storage emulator, with URLs signed by a throwaway key (the emulator checks no signature). */
+  readonly storage: () => NetworkStorage;
   /** What was used, for the start-up message. */
   readonly description: string;
   /** Stops the emulators this backend started (not ones it found running). */
@@ -27,6 +31,7 @@ export async function emulatorBackend(projectId: string): Promise<EmulatorBacken
     projectId,
     eventBus: new PubSubEventBus({ projectId }),
     stores: openFirestoreStores({ projectId }),
+    storage: () => emulatorStorage(projectId, "twined"),
     description: emulators.description,
     stop: emulators.stop,
   };

@@ -27,6 +27,7 @@ import type {
   SubscriptionOptions,
 } from "../shared/ports/index.js";
 import { publishEvent } from "../shared/ports/index.js";
+import { folderStorage, type NetworkStorage, runnerDatasets } from "./network-storage.js";
 import {
   buildNetworkHandlers,
   deadLetterSubscription,
@@ -74,6 +75,11 @@ export interface EmbeddedNetworkOptions {
   readonly reconciler?: Partial<QuestionReconcilerSettings>;
   /** Messages that could never be processed, with the reason; they are also kept on the dead-letters topic. */
   readonly onDeadLetter?: (reason: string, message: BusMessage) => void;
+  /**
+   * Other dataset storage instead of the data directory's folder (Cloud Storage, or its emulator); closed with the
+   * network. Built once the network knows its own address getter.
+   */
+  readonly storage?: (networkUrl: () => string | undefined) => NetworkStorage;
 }
 
 /** Where a network keeps questions and revisions. */
@@ -94,6 +100,8 @@ export interface EmbeddedNetwork {
   /** Wakes live event streams as soon as a question changes. */
   readonly changes: QuestionChanges;
   readonly revisions: RevisionStore;
+  /** Datasets: inputs read, outputs written, signed URLs served. */
+  readonly storage: NetworkStorage;
   readonly intake: QuestionIntake;
   readonly launcher: JobLauncher;
   /** Publishes a service's response events on the services topic, as jobs do (also those posting over HTTP). */
@@ -119,6 +127,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
 
   let networkUrl: string | undefined;
+  const storage = (options.storage ?? ((url) => folderStorage(dataDirectory, url)))(() => networkUrl);
   const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
   const observer = KueueLauncher.observer(questions);
   const launcher =
@@ -129,7 +138,10 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       observer,
       ...definedProperties({ cpuQuota: options.cpuQuota }),
       jobsDirectory: path.join(dataDirectory, "jobs"),
-      executor: options.jobs === "process" ? new ProcessJobExecutor() : new InProcessJobExecutor(),
+      executor:
+        options.jobs === "process"
+          ? new ProcessJobExecutor({ env: { ...process.env, ...storage.jobEnvironment } })
+          : new InProcessJobExecutor({ datasets: runnerDatasets(storage) }),
       ...definedProperties({
         heartbeatIntervalSeconds: options.heartbeatIntervalSeconds,
         onOutput: options.onJobOutput,
@@ -166,6 +178,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     questions,
     changes: questions,
     revisions: stores.revisions,
+    storage,
     intake: handlers.intake,
     launcher,
     events: sink,
@@ -178,6 +191,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       await Promise.all(subscribers.map((subscriber) => subscriber.close()));
       await bus.close();
       await stores.close();
+      await storage.close();
     },
   };
 }

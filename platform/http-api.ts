@@ -12,6 +12,6 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
     changes: network.changes,
     publishEvent: (envelope) => network.events.emit(envelope),
     registry: new RevisionRegistry(network.revisions),
-    ...definedProperties({ pollIntervalMs: options.pollIntervalMs }),
+    ...definedProperties({ signedStorage: network.storage.signedObjects, pollIntervalMs: options.pollIntervalMs }),
   });
 }

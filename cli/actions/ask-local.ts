@@ -43,11 +43,13 @@ export async function askLocal(options: AskLocalOptions, output: CliOutput): Pro
     event: {
       kind: "question" as const,
       ...definedProperties({ input_values: inputValues }),
-      ...(inputManifest === undefined ? {} : { input_manifest: inputManifest as never }),
+      ...definedProperties({ input_manifest: inputManifest as never }),
     },
     attributes: createQuestionAttributes({ sender: LOCAL_ASKER_SRUID, recipient: identity.sruid }),
   };
   try {
+    // gs:// datasets are read (and an output_location written) with the Cloud Storage this shell points at, if any.
+    const { jobDatasets } = await import("../../runtime/jobs/job-datasets.js");
     const final = await runServiceQuestion(
       loaded,
       question,
@@ -57,6 +59,7 @@ export async function askLocal(options: AskLocalOptions, output: CliOutput): Pro
         childrenEmulators: options.childrenEmulators,
         heartbeatIntervalSeconds: options.heartbeatInterval,
         timeoutSeconds: options.timeout,
+        datasets: await jobDatasets(process.env, undefined),
       },
       output,
     );

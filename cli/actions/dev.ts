@@ -51,7 +51,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   const network = await startEmbeddedNetwork({
     ...definedProperties({ launcher }),
     dataDirectory: options.dataDir,
-    ...(backend === undefined ? {} : { eventBus: backend.eventBus, stores: backend.stores }),
+    ...(backend === undefined ? {} : { eventBus: backend.eventBus, stores: backend.stores, storage: backend.storage }),
     ...definedProperties({ cpuQuota: options.cpus }),
     ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
     onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),

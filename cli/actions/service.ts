@@ -275,6 +275,8 @@ async function answer(
     );
   }
   try {
+    // Storage and secrets as the job's environment names them (its launcher sets it).
+    const { jobDatasets, jobSecrets } = await import("../../runtime/jobs/job-datasets.js");
     const final = await runServiceQuestion(
       loaded,
       question,
@@ -287,6 +289,8 @@ async function answer(
         heartbeatIntervalSeconds: options.heartbeatInterval,
         timeoutSeconds: options.timeout,
         asJob,
+        datasets: await jobDatasets(process.env, network),
+        secrets: asJob ? await jobSecrets(process.env) : undefined,
       },
       output,
     );

@@ -6,9 +6,12 @@ import type { JobContext, JobExecutor, JobSpec, RunningJob } from "../../shared/
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { NetworkChildAsker } from "../children/network-child-asker.js";
 import { answerQuestion } from "../runner/answer-question.js";
+import type { RunnerDatasets } from "../runner/datasets.js";
 
 export interface InProcessJobExecutorOptions {
   readonly env?: NodeJS.ProcessEnv;
+  /** Where the network's datasets are read and written. */
+  readonly datasets?: RunnerDatasets;
   /** How long a stopped job's app has to end before it is killed. */
   readonly terminationGraceMs?: number;
 }
@@ -39,6 +42,7 @@ export class InProcessJobExecutor implements JobExecutor {
       ...definedProperties({
         timeoutSeconds: spec.timeoutSeconds,
         terminationGraceMs: this.options.terminationGraceMs,
+        datasets: this.options.datasets,
       }),
       signal: cancellation.signal,
       workingDirectory: directory,

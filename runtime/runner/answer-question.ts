@@ -20,12 +20,16 @@ import {
   type QuestionEvent,
   serviceExceptionMessage,
 } from "../../shared/events/index.js";
-import type { ChildAsker, EventSink } from "../../shared/ports/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
+import type { ChildAsker, EventSink, SecretSource } from "../../shared/ports/index.js";
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { answerChildRequest } from "./child-requests.js";
+import { resolveCredentials } from "./credential-resolution.js";
+import { type RunnerDatasets, readQuestionDatasets, saveOutputDatasets } from "./datasets.js";
+import { DownloadRequests } from "./download-requests.js";
 import type { HarnessMessage } from "./harness-messages.js";
 import { HarnessProcess } from "./harness-process.js";
-import { validateQuestionData } from "./input-validation.js";
+import { checkFileTags, type ValidatedQuestionData, validateQuestionData } from "./input-validation.js";
 import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
@@ -62,6 +66,13 @@ export interface AnswerQuestionOptions {
   readonly onOutput?: (stream: "stdout" | "stderr", text: string) => void;
   /** Log level forwarded from the app; defaults to INFO. */
   readonly logLevel?: "DEBUG" | "INFO" | "WARNING" | "ERROR";
+  /**
+   * Where datasets are read and written: storage for `gs://` paths, the outputs' default location, downloads. Without
+   * it, `gs://` datasets cannot be read (signed URLs still can) and output datasets stay in the output directory.
+   */
+  readonly datasets?: RunnerDatasets;
+  /** Fills the twine's credentials missing from the environment (Secret Manager in the cloud, as Octue does). */
+  readonly secrets?: SecretSource;
 }
 
 /**
@@ -73,14 +84,16 @@ export interface AnswerQuestionOptions {
 export async function answerQuestion(options: AnswerQuestionOptions): Promise<ChildEventEnvelope<FinalEvent>> {
   const { question, configuration } = options;
   const questionUuid = question.attributes.question_uuid;
-  const env = options.env ?? process.env;
+  let env = options.env ?? process.env;
   const emitter = new ResponseEmitter(options.sink, deriveResponseAttributes(question.attributes));
   const exceptionFrom = (error: unknown) => exceptionEvent(error, options.serviceSruid);
 
   let twine: Twine;
-  let data: ReturnType<typeof validateQuestionData>;
+  let data: ValidatedQuestionData;
   try {
     twine = options.twine ?? loadTwine(JsonSource.file(configuration.twinePath));
+    const credentials = (twine.credentials ?? []).map((credential) => credential.name);
+    if (credentials.length > 0) env = { ...env, ...(await resolveCredentials(credentials, env, options.secrets)) };
     data = validateQuestionData(twine, configuration, question.event, env);
   } catch (error) {
     return finishWith(emitter, exceptionFrom(error));
@@ -96,6 +109,20 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
     options.outputDirectory ?? path.join(workingDirectory, ".twined", "outputs", questionUuid),
   );
   mkdirSync(outputDirectory, { recursive: true });
+  const datasetAccess = options.datasets?.access ?? { unavailable: NO_STORAGE };
+  const downloads = new DownloadRequests(
+    datasetAccess,
+    options.datasets?.downloadsDirectory ?? path.join(path.dirname(outputDirectory), `${questionUuid}-downloads`),
+  );
+
+  // Cloud datasets are read (metadata only) once the question is acknowledged: a large dataset takes a while.
+  try {
+    data = await readQuestionDatasets(data, datasetAccess);
+    checkFileTags(twine, data);
+  } catch (error) {
+    clearInterval(heartbeat);
+    return finishWith(emitter, exceptionFrom(error));
+  }
 
   const harness = new HarnessProcess({
     python: options.python ?? env.TWINED_PYTHON ?? "python3",
@@ -204,6 +231,10 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
           },
         }).then((response) => harness.send(response));
         return undefined;
+      case "download":
+        // Downloads run alongside the app's other work; each answer goes back by request id.
+        void downloads.answer(message).then((response) => harness.send(response));
+        return undefined;
       case "exception":
         return {
           kind: "exception",
@@ -216,10 +247,16 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
     }
   }
 
-  function resultEvent(outputValues: unknown, outputManifest: unknown): FinalEvent {
+  async function resultEvent(outputValues: unknown, outputManifest: unknown): Promise<FinalEvent> {
     try {
       // Unlike Octue, falsy outputs (0, false, "", {}, []) are data like any other; only null means "no output".
       twine.validateOutputs({ values: outputValues, manifest: outputManifest });
+      // Then, as Octue's finalise does, the output datasets are uploaded: a failed upload fails the question.
+      outputManifest = await saveOutputDatasets(outputManifest, {
+        configuration,
+        questionUuid,
+        ...definedProperties({ datasets: options.datasets }),
+      });
     } catch (error) {
       return exceptionFrom(error);
     }
@@ -264,6 +301,9 @@ async function finishWith(emitter: ResponseEmitter, event: FinalEvent): Promise<
   if (sent === undefined) throw new Error("the question already has its final event");
   return sent;
 }
+
+const NO_STORAGE =
+  "this runner has no dataset storage: run the question on a network (twined dev, or one on Google Cloud), or give it a signed URL";
 
 /** An Octue `exception` event for an error raised in the runner (not in the app). */
 function exceptionEvent(error: unknown, serviceSruid: string): ExceptionEvent {

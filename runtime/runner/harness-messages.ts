@@ -18,6 +18,14 @@ export type HarnessMessage =
       readonly timeout: number | null;
       readonly question_uuid: string | null;
     }
+  | {
+      readonly type: "download";
+      readonly id: number;
+      /** `gs://…` or a signed URL, as the runner sent it in the start message. */
+      readonly cloud_path: string;
+      /** Where the app wants the file (absolute), or null to let the runner choose. */
+      readonly local_path: string | null;
+    }
   | { readonly type: "result"; readonly output_values: unknown; readonly output_manifest: unknown }
   | {
       readonly type: "exception";
@@ -60,6 +68,18 @@ export function parseHarnessMessage(line: string): HarnessMessage {
         input_manifest: value.input_manifest ?? null,
         timeout: (value.timeout as number | null | undefined) ?? null,
         question_uuid: typeof value.question_uuid === "string" ? value.question_uuid : null,
+      };
+    case "download":
+      if (!Number.isInteger(value.id)) fail("without an integer id");
+      if (typeof value.cloud_path !== "string" || value.cloud_path === "") fail("without a cloud_path");
+      if (value.local_path !== undefined && value.local_path !== null && typeof value.local_path !== "string") {
+        fail("with a local_path that is not a string");
+      }
+      return {
+        type: "download",
+        id: value.id as number,
+        cloud_path: value.cloud_path as string,
+        local_path: typeof value.local_path === "string" ? value.local_path : null,
       };
     case "result":
       return {

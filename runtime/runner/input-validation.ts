@@ -13,8 +13,8 @@ export interface ValidatedQuestionData {
 
 /**
  * Checks a question's data against the twine before any Python runs, in Octue's order: configuration, then inputs,
- * children and credentials, then file tags. Throws the first twine error; returns the data exactly as given (falsy
- * values included), with configuration files read.
+ * children and credentials. Throws the first twine error; returns the data exactly as given (falsy values included),
+ * with configuration files read. File tags are checked apart (`checkFileTags`), once cloud datasets have been read.
  */
 export function validateQuestionData(
   twine: Twine,
@@ -38,18 +38,19 @@ export function validateQuestionData(
   });
   if (twine.credentials !== undefined) twine.checkCredentials(env);
 
-  const configurationManifest = configurationData.configuration_manifest ?? null;
-  const inputManifest = inputs.input_manifest ?? null;
-  if (configurationManifest !== null) twine.validateFileTags("configuration_manifest", configurationManifest);
-  if (inputManifest !== null) twine.validateFileTags("input_manifest", inputManifest);
-
   return {
     configurationValues: configurationData.configuration_values ?? null,
-    configurationManifest,
+    configurationManifest: configurationData.configuration_manifest ?? null,
     inputValues: inputs.input_values ?? null,
-    inputManifest,
+    inputManifest: inputs.input_manifest ?? null,
     children,
   };
+}
+
+/** Checks each file's tags against its dataset's `file_tags_template`, as Octue does once the manifests are read. */
+export function checkFileTags(twine: Twine, data: ValidatedQuestionData): void {
+  if (data.configurationManifest !== null) twine.validateFileTags("configuration_manifest", data.configurationManifest);
+  if (data.inputManifest !== null) twine.validateFileTags("input_manifest", data.inputManifest);
 }
 
 function configuredSource(data: ConfiguredData | undefined): unknown {

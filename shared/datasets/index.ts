@@ -1,4 +1,5 @@
 export * from "./dataset-access.js";
+export * from "./download-datasets.js";
 export * from "./resolve-datasets.js";
 export * from "./sign-datasets.js";
 export * from "./upload-datasets.js";

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import pLimit from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
 import { InvalidManifestContents } from "../errors/index.js";
 import type { SerialisedDataset, SerialisedManifest } from "../events/index.js";
 import { isPlainObject } from "../json/index.js";
@@ -53,21 +54,73 @@ export async function uploadOutputDatasets(
       const local = localDataset(key, dataset);
       if (local === undefined) return [key, dataset];
       const destination = joinStorageUri(options.location, options.questionUuid, key);
-      const files = await Promise.all(
-        local.files.map((file) => limit(() => uploadFile(file, local.path, destination, options.store, counts))),
-      );
-      const document = { id: local.id, name: local.name, tags: local.tags, labels: local.labels, path: destination };
-      await options.store.upload(
-        Buffer.from(JSON.stringify({ dataset: document })),
-        joinStorageUri(destination, METADATA_FILENAME),
-        { contentType: "application/json" },
-      );
+      const files = await uploadDataset(local, destination, options.store, limit, counts);
       if (options.signedUrls === undefined) return [key, destination];
-      const signed = await signDataset({ ...document, files }, options.store, options.signedUrls, limit);
+      const signed = await signDataset(
+        { ...datasetDocument(local, destination), files },
+        options.store,
+        options.signedUrls,
+        limit,
+      );
       return [key, signed];
     }),
   );
   return { manifest: { ...manifest, datasets: Object.fromEntries(entries) }, ...counts };
+}
+
+/**
+ * Uploads the local datasets of a manifest an asker is about to send to a network whose jobs cannot see the asker's
+ * disk: each dataset folder (its files and `.octue` metadata, as Octue keeps them locally) goes to
+ * `<location>/<digest of its contents>/<folder name>`, so the same contents are uploaded once however often they are
+ * asked about, and the manifest names it by its `gs://` path. Datasets already in the cloud are left as they are.
+ */
+export async function uploadLocalDatasets(
+  manifest: SerialisedManifest,
+  options: {
+    readonly store: DatasetStore;
+    readonly location: string;
+    readonly baseDirectory?: string;
+    readonly concurrency?: number;
+  },
+): Promise<UploadReport> {
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const counts = { uploaded: 0, unchanged: 0 };
+  const entries = await Promise.all(
+    Object.entries(manifest.datasets).map(async ([key, dataset]): Promise<[string, SerialisedDataset]> => {
+      const folder = localFolderOf(dataset, options.baseDirectory ?? process.cwd());
+      if (folder === undefined) return [key, dataset];
+      const local = await datasetInFolder(folder, typeof dataset === "string" ? {} : dataset);
+      const digest = await contentDigest(local);
+      const destination = joinStorageUri(options.location, digest, path.basename(folder));
+      await uploadDataset(local, destination, options.store, limit, counts);
+      return [key, destination];
+    }),
+  );
+  return { manifest: { ...manifest, datasets: Object.fromEntries(entries) }, ...counts };
+}
+
+/** Uploads a local dataset's files (bytes only where they changed) and its `.octue`; returns the files' paths. */
+async function uploadDataset(
+  local: LocalDataset,
+  destination: string,
+  store: DatasetStore,
+  limit: LimitFunction,
+  counts: { uploaded: number; unchanged: number },
+): Promise<string[]> {
+  const files = await Promise.all(
+    local.files.map((file) => limit(() => uploadFile(file, local.path, destination, store, counts))),
+  );
+  await store.upload(
+    Buffer.from(JSON.stringify({ dataset: datasetDocument(local, destination) })),
+    joinStorageUri(destination, METADATA_FILENAME),
+    { contentType: "application/json" },
+  );
+  return files;
+}
+
+/** Octue's `.octue` of a dataset in the cloud: its primitive without files. */
+function datasetDocument(local: LocalDataset, destination: string) {
+  return { id: local.id, name: local.name, tags: local.tags, labels: local.labels, path: destination };
 }
 
 interface LocalDataset {
@@ -149,4 +202,51 @@ async function recordedMetadata(file: string): Promise<DatafileMetadata> {
     ...(Array.isArray(entry.labels) ? { labels: entry.labels.map(String) } : {}),
     ...(typeof entry.sdk_version === "string" ? { sdkVersion: entry.sdk_version } : {}),
   };
+}
+
+/** A dataset's local folder, for a path or an object whose path is not a cloud path; relative to `base`. */
+function localFolderOf(dataset: SerialisedDataset, base: string): string | undefined {
+  const given = typeof dataset === "string" ? dataset : dataset.path;
+  if (typeof given !== "string" || isCloudPath(given)) return undefined;
+  return path.resolve(base, given);
+}
+
+/** A local dataset as Octue reads a folder: every file below it but `.octue` files, with the folder's metadata. */
+async function datasetInFolder(folder: string, given: Record<string, unknown>): Promise<LocalDataset> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => {
+    throw new InvalidManifestContents(`The dataset folder ${folder} does not exist or cannot be read`);
+  });
+  const files = entries
+    .filter((entry) => entry.isFile() && entry.name !== METADATA_FILENAME)
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+  const text = await readFile(path.join(folder, METADATA_FILENAME), "utf8").catch(() => undefined);
+  let document: unknown;
+  try {
+    document = text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    document = undefined;
+  }
+  const stored = isPlainObject(document) && isPlainObject(document.dataset) ? document.dataset : {};
+  const metadata = { ...given, ...stored };
+  return {
+    id: typeof metadata.id === "string" ? metadata.id : randomUUID(),
+    name: typeof metadata.name === "string" ? metadata.name : path.basename(folder),
+    tags: isPlainObject(metadata.tags) ? metadata.tags : {},
+    labels: Array.isArray(metadata.labels) ? metadata.labels.map(String) : [],
+    path: folder,
+    files,
+  };
+}
+
+/** What identifies a dataset's contents: its files' paths, bytes (CRC32C) and metadata, and its own metadata. */
+async function contentDigest(local: LocalDataset): Promise<string> {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify({ id: local.id, name: local.name, tags: local.tags, labels: local.labels }));
+  for (const file of local.files) {
+    hash.update(path.relative(local.path, file));
+    hash.update(await crc32cOfFile(file));
+    hash.update(JSON.stringify(await recordedMetadata(file)));
+  }
+  return hash.digest("hex").slice(0, 32);
 }

@@ -12,6 +12,7 @@ export * from "./identity-errors.js";
 export * from "./json-errors.js";
 export * from "./kubernetes-errors.js";
 export * from "./runtime-errors.js";
+export * from "./secret-errors.js";
 export * from "./storage-errors.js";
 export * from "./store-errors.js";
 export * from "./twine-errors.js";

@@ -11,4 +11,5 @@ export * from "./question-queries.js";
 export * from "./question-records.js";
 export type * from "./question-store.js";
 export type * from "./revision-store.js";
+export type * from "./secret-source.js";
 export * from "./subscription-settings.js";

@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
+import { uploadLocalDatasets } from "../../shared/datasets/index.js";
 import { NetworkRequestFailed, RemoteException } from "../../shared/errors/index.js";
+import { decodeDatafileMetadata } from "../../shared/storage/index.js";
 import { rejectionOf } from "../support/error-of.js";
 import { waitFor } from "../support/wait-for.js";
 import type { ScenarioNetwork, ScenarioPlatform } from "./scenario-platform.js";
@@ -93,6 +96,53 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         const { answer } = await child("examples/using-manifests").ask({ inputManifest: manifest });
         expect(answer?.output_values).toMatchObject({ window_averages: expect.any(Array) });
         expect(answer?.output_manifest).toMatchObject({ datasets: expect.any(Object) });
+      }, 60_000);
+
+      it("reads an input dataset from storage one file at a time, and uploads the output dataset with Octue's metadata", async () => {
+        const storage = network.storage;
+        if (storage === undefined) return expect(platform.name).toMatch(/Kueue/);
+        const uploaded = await uploadLocalDatasets(
+          {
+            id: randomUUID(),
+            datasets: { raw_met_mast_data: "examples/using-manifests/data/input/raw_met_mast_data" },
+          },
+          { store: storage.store, location: storage.uploads },
+        );
+        const inputPath = String(uploaded.manifest.datasets.raw_met_mast_data);
+        expect(inputPath).toMatch(/^gs:\/\/[^/]+\/[0-9a-f]{32}\/raw_met_mast_data$/);
+
+        const { answer, questionUuid } = await child("examples/using-manifests").ask({
+          inputManifest: uploaded.manifest,
+        });
+        expect(answer?.output_values).toMatchObject({ row_count: 40 });
+        const outputManifest = answer?.output_manifest as { datasets: Record<string, unknown> } | undefined;
+        const output = outputManifest?.datasets.cleaned_met_mast_data;
+        expect(output).toMatch(new RegExp(`^gs://[^/]+/${questionUuid}/cleaned_met_mast_data$`));
+
+        const document = JSON.parse((await storage.store.read(`${output}/.octue`)).toString());
+        expect(document.dataset).toMatchObject({ name: "cleaned_met_mast_data", labels: ["cleaned", "mast", "met"] });
+        const cleaned = await storage.store.stat(`${output}/cleaned.csv`);
+        expect(cleaned?.size).toBeGreaterThan(1000);
+        expect(decodeDatafileMetadata(cleaned?.metadata ?? {})).toMatchObject({ labels: ["timeseries"] });
+        // The app read its two time series (and its metadata file) straight from storage.
+        const logs = (await client.queryEvents({ question_uuid: questionUuid, kinds: "log_record" })).map((event) =>
+          String((event.event as { log_record?: { msg?: string } }).log_record?.msg),
+        );
+        expect(logs.filter((message) => message.startsWith("Read 20 rows from"))).toHaveLength(2);
+      }, 90_000);
+
+      it("fails a question whose input dataset is not in storage, naming the path", async () => {
+        const storage = network.storage;
+        if (storage === undefined) return expect(platform.name).toMatch(/Kueue/);
+        const missing = `${storage.uploads}/no-such-dataset`;
+        const error = await rejectionOf(
+          child("examples/using-manifests").ask({
+            inputManifest: { id: randomUUID(), datasets: { raw_met_mast_data: missing } },
+          }),
+        );
+        expect(error).toBeInstanceOf(RemoteException);
+        expect((error as RemoteException).remoteType).toBe("DatasetNotFound");
+        expect(error.message).toContain(missing);
       }, 60_000);
 
       it("answers a parent whose children are asked through the network, and the tree can be queried", async () => {

@@ -1,9 +1,16 @@
+import type { DatasetStore } from "../../shared/ports/index.js";
+
 /** A running Twined network the scenario suite can ask questions of, whatever it runs on. */
 export interface ScenarioNetwork {
   /** The network's HTTP API (questions, events, registry). */
   readonly url: string;
   /** Its Octue services topic, on platforms with a real Pub/Sub. */
   readonly servicesTopic?: string;
+  /**
+   * The network's dataset storage, as a test reaches it directly (to put input datasets in, and look at outputs);
+   * `uploads` is a location the network reads from.
+   */
+  readonly storage?: { readonly store: DatasetStore; readonly uploads: string };
   /** How many jobs were started for a question: exactly one for every question that ran. */
   launches(questionUuid: string): Promise<number>;
   close(): Promise<void>;

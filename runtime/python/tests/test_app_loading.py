@@ -105,7 +105,7 @@ class TestCompatibilityShim(AppLoadingTestCase):
     def test_octue_imports_resolve_to_the_harness_classes(self):
         self.assertTrue(add_octue_compatibility_shim())
         self.assertIn(COMPAT_DIRECTORY, sys.path)
-        from octue.exceptions import BrokenSequenceException
+        from octue.exceptions import BrokenSequenceException, CloudLocationNotSpecified
         from octue.resources import Datafile, Dataset, Manifest
         from octue.resources.datafile import Datafile as DatafileFromSubmodule
         from twined_harness import exceptions, resources
@@ -115,6 +115,7 @@ class TestCompatibilityShim(AppLoadingTestCase):
         self.assertIs(Dataset, resources.Dataset)
         self.assertIs(Manifest, resources.Manifest)
         self.assertIs(BrokenSequenceException, exceptions.BrokenSequenceException)
+        self.assertIs(CloudLocationNotSpecified, exceptions.CloudLocationNotSpecified)
 
     def test_a_real_octue_package_is_left_alone(self):
         fake = os.path.join(self.directory, "site")

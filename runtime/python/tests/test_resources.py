@@ -160,10 +160,15 @@ class TestDatafile(TemporaryDirectoryTestCase):
         self.assertEqual(Datafile(path=path, labels=["given"]).labels, {"stored"})
         self.assertEqual(Datafile(path=path, labels=["given"], ignore_stored_metadata=True).labels, {"given"})
 
-    def test_cloud_datafile_is_reference_only(self):
+    def test_cloud_datafile_without_a_runner_cannot_be_read(self):
+        # Downloads go through the runner (see test_downloads.py); with none connected, reading fails clearly.
         datafile = Datafile(path="gs://bucket/folder/file.csv")
         self.assertEqual(datafile.name, "file.csv")
-        self.assertIsNone(datafile.local_path)
+        self.assertTrue(datafile.exists_in_cloud)
+        self.assertFalse(datafile.exists_locally)
+        with self.assertRaises(FileNotFoundError) as context:
+            datafile.local_path
+        self.assertIn("no runner is connected", str(context.exception))
         with self.assertRaises(FileNotFoundError):
             with datafile.open():
                 pass
@@ -324,7 +329,7 @@ class TestManifest(TemporaryDirectoryTestCase):
                         "path": "other",
                         "files": ["x.txt"],
                     },
-                    "cloud": {"path": "gs://bucket/data", "files": ["gs://bucket/data/f.csv"], "name": "ignored"},
+                    "cloud": {"path": "gs://bucket/data", "files": ["gs://bucket/data/f.csv"], "name": "named", "x": 1},
                 },
             },
             base_directory=self.directory,
@@ -334,7 +339,8 @@ class TestManifest(TemporaryDirectoryTestCase):
         described = manifest.get_dataset("described")
         self.assertEqual(described.tags, {"a": 1})
         self.assertEqual(described.files.one().local_path, os.path.join(self.directory, "other", "x.txt"))
-        self.assertEqual(manifest.get_dataset("cloud").name, "data")
+        # The runner resolves cloud datasets with their stored metadata, so the given name is used; unknown keys aren't.
+        self.assertEqual(manifest.get_dataset("cloud").name, "named")
         self.assertEqual(manifest.get_dataset("cloud").files.one().name, "f.csv")
 
     def test_errors(self):

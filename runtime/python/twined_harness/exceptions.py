@@ -45,5 +45,9 @@ class ControlChannelClosed(TwinedHarnessException):
     """The runner closed the control pipe before the question finished."""
 
 
+class CloudLocationNotSpecified(TwinedHarnessException):
+    """A cloud operation (e.g. a download) was asked of a resource that is not in the cloud."""
+
+
 class InvalidValuesJson(TwinedHarnessException, ValueError):
     """A value given as JSON text could not be parsed."""

@@ -9,6 +9,7 @@ import traceback
 
 from .analysis import Analysis
 from .app_loading import load_app
+from . import downloads
 from .channel import Channel, file_descriptors_from_environment
 from .child import Child
 from .exceptions import ControlChannelClosed, InvalidStartMessage
@@ -78,6 +79,8 @@ def main():
 def answer_question(start, channel, run):
     """Run the app for one question and return the final `result` or `exception` message."""
     try:
+        # Cloud files of the manifests are downloaded through the runner when the app first reads them.
+        downloads.connect(channel)
         os.chdir(start["working_directory"])
         output_directory = os.path.abspath(start["output_directory"])
         os.makedirs(output_directory, exist_ok=True)

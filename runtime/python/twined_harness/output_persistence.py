@@ -3,7 +3,8 @@
 import os
 import shutil
 
-from .resources import Dataset, Manifest
+from .downloads import download_file
+from .resources import Datafile, Dataset, Manifest
 from .resources.dataset import _discover_files
 from .resources.identity import is_cloud_path
 
@@ -31,7 +32,10 @@ def persist_output_manifest(manifest, output_directory):
     """Move every output dataset under `<output_directory>/<dataset key>` and write its `.octue` metadata.
 
     Files outside that folder (e.g. written to a temporary directory) are copied in, keeping their path relative to
-    their dataset's folder, so the runner can hand over a self-contained output directory. Returns the manifest.
+    their dataset's folder, so the runner can hand over a self-contained output directory. A cloud datafile (e.g. an
+    input file the app put into an output dataset) is saved like a local file: its local copy is copied in (or, if it
+    was never downloaded, it is downloaded there), and the dataset then holds a local datafile with its metadata.
+    Returns the manifest.
     """
     if manifest is None:
         return None
@@ -51,24 +55,34 @@ def persist_output_manifest(manifest, output_directory):
         os.makedirs(target, exist_ok=True)
         destinations = {}
         for datafile in dataset.files:
-            if datafile.local_path is None:
+            # `_local_path`, not `local_path`: reading the property would download a cloud object first.
+            local_path = datafile._local_path
+            if local_path is None and not datafile._is_cloud_object:
                 continue
-            destination = _destination_for(datafile.local_path, dataset.path, target)
+            if local_path is None:
+                destination = os.path.join(target, datafile.name)
+            else:
+                destination = _destination_for(local_path, dataset.path, target, datafile.name)
             if destination in destinations and destinations[destination] is not datafile:
                 raise ValueError(
                     "Two files of the output dataset %r would both be saved as %r; give them different names."
                     % (key, destination)
                 )
             destinations[destination] = datafile
-            if destination != datafile.local_path:
-                if not os.path.isfile(datafile.local_path):
+            if local_path is None:
+                download_file(datafile.cloud_path, destination)
+            elif destination != local_path:
+                if not os.path.isfile(local_path):
                     raise FileNotFoundError(
                         "The file %r of the output dataset %r does not exist; write it before the app finishes "
-                        "(or before calling analysis.finalise())." % (datafile.local_path, key)
+                        "(or before calling analysis.finalise())." % (local_path, key)
                     )
                 os.makedirs(os.path.dirname(destination), exist_ok=True)
-                shutil.copy2(datafile.local_path, destination)
-                datafile.local_path = destination
+                shutil.copy2(local_path, destination)
+                if not datafile._is_cloud_object:
+                    datafile.local_path = destination
+            if datafile._is_cloud_object:
+                dataset.files.replace(datafile, _saved_copy_of(datafile, destination))
         dataset.path = target
         dataset.update_local_metadata()
     return manifest
@@ -82,19 +96,34 @@ def _include_files_written_into(dataset):
     """
     if not os.path.isdir(dataset.path):
         return
-    registered = {os.path.abspath(file.local_path) for file in dataset.files if file.local_path is not None}
+    registered = {os.path.abspath(file._local_path) for file in dataset.files if file._local_path is not None}
     for path in _discover_files(dataset.path, recursive=True):
         if os.path.abspath(path) not in registered:
             dataset.add(path)
 
 
-def _destination_for(file_path, dataset_path, target):
+def _saved_copy_of(datafile, path):
+    """A local datafile at `path` with the metadata of the cloud datafile it was saved from.
+
+    The cloud datafile itself is left as it is, so the app's input datasets still serialise to their cloud paths.
+    """
+    return Datafile(
+        path,
+        id=datafile.id,
+        timestamp=datafile.timestamp,
+        tags=dict(datafile.tags),
+        labels=set(datafile.labels),
+        ignore_stored_metadata=True,
+    )
+
+
+def _destination_for(file_path, dataset_path, target, name=None):
     file_path = os.path.abspath(file_path)
     if _is_within(file_path, target):
         return file_path
     if _is_within(file_path, dataset_path):
         return os.path.join(target, os.path.relpath(file_path, dataset_path))
-    return os.path.join(target, os.path.basename(file_path))
+    return os.path.join(target, name or os.path.basename(file_path))
 
 
 def _dataset_directory(output_directory, name):

@@ -32,6 +32,7 @@ export function embeddedPlatform(jobs: "in-process" | "process" = "in-process"):
       network.setNetworkUrl(url);
       return {
         url,
+        storage: { store: network.storage.store, uploads: network.storage.uploadsLocation },
         launches: async (questionUuid) => launches.get(questionUuid) ?? 0,
         async close() {
           server.closeAllConnections();

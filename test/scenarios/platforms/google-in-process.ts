@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { emulatorStorage } from "../../../dev/emulator-storage.js";
 import { startEmbeddedNetwork } from "../../../platform/embedded-network.js";
 import { createHttpApi } from "../../../platform/http-api.js";
 import { openFirestoreStores } from "../../../shared/adapters/google/firestore/index.js";
@@ -25,6 +26,8 @@ export function googleInProcessPlatform(info: EmulatorInfo): ScenarioPlatform {
         cpuQuota: options.cpuQuota,
         eventBus: options.duplicateDeliveries === true ? new DuplicatingBus(pubsub) : pubsub,
         stores: openFirestoreStores({ projectId: info.projectId, collectionPrefix: environment }),
+        // Buckets of its own on the Storage emulator, which every test file shares.
+        storage: () => emulatorStorage(info.projectId, `${environment}-twined`),
       });
       const launches = new Map<string, number>();
       const launch = network.launcher.launch.bind(network.launcher);
@@ -41,6 +44,7 @@ export function googleInProcessPlatform(info: EmulatorInfo): ScenarioPlatform {
       return {
         url,
         servicesTopic: network.topics.services,
+        storage: { store: network.storage.store, uploads: network.storage.uploadsLocation },
         launches: async (questionUuid) => launches.get(questionUuid) ?? 0,
         async close() {
           server.closeAllConnections();

@@ -1,5 +1,6 @@
 from twined_harness.exceptions import (
     BrokenSequenceException,
+    CloudLocationNotSpecified,
     InvalidInputException,
     InvalidLabelException,
     InvalidMonitorMessage,
@@ -9,6 +10,7 @@ from twined_harness.exceptions import (
 
 __all__ = [
     "BrokenSequenceException",
+    "CloudLocationNotSpecified",
     "InvalidInputException",
     "InvalidLabelException",
     "InvalidMonitorMessage",

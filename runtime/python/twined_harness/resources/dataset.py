@@ -1,9 +1,14 @@
-"""A named group of datafiles, usually one local directory."""
+"""A named group of datafiles: a local directory, or a cloud dataset whose files are downloaded on demand."""
 
+import concurrent.futures
+import logging
 import os
+import posixpath
 import shutil
 
-from ..exceptions import InvalidInputException, UnexpectedNumberOfResultsException
+from ..downloads import registered_temporary_directory
+from ..exceptions import CloudLocationNotSpecified, InvalidInputException, UnexpectedNumberOfResultsException
+from .datafile import PRIMITIVE_KEYS as DATAFILE_PRIMITIVE_KEYS
 from .datafile import Datafile
 from .filter_containers import FilterSet
 from .identity import is_cloud_path, validated_id
@@ -12,12 +17,24 @@ from .tags_and_labels import LabelSet, Taggable, TagDict
 
 _IGNORED_PRIMITIVE_KEYS = ("include_octue_metadata_files",)
 
+# Octue keeps a signed dataset's documents in this folder of the dataset; a signed dataset's path points into it.
+SIGNED_METADATA_DIRECTORY = ".signed_metadata_files"
+
+# At most this many downloads of one `Dataset.download()` are outstanding at once.
+MAX_PARALLEL_DOWNLOADS = 8
+
+logger = logging.getLogger(__name__)
+
 
 class Dataset(Taggable):
     """A set of datafiles with its own id, name, tags and labels.
 
     Built from a local directory, its files are discovered (recursively by default) and the `.octue` metadata files
     are read; dataset metadata stored there wins over constructor arguments unless `ignore_stored_metadata` is set.
+
+    A cloud dataset (a `gs://` or signed URL path) is not listed: its files are the ones given (the runner resolves
+    cloud datasets into their files before the app starts). They are downloaded only when the app reads them, or all
+    at once with `download()`.
     """
 
     def __init__(
@@ -60,6 +77,16 @@ class Dataset(Taggable):
     def exists_locally(self):
         return not is_cloud_path(self.path) and os.path.isdir(self.path)
 
+    @property
+    def exists_in_cloud(self):
+        """True when the dataset's path is a `gs://` path or a URL, as in Octue."""
+        return is_cloud_path(self.path)
+
+    @property
+    def all_files_are_in_cloud(self):
+        """True when every file of the dataset is a cloud object (or has a cloud path)."""
+        return all(file.exists_in_cloud for file in self.files)
+
     def _use_stored_metadata(self):
         stored = read_metadata_file(self.path).get("dataset")
         if not isinstance(stored, dict):
@@ -89,7 +116,8 @@ class Dataset(Taggable):
             raise InvalidInputException("The dataset %r is in the cloud; only local metadata can be written." % self.path)
         update_metadata_file(self.path, dataset=self.metadata())
         for file in self.files:
-            if file.local_path is not None:
+            # A cloud object's download elsewhere (e.g. the runner's download folder) is not part of this folder.
+            if file._local_path is not None and (not file._is_cloud_object or _is_within(file._local_path, self.path)):
                 file.update_local_metadata()
 
     # Files.
@@ -98,16 +126,25 @@ class Dataset(Taggable):
         """Add a datafile (or a path) to the dataset and return it.
 
         For a local dataset, an existing local file outside the dataset folder is copied in (to `path_in_dataset`, or
-        the folder's root under the file's name), as in Octue; the copy keeps the file's metadata.
+        the folder's root under the file's name), as in Octue; the copy keeps the file's metadata. A cloud object is
+        downloaded there (as Octue does), or its existing local copy is copied there. Adding to a cloud dataset
+        uploads nothing.
         """
         if not isinstance(datafile, Datafile):
             datafile = Datafile(datafile)
-        if not is_cloud_path(self.path) and datafile.exists_locally and not _is_within(datafile.local_path, self.path):
+        if not is_cloud_path(self.path):
             destination = os.path.join(self.path, path_in_dataset or datafile.name)
-            os.makedirs(os.path.dirname(destination), exist_ok=True)
-            shutil.copy2(datafile.local_path, destination)
-            datafile.local_path = destination
-            datafile.update_local_metadata()
+            if datafile._is_cloud_object and datafile._local_path is None:
+                datafile.download(local_path=destination)
+                datafile.update_local_metadata()
+            elif datafile.exists_locally and not _is_within(datafile._local_path, self.path):
+                os.makedirs(os.path.dirname(destination), exist_ok=True)
+                shutil.copy2(datafile._local_path, destination)
+                if datafile._is_cloud_object:
+                    datafile._adopt_local_copy(destination)
+                else:
+                    datafile.local_path = destination
+                datafile.update_local_metadata()
         self.files.add(datafile)
         return datafile
 
@@ -121,6 +158,65 @@ class Dataset(Taggable):
                 % (label, self.name, len(matches), (": " + ", ".join(names)) if names else "")
             )
         return matches.one()
+
+    def download(self, local_directory=None):
+        """Download every cloud file of the dataset through the runner and return the absolute local directory.
+
+        As Octue: each file goes to `<local_directory>/<its path relative to the dataset>` (a new temporary directory
+        when none is given), and the datafiles then point at those copies. Up to 8 downloads run at once. Raises
+        `CloudLocationNotSpecified` for a dataset that is not in the cloud.
+        """
+        if not self.exists_in_cloud:
+            raise CloudLocationNotSpecified(
+                "You can only download files from a cloud dataset. This dataset's path is %r." % (self.path,)
+            )
+        if local_directory:
+            local_directory = os.path.abspath(os.fspath(local_directory))
+        else:
+            local_directory = registered_temporary_directory()
+        os.makedirs(local_directory, exist_ok=True)
+        downloads = []
+        for file in self.files:
+            if file.exists_in_cloud:
+                relative_path = self._datafile_path_relative_to_self(file, path_type="cloud_path")
+                downloads.append((file, os.path.join(local_directory, *relative_path.split("/"))))
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=MAX_PARALLEL_DOWNLOADS, thread_name_prefix="twined-download"
+        ) as executor:
+            futures = [executor.submit(file.download, local_path=path) for file, path in downloads]
+            try:
+                for future in futures:
+                    logger.debug("Downloaded datafile to %r.", future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        logger.info("Downloaded %r to %r.", self, local_directory)
+        return local_directory
+
+    def _datafile_path_relative_to_self(self, datafile, path_type):
+        """Return the datafile's path relative to the dataset, as Octue computes it (`path_type` names the attribute).
+
+        A signed dataset's path points into its `.signed_metadata_files` folder, so the folder above it is used, and
+        URLs lose their query strings. A file that is not below the dataset's location is placed under its name.
+        """
+        if _is_url(self.path):
+            dataset_path = self.path.split("?")[0].split(SIGNED_METADATA_DIRECTORY)[0]
+        else:
+            dataset_path = self.path
+        datafile_path = getattr(datafile, path_type)
+        if datafile_path is None:
+            return datafile.name
+        if _is_url(datafile_path):
+            datafile_path = datafile_path.split("?")[0]
+        if is_cloud_path(datafile_path):
+            # Rooted at "/" so that no working directory is involved.
+            relative = posixpath.relpath("/" + _strip_protocol(datafile_path), "/" + _strip_protocol(dataset_path))
+        else:
+            relative = os.path.relpath(datafile_path, dataset_path).replace(os.sep, "/")
+        if relative in (".", "") or relative == ".." or relative.startswith("../"):
+            return datafile.name
+        return relative
 
     def __iter__(self):
         return iter(self.files)
@@ -145,8 +241,9 @@ class Dataset(Taggable):
         }
 
     def _relative_path(self, datafile):
-        if datafile.local_path is not None and _is_within(datafile.local_path, self.path):
-            return os.path.relpath(datafile.local_path, self.path)
+        local_path = datafile._local_path
+        if local_path is not None and not is_cloud_path(self.path) and _is_within(local_path, self.path):
+            return os.path.relpath(local_path, self.path)
         return datafile.path
 
     def __repr__(self):
@@ -171,7 +268,8 @@ def _as_datafile(file, dataset_path, ignore_stored_metadata):
     if isinstance(file, Datafile):
         return file
     if isinstance(file, dict):
-        primitive = dict(file)
+        # Unknown keys (e.g. ones a newer runner adds) are ignored.
+        primitive = {key: value for key, value in file.items() if key in DATAFILE_PRIMITIVE_KEYS}
         primitive.setdefault("ignore_stored_metadata", ignore_stored_metadata)
         path = primitive.pop("path", None) or primitive.pop("local_path", None)
         return Datafile(_resolve(path, dataset_path), **primitive)
@@ -186,6 +284,17 @@ def _resolve(path, dataset_path):
     if not os.path.exists(within_dataset) and os.path.exists(path):
         return os.path.abspath(path)
     return within_dataset
+
+
+def _is_url(path):
+    return isinstance(path, str) and path.startswith("http")
+
+
+def _strip_protocol(path):
+    for prefix in ("gs://", "https://", "http://"):
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    return path
 
 
 def _is_within(path, directory):

@@ -153,6 +153,19 @@ class FilterSet(_FilterableMixin):
         self._ids.remove(id(item))
         self._items.remove(item)
 
+    def replace(self, item, replacement):
+        """Put `replacement` where `item` is, keeping the order (or add it at the end if `item` is absent)."""
+        if id(item) not in self._ids:
+            self.add(replacement)
+            return
+        if id(replacement) in self._ids and replacement is not item:
+            self.remove(item)
+            return
+        self._ids.remove(id(item))
+        self._ids.add(id(replacement))
+        position = next(index for index, existing in enumerate(self._items) if existing is item)
+        self._items[position] = replacement
+
     def discard(self, item):
         if id(item) in self._ids:
             self.remove(item)

@@ -1,10 +1,14 @@
 """A manifest: named datasets given to or produced by an analysis."""
 
 import json
+import logging
 import os
 
+from ..downloads import registered_temporary_directory
 from .dataset import Dataset
 from .identity import is_cloud_path, validated_id
+
+logger = logging.getLogger(__name__)
 
 
 class Manifest:
@@ -49,6 +53,29 @@ class Manifest:
                 % (key, ", ".join(repr(name) for name in sorted(self.datasets)) or "none")
             ) from None
 
+    def download(self, paths=None, download_all=True):
+        """Download the manifest's datasets through the runner, as Octue's `Manifest.download`.
+
+        `paths` maps dataset keys to the directories to download them into; datasets without one go into their own
+        folder of one new temporary directory. With `download_all=False` and `paths` given, only the datasets named
+        in `paths` are downloaded. Returns the mapping of dataset key to absolute directory (`paths`, updated).
+        """
+        if paths is None:
+            download_all = True
+            paths = {}
+        datasets_directory = None
+        for key, dataset in self.datasets.items():
+            download_path = paths.get(key)
+            if not download_all and not download_path:
+                logger.info("%r dataset download skipped as its download path wasn't specified.", key)
+                continue
+            if not download_path:
+                if datasets_directory is None:
+                    datasets_directory = registered_temporary_directory()
+                download_path = os.path.join(datasets_directory, key)
+            paths[key] = dataset.download(local_directory=download_path)
+        return paths
+
     @property
     def all_datasets_are_in_cloud(self):
         return all(is_cloud_path(dataset.path) for dataset in self.datasets.values())
@@ -79,8 +106,12 @@ def _as_dataset(dataset, base_directory):
         description = dict(dataset)
         path = description.get("path")
         if isinstance(path, str) and is_cloud_path(path):
-            # As in Octue, a cloud dataset's own metadata lives with the cloud objects, so only the location is used.
-            return Dataset(path=path, files=description.get("files"))
+            # As in Octue, only the location, the files and the metadata are used (the runner has read the metadata
+            # from the cloud when it resolved the dataset); other keys are ignored.
+            metadata = {
+                key: description[key] for key in ("id", "name", "tags", "labels") if description.get(key) is not None
+            }
+            return Dataset(path=path, files=description.get("files"), **metadata)
         description["path"] = os.path.join(base_directory, path) if path else base_directory
         return Dataset(**description)
     raise TypeError(

@@ -1,0 +1,84 @@
+import type { ServiceConfiguration } from "../../shared/config/index.js";
+import {
+  type DatasetAccess,
+  DEFAULT_SIGNED_URL_SECONDS,
+  resolveManifestDatasets,
+  storeFor,
+  uploadOutputDatasets,
+} from "../../shared/datasets/index.js";
+import type { SerialisedManifest } from "../../shared/events/index.js";
+import { isPlainObject } from "../../shared/json/index.js";
+import { definedProperties } from "../../shared/objects/index.js";
+import { isCloudPath } from "../../shared/storage/index.js";
+import type { ValidatedQuestionData } from "./input-validation.js";
+
+/** Where a runner reads and writes datasets. */
+export interface RunnerDatasets {
+  /** Storage for `gs://` paths (and `fetch` for signed URLs). */
+  readonly access: DatasetAccess;
+  /**
+   * Where output datasets go when the service names no `output_location`: the network's outputs bucket. Without
+   * either, outputs stay in the output directory and the answer names local paths (a question asked on this machine).
+   */
+  readonly outputLocation?: string;
+  /** How long signed output URLs last (`use_signed_urls_for_output_datasets`); 7 days by default, as Octue's. */
+  readonly signedUrlSeconds?: number;
+  /** Where the files the app asks for are downloaded; beside the output directory by default. */
+  readonly downloadsDirectory?: string;
+}
+
+/** The question's manifests with their cloud datasets read (their files and metadata; no bytes yet). */
+export async function readQuestionDatasets(
+  data: ValidatedQuestionData,
+  access: DatasetAccess,
+): Promise<ValidatedQuestionData> {
+  const [configurationManifest, inputManifest] = await Promise.all([
+    readManifest(data.configurationManifest, access),
+    readManifest(data.inputManifest, access),
+  ]);
+  return { ...data, configurationManifest, inputManifest };
+}
+
+async function readManifest(manifest: unknown, access: DatasetAccess): Promise<unknown> {
+  if (!isManifest(manifest) || !Object.values(manifest.datasets).some(isInCloud)) return manifest;
+  return resolveManifestDatasets(manifest, access);
+}
+
+/**
+ * The answer's output manifest once its datasets are uploaded to the service's `output_location`, or the network's
+ * outputs location, under the question's own folder; unchanged when there is neither.
+ */
+export async function saveOutputDatasets(
+  outputManifest: unknown,
+  context: {
+    readonly configuration: ServiceConfiguration;
+    readonly questionUuid: string;
+    readonly datasets?: RunnerDatasets;
+  },
+): Promise<unknown> {
+  if (!isManifest(outputManifest)) return outputManifest;
+  const location = context.configuration.outputLocation ?? context.datasets?.outputLocation;
+  if (location === undefined) return outputManifest;
+  const access = context.datasets?.access ?? {
+    unavailable: "this runner has no dataset storage to upload the service's output_location to",
+  };
+  const signedUrls = context.configuration.useSignedUrlsForOutputDatasets
+    ? { expiresInSeconds: context.datasets?.signedUrlSeconds ?? DEFAULT_SIGNED_URL_SECONDS }
+    : undefined;
+  const report = await uploadOutputDatasets(outputManifest, {
+    store: storeFor(access, location),
+    location,
+    questionUuid: context.questionUuid,
+    ...definedProperties({ signedUrls, concurrency: access.concurrency }),
+  });
+  return report.manifest;
+}
+
+function isManifest(value: unknown): value is SerialisedManifest {
+  return isPlainObject(value) && isPlainObject(value.datasets);
+}
+
+function isInCloud(dataset: unknown): boolean {
+  const path = typeof dataset === "string" ? dataset : isPlainObject(dataset) ? dataset.path : undefined;
+  return typeof path === "string" && isCloudPath(path);
+}

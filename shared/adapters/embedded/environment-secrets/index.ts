@@ -1,0 +1,1 @@
+export { EnvironmentSecretSource } from "./environment-secret-source.js";

@@ -1,0 +1,5 @@
+export {
+  type SecretManagerClientOptions,
+  SecretManagerSource,
+  type SecretManagerSourceOptions,
+} from "./secret-manager-source.js";
