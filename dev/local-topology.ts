@@ -34,6 +34,15 @@ export interface LocalTopologyOptions {
   readonly duplicateDeliveries?: boolean;
   /** What the function servers print. */
   readonly onOutput?: (functionName: string, text: string) => void;
+  /**
+   * The Storage emulator (`http://host:port`) and the prefix of the network's buckets there (`<prefix>-outputs`,
+   * `-uploads`, `-diagnostics`); its URLs are signed with `signer`, a throwaway key.
+   */
+  readonly storage?: {
+    readonly host: string;
+    readonly bucketPrefix: string;
+    readonly signer: { readonly clientEmail: string; readonly privateKey: string };
+  };
 }
 
 export interface LocalTopology {
@@ -134,6 +143,7 @@ function startFunction(name: string, port: number, networkUrl: string, options: 
         TWINED_LAUNCHER: name === "kueue-launcher" ? "local" : "none",
         TWINED_LOCAL_CPUS: String(options.cpus ?? 2),
         TWINED_NETWORK_URL: networkUrl,
+        ...storageEnvironment(options.storage),
         NO_COLOR: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -209,4 +219,19 @@ async function duplicatingProxy(target: string): Promise<{ server: Server; url: 
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** What the functions (and the jobs they run) need to use the Storage emulator as the network's buckets. */
+function storageEnvironment(storage: LocalTopologyOptions["storage"]): Record<string, string> {
+  if (storage === undefined) return {};
+  return {
+    STORAGE_EMULATOR_HOST: storage.host,
+    TWINED_STORAGE_SIGNER: JSON.stringify({
+      client_email: storage.signer.clientEmail,
+      private_key: storage.signer.privateKey,
+    }),
+    TWINED_OUTPUTS_LOCATION: `gs://${storage.bucketPrefix}-outputs`,
+    TWINED_UPLOADS_LOCATION: `gs://${storage.bucketPrefix}-uploads`,
+    TWINED_DIAGNOSTICS_LOCATION: `gs://${storage.bucketPrefix}-diagnostics`,
+  };
 }

@@ -4,6 +4,7 @@
  * PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST, or starts its own.
  */
 import { randomBytes } from "node:crypto";
+import { throwawaySigner } from "../platform/network-storage.js";
 import { ensureEmulators } from "./emulators.js";
 import { startLocalTopology } from "./local-topology.js";
 
@@ -15,6 +16,7 @@ const topology = await startLocalTopology({
   firestoreHost: emulators.firestoreHost,
   environment: process.env.TWINED_ENVIRONMENT || "local",
   pushSecret: process.env.TWINED_PUSH_SECRET || randomBytes(16).toString("hex"),
+  storage: { host: emulators.storageHost, bucketPrefix: "twined", signer: throwawaySigner(projectId) },
   onOutput: (name, text) => process.stderr.write(text.replace(/^(?=.)/gm, `[${name}] `)),
 });
 process.stdout.write(`Twined functions running (${emulators.description}).\nHTTP API: ${topology.url}\n`);

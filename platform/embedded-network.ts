@@ -141,7 +141,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       executor:
         options.jobs === "process"
           ? new ProcessJobExecutor({ env: { ...process.env, ...storage.jobEnvironment } })
-          : new InProcessJobExecutor({ datasets: runnerDatasets(storage) }),
+          : new InProcessJobExecutor({ datasets: async () => runnerDatasets(storage) }),
       ...definedProperties({
         heartbeatIntervalSeconds: options.heartbeatIntervalSeconds,
         onOutput: options.onJobOutput,

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InProcessJobExecutor } from "../runtime/jobs/in-process-job-executor.js";
+import { jobDatasets } from "../runtime/jobs/job-datasets.js";
 import { LocalJobLauncher } from "../shared/adapters/embedded/local-jobs/index.js";
 import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
@@ -11,6 +12,7 @@ import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/in
 import { definedProperties } from "../shared/objects/index.js";
 import type { BusMessage, EventSink, JobLauncher } from "../shared/ports/index.js";
 import { publishEvent } from "../shared/ports/index.js";
+import { parseStorageUri, signedUrlLifetimeProblem } from "../shared/storage/index.js";
 import { DeferredJobLauncher } from "./deferred-job-launcher.js";
 import type { NetworkStores } from "./embedded-network.js";
 import {
@@ -43,6 +45,19 @@ export interface GoogleCloudSettings {
   readonly networkUrl: string | undefined;
   /** `TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS`: a running question silent this long is failed; default 600. */
   readonly heartbeatLimitSeconds: number | undefined;
+  /**
+   * `TWINED_OUTPUTS_LOCATION`, `TWINED_UPLOADS_LOCATION`, `TWINED_DIAGNOSTICS_LOCATION`: the durable stack's buckets
+   * (`gs://…`), for output datasets of services that name no `output_location`, askers' uploaded datasets and crash
+   * diagnostics. `TWINED_SIGNED_URL_SECONDS`: how long signed output URLs last; default 7 days.
+   */
+  readonly storage: StorageSettings;
+}
+
+export interface StorageSettings {
+  readonly outputsLocation: string | undefined;
+  readonly uploadsLocation: string | undefined;
+  readonly diagnosticsLocation: string | undefined;
+  readonly signedUrlSeconds: number | undefined;
 }
 
 /** Every environment variable a function reads; the deployment must set the required ones. */
@@ -55,6 +70,10 @@ export const FUNCTION_ENVIRONMENT = [
   "TWINED_NETWORK_URL",
   "TWINED_SERVICES_TOPIC_NAME",
   "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
+  "TWINED_OUTPUTS_LOCATION",
+  "TWINED_UPLOADS_LOCATION",
+  "TWINED_DIAGNOSTICS_LOCATION",
+  "TWINED_SIGNED_URL_SECONDS",
   ...JOB_LAUNCHER_ENVIRONMENT,
 ] as const;
 
@@ -87,6 +106,7 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
     launcher: readJobLauncherSettings(env),
     networkUrl: env.TWINED_NETWORK_URL || undefined,
     heartbeatLimitSeconds,
+    storage: readStorageSettings(env),
   };
   try {
     topicNames(settings.environment, env);
@@ -156,6 +176,12 @@ export function cloudJobEnvironment(
     // Always named, as Octue's Jobs do: a service built on Octue's SDK reads it.
     TWINED_SERVICES_TOPIC_NAME: topicNames(settings.environment, env).services,
   };
+  if (settings.storage.outputsLocation !== undefined) {
+    environment.TWINED_OUTPUTS_LOCATION = settings.storage.outputsLocation;
+  }
+  if (settings.storage.signedUrlSeconds !== undefined) {
+    environment.TWINED_SIGNED_URL_SECONDS = String(settings.storage.signedUrlSeconds);
+  }
   // Where the job asks its children (the questions API); not TWINED_NETWORK_URL, which would make the job read its
   // question over HTTP too.
   if (settings.networkUrl !== undefined) environment.TWINED_QUESTIONS_URL = settings.networkUrl;
@@ -180,7 +206,10 @@ function openJobLauncher(
         sink,
         observer: KueueLauncher.observer(stores.questions),
         jobsDirectory: mkdtempSync(path.join(tmpdir(), "twined-jobs-")),
-        executor: new InProcessJobExecutor(),
+        // Its jobs reach storage as a cloud job would, from the environment a launcher gives one.
+        executor: new InProcessJobExecutor({
+          datasets: () => jobDatasets({ ...env, ...cloudJobEnvironment(settings, env) }, settings.networkUrl),
+        }),
         ...definedProperties({ cpuQuota: launcher.cpus }),
         networkUrl: () => settings.networkUrl,
       });
@@ -231,4 +260,27 @@ class UnavailableLauncher implements JobLauncher {
     return undefined;
   }
   async close(): Promise<void> {}
+}
+
+function readStorageSettings(env: Readonly<Record<string, string | undefined>>): StorageSettings {
+  const location = (name: string, given: string | undefined): string | undefined => {
+    const value = given || undefined;
+    if (value === undefined) return undefined;
+    try {
+      parseStorageUri(value, "prefix");
+    } catch (error) {
+      throw new InvalidDeploymentSetting(name, error instanceof Error ? error.message : String(error));
+    }
+    return value;
+  };
+  const seconds = env.TWINED_SIGNED_URL_SECONDS || undefined;
+  const signedUrlSeconds = seconds === undefined ? undefined : Number(seconds);
+  const lifetimeProblem = signedUrlSeconds === undefined ? undefined : signedUrlLifetimeProblem(signedUrlSeconds);
+  if (lifetimeProblem !== undefined) throw new InvalidDeploymentSetting("TWINED_SIGNED_URL_SECONDS", lifetimeProblem);
+  return {
+    outputsLocation: location("TWINED_OUTPUTS_LOCATION", env.TWINED_OUTPUTS_LOCATION),
+    uploadsLocation: location("TWINED_UPLOADS_LOCATION", env.TWINED_UPLOADS_LOCATION),
+    diagnosticsLocation: location("TWINED_DIAGNOSTICS_LOCATION", env.TWINED_DIAGNOSTICS_LOCATION),
+    signedUrlSeconds,
+  };
 }

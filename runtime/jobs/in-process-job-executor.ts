@@ -10,8 +10,8 @@ import type { RunnerDatasets } from "../runner/datasets.js";
 
 export interface InProcessJobExecutorOptions {
   readonly env?: NodeJS.ProcessEnv;
-  /** Where the network's datasets are read and written. */
-  readonly datasets?: RunnerDatasets;
+  /** Where the network's datasets are read and written; asked once per job, when it starts. */
+  readonly datasets?: () => Promise<RunnerDatasets | undefined>;
   /** How long a stopped job's app has to end before it is killed. */
   readonly terminationGraceMs?: number;
 }
@@ -31,24 +31,26 @@ export class InProcessJobExecutor implements JobExecutor {
     const { configuration } = loadServiceConfiguration(path.join(directory, "octue.yaml"));
     const twine = this.twine(configuration.twinePath);
     const cancellation = new AbortController();
-    const ended = answerQuestion({
-      configuration,
-      twine,
-      question: spec.question,
-      serviceSruid: spec.revision.sruid,
-      sink: { emit: async (envelope) => context.emit(envelope) },
-      ...(context.networkUrl === undefined ? {} : { childAsker: new NetworkChildAsker(context.networkUrl) }),
-      heartbeatIntervalMs: context.heartbeatIntervalSeconds * 1000,
-      ...definedProperties({
-        timeoutSeconds: spec.timeoutSeconds,
-        terminationGraceMs: this.options.terminationGraceMs,
-        datasets: this.options.datasets,
-      }),
-      signal: cancellation.signal,
-      workingDirectory: directory,
-      env: { ...(this.options.env ?? process.env), OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag },
-      onOutput: (_stream, text) => context.output(text),
-    }).then(
+    const answering = async () =>
+      answerQuestion({
+        configuration,
+        twine,
+        question: spec.question,
+        serviceSruid: spec.revision.sruid,
+        sink: { emit: async (envelope) => context.emit(envelope) },
+        ...(context.networkUrl === undefined ? {} : { childAsker: new NetworkChildAsker(context.networkUrl) }),
+        heartbeatIntervalMs: context.heartbeatIntervalSeconds * 1000,
+        ...definedProperties({
+          timeoutSeconds: spec.timeoutSeconds,
+          terminationGraceMs: this.options.terminationGraceMs,
+          datasets: await this.options.datasets?.(),
+        }),
+        signal: cancellation.signal,
+        workingDirectory: directory,
+        env: { ...(this.options.env ?? process.env), OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag },
+        onOutput: (_stream, text) => context.output(text),
+      });
+    const ended = answering().then(
       (final) => ({ exitCode: final.event.kind === "result" ? 0 : 1 }),
       (error: unknown) => {
         context.output(`the runner failed: ${error instanceof Error ? error.message : String(error)}\n`);

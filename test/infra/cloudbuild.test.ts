@@ -26,6 +26,12 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   TWINED_KUBECONFIG:
     "for clusters outside Google Cloud (twined dev); a deployed network reaches GKE by TWINED_GKE_CLUSTER",
   TWINED_LOCAL_CPUS: "only for TWINED_LAUNCHER=local, which runs jobs inside the function (the local topology)",
+  TWINED_STORAGE_FOLDER:
+    "an embedded network's storage folder, read by a runner inside a function with TWINED_LAUNCHER=local",
+  TWINED_STORAGE_SIGNING_KEY: "goes with TWINED_STORAGE_FOLDER, only for embedded networks",
+  TWINED_STORAGE_SIGNER:
+    "a throwaway key for the Storage emulator (the local topology); deployed functions sign as themselves",
+  STORAGE_EMULATOR_HOST: "names the Storage emulator; unset, the client talks to Cloud Storage itself",
   KUBERNETES_SERVICE_HOST: "set by Kubernetes in a pod, for in-cluster access; the functions are not in the cluster",
   KUBERNETES_SERVICE_PORT: "set by Kubernetes in a pod, for in-cluster access; the functions are not in the cluster",
   // The local launcher runs a service inside the function process; deployed jobs run in their own containers, whose

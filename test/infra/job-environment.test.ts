@@ -19,6 +19,12 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   OCTUE_SERVICE_NAMESPACE: "overrides octue.yaml's namespace, as Octue allows; the image's octue.yaml names it",
   OCTUE_SERVICE_NAME: "overrides octue.yaml's name, as Octue allows; the image's octue.yaml names it",
   PYTHONPATH: "extended by the runner for its harness; whatever the image sets is kept",
+  TWINED_STORAGE_FOLDER:
+    "an embedded network's storage folder, for jobs on the same machine; cloud jobs use Cloud Storage",
+  TWINED_STORAGE_SIGNING_KEY: "signs an embedded network's storage URLs; goes with TWINED_STORAGE_FOLDER",
+  TWINED_STORAGE_SIGNER:
+    "a throwaway key for the Storage emulator, which checks no signature; cloud jobs sign as themselves",
+  STORAGE_EMULATOR_HOST: "names the Storage emulator; unset, the client talks to Cloud Storage itself",
 };
 
 /** The `ENV` names of a Dockerfile (`ENV A=1 \` continued lines included). */

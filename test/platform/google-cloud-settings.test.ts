@@ -15,6 +15,12 @@ describe("readGoogleCloudSettings", () => {
       launcher: { kind: "none" },
       networkUrl: undefined,
       heartbeatLimitSeconds: undefined,
+      storage: {
+        outputsLocation: undefined,
+        uploadsLocation: undefined,
+        diagnosticsLocation: undefined,
+        signedUrlSeconds: undefined,
+      },
     });
     expect(
       readGoogleCloudSettings({
@@ -24,6 +30,28 @@ describe("readGoogleCloudSettings", () => {
         TWINED_LOCAL_CPUS: "4",
       }),
     ).toMatchObject({ environment: "staging", launcher: { kind: "local", cpus: 4 } });
+  });
+
+  it("reads the network's buckets and the signed URLs' lifetime, refusing what is not a gs:// location", () => {
+    expect(
+      readGoogleCloudSettings({
+        ...valid,
+        TWINED_OUTPUTS_LOCATION: "gs://p-main-twined-outputs",
+        TWINED_UPLOADS_LOCATION: "gs://p-main-twined-uploads/asked",
+        TWINED_SIGNED_URL_SECONDS: "3600",
+      }).storage,
+    ).toEqual({
+      outputsLocation: "gs://p-main-twined-outputs",
+      uploadsLocation: "gs://p-main-twined-uploads/asked",
+      diagnosticsLocation: undefined,
+      signedUrlSeconds: 3600,
+    });
+    expect(() => readGoogleCloudSettings({ ...valid, TWINED_OUTPUTS_LOCATION: "/tmp/outputs" })).toThrow(
+      /TWINED_OUTPUTS_LOCATION: '\/tmp\/outputs' is not a Cloud Storage path/,
+    );
+    expect(() => readGoogleCloudSettings({ ...valid, TWINED_SIGNED_URL_SECONDS: "999999" })).toThrow(
+      /TWINED_SIGNED_URL_SECONDS: a signed URL lasts from 1 s to 604800 s/,
+    );
   });
 
   it("reads the Kueue launcher's settings, with Octue's defaults for the queue", () => {

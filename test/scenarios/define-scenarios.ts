@@ -98,9 +98,10 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         expect(answer?.output_manifest).toMatchObject({ datasets: expect.any(Object) });
       }, 60_000);
 
-      it("reads an input dataset from storage one file at a time, and uploads the output dataset with Octue's metadata", async () => {
+      it("reads an input dataset from storage one file at a time, and uploads the output dataset with Octue's metadata", async (context) => {
         const storage = network.storage;
-        if (storage === undefined) return expect(platform.name).toMatch(/Kueue/);
+        // A laptop network's jobs on a cluster cannot reach its storage folder (docs/datasets.md).
+        if (storage === undefined) return context.skip();
         const uploaded = await uploadLocalDatasets(
           {
             id: randomUUID(),
@@ -131,9 +132,9 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         expect(logs.filter((message) => message.startsWith("Read 20 rows from"))).toHaveLength(2);
       }, 90_000);
 
-      it("fails a question whose input dataset is not in storage, naming the path", async () => {
+      it("fails a question whose input dataset is not in storage, naming the path", async (context) => {
         const storage = network.storage;
-        if (storage === undefined) return expect(platform.name).toMatch(/Kueue/);
+        if (storage === undefined) return context.skip();
         const missing = `${storage.uploads}/no-such-dataset`;
         const error = await rejectionOf(
           child("examples/using-manifests").ask({
