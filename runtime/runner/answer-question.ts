@@ -229,6 +229,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
           relayLog: (record) => {
             if (question.attributes.forward_logs) void emitter.emit({ kind: "log_record", log_record: record });
           },
+          datasets: datasetAccess,
         }).then((response) => harness.send(response));
         return undefined;
       case "download":

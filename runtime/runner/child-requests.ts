@@ -1,5 +1,7 @@
 import type { ChildConfiguration } from "../../shared/config/index.js";
-import type { LogRecord, ParentAttributes } from "../../shared/events/index.js";
+import { type DatasetAccess, resolveManifestDatasets, signManifestDatasets } from "../../shared/datasets/index.js";
+import type { LogRecord, ParentAttributes, SerialisedManifest } from "../../shared/events/index.js";
+import { isPlainObject } from "../../shared/json/index.js";
 import type { ChildAsker } from "../../shared/ports/index.js";
 
 export interface ChildRequestContext {
@@ -9,6 +11,12 @@ export interface ChildRequestContext {
   readonly askerSruid: string;
   /** Re-logs a child's log record as this service's own, prefixed like Octue's parents do. */
   readonly relayLog: (record: LogRecord) => void;
+  /**
+   * The parent's dataset storage: its `gs://` input datasets are signed before a child is asked about them, as
+   * Octue's parents do (a child needs no access to its parent's buckets), and the child's output datasets are read
+   * (metadata only) before the app gets the answer.
+   */
+  readonly datasets?: DatasetAccess;
 }
 
 export interface ChildResponseMessage {
@@ -62,12 +70,16 @@ export async function answerChildRequest(
     );
   }
   try {
+    const inputManifest =
+      context.datasets?.store !== undefined && isManifest(request.input_manifest)
+        ? await signManifestDatasets(request.input_manifest, context.datasets)
+        : request.input_manifest;
     const answer = await context.childAsker.ask(
       {
         key: request.key,
         child,
         inputValues: request.input_values,
-        inputManifest: request.input_manifest,
+        inputManifest,
         timeoutSeconds: request.timeout ?? undefined,
         questionUuid: request.question_uuid ?? undefined,
         parentQuestion: context.parentQuestion,
@@ -88,11 +100,24 @@ export async function answerChildRequest(
         answer.questionUuid,
       );
     }
+    let outputManifest = answer.outcome.outputManifest;
+    try {
+      if (isManifest(outputManifest))
+        outputManifest = await resolveManifestDatasets(outputManifest, context.datasets ?? {});
+    } catch (error) {
+      // The child answered, but its output datasets cannot be read from here: the app learns why, and which question.
+      return failure(
+        error instanceof Error ? error.name : "Error",
+        `The answer of ${child.id} names output datasets that cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        [],
+        answer.questionUuid,
+      );
+    }
     return {
       type: "child_response",
       id: request.id,
       question_uuid: answer.questionUuid,
-      answer: { output_values: answer.outcome.outputValues, output_manifest: answer.outcome.outputManifest },
+      answer: { output_values: answer.outcome.outputValues, output_manifest: outputManifest },
       error: null,
     };
   } catch (error) {
@@ -101,4 +126,8 @@ export async function answerChildRequest(
       error instanceof Error ? error.message : String(error),
     );
   }
+}
+
+function isManifest(value: unknown): value is SerialisedManifest {
+  return isPlainObject(value) && isPlainObject(value.datasets);
 }
