@@ -80,6 +80,11 @@ export interface EmbeddedNetworkOptions {
    * network. Built once the network knows its own address getter.
    */
   readonly storage?: (networkUrl: () => string | undefined) => NetworkStorage;
+  /**
+   * Whether questions may name paths on this machine; by default when jobs run here (the local launcher). False makes
+   * the network behave as one whose jobs run elsewhere (askers must upload local datasets).
+   */
+  readonly readsLocalFiles?: boolean;
 }
 
 /** Where a network keeps questions and revisions. */
@@ -102,6 +107,8 @@ export interface EmbeddedNetwork {
   readonly revisions: RevisionStore;
   /** Datasets: inputs read, outputs written, signed URLs served. */
   readonly storage: NetworkStorage;
+  /** Whether questions may name paths on this machine: its jobs run here (the local launcher). */
+  readonly readsLocalFiles: boolean;
   readonly intake: QuestionIntake;
   readonly launcher: JobLauncher;
   /** Publishes a service's response events on the services topic, as jobs do (also those posting over HTTP). */
@@ -128,6 +135,8 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
 
   let networkUrl: string | undefined;
   const storage = (options.storage ?? ((url) => folderStorage(dataDirectory, url)))(() => networkUrl);
+  // Jobs on this machine read its local paths; jobs on a cluster (another launcher) cannot.
+  const readsLocalFiles = options.readsLocalFiles ?? options.launcher === undefined;
   const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
   const observer = KueueLauncher.observer(questions);
   const launcher =
@@ -154,6 +163,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     topics,
     jobs: launcher,
     pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
+    readsLocalFiles,
     ...definedProperties({ reconciler: options.reconciler }),
   });
   const reconciling = isObservable(launcher)
@@ -179,6 +189,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     changes: questions,
     revisions: stores.revisions,
     storage,
+    readsLocalFiles,
     intake: handlers.intake,
     launcher,
     events: sink,

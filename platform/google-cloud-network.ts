@@ -10,9 +10,10 @@ import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
 import { definedProperties } from "../shared/objects/index.js";
-import type { BusMessage, EventSink, JobLauncher } from "../shared/ports/index.js";
+import type { BusMessage, DatasetStore, EventSink, JobLauncher } from "../shared/ports/index.js";
 import { publishEvent } from "../shared/ports/index.js";
 import { parseStorageUri, signedUrlLifetimeProblem } from "../shared/storage/index.js";
+import { DeferredDatasetStore } from "./deferred-dataset-store.js";
 import { DeferredJobLauncher } from "./deferred-job-launcher.js";
 import type { NetworkStores } from "./embedded-network.js";
 import {
@@ -122,6 +123,8 @@ export interface GoogleCloudNetwork {
   readonly topics: TopicNames;
   readonly bus: PubSubEventBus;
   readonly stores: NetworkStores;
+  /** Cloud Storage, loaded when a request first needs it (signing an answer's outputs, reading a stored answer). */
+  readonly datasets: DatasetStore;
   readonly handlers: NetworkHandlers;
   deadLetter(reason: string, message: Pick<BusMessage, "data" | "attributes">): Promise<void>;
   close(): Promise<void>;
@@ -146,21 +149,29 @@ export function openGoogleCloudNetwork(
     topics,
     jobs,
     pushSecret: settings.pushSecret,
+    // Only the local copy of the topology runs jobs where askers' local paths are.
+    readsLocalFiles: settings.launcher.kind === "local",
     ...(settings.heartbeatLimitSeconds === undefined
       ? {}
       : { reconciler: { heartbeatLimitSeconds: settings.heartbeatLimitSeconds } }),
+  });
+  const datasets = new DeferredDatasetStore(async () => {
+    const { CloudStorageDatasetStore } = await import("../shared/adapters/google/cloud-storage/index.js");
+    return new CloudStorageDatasetStore({ projectId: settings.projectId });
   });
   return {
     settings,
     topics,
     bus,
     stores,
+    datasets,
     handlers,
     deadLetter: (reason, message) => recordDeadLetter(bus, topics, reason, message),
     async close() {
       await jobs.close();
       await bus.close();
       await stores.close();
+      await datasets.close();
     },
   };
 }

@@ -12,6 +12,11 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
     changes: network.changes,
     publishEvent: (envelope) => network.events.emit(envelope),
     registry: new RevisionRegistry(network.revisions),
+    datasets: {
+      readsLocalFiles: network.readsLocalFiles,
+      uploadsLocation: network.storage.uploadsLocation,
+      store: network.storage.store,
+    },
     ...definedProperties({ signedStorage: network.storage.signedObjects, pollIntervalMs: options.pollIntervalMs }),
   });
 }

@@ -36,12 +36,14 @@ export interface NetworkHandlerDependencies {
   readonly jobs: JobLauncher;
   readonly pushSecret: string;
   readonly reconciler?: Partial<QuestionReconcilerSettings>;
+  /** Whether the network's jobs run where its askers' local paths are (a network on one machine). */
+  readonly readsLocalFiles?: boolean;
 }
 
 export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkHandlers {
   const common = { questions: deps.questions, revisions: deps.revisions, bus: deps.bus, topics: deps.topics };
   return {
-    intake: new QuestionIntake(common),
+    intake: new QuestionIntake({ ...common, readsLocalFiles: deps.readsLocalFiles === true }),
     validator: new TwineValidator(common),
     launcher: new KueueLauncher({ ...common, launcher: deps.jobs }),
     forwarder: new AnswerForwarder({ questions: deps.questions, pushSecret: deps.pushSecret }),

@@ -34,6 +34,7 @@ export interface AskOptions extends NetworkOption {
   memory?: string;
   ephemeralStorage?: string;
   json?: boolean;
+  downloadOutputs?: string;
 }
 
 export async function ask(serviceId: string, options: AskOptions, output: CliOutput): Promise<number> {
@@ -74,14 +75,25 @@ export async function ask(serviceId: string, options: AskOptions, output: CliOut
   const sink = new TerminalEventSink(output.stderr, { json: options.json === true });
   const progress = new QuestionProgress(output.stderr, serviceId);
   try {
-    const { answer } = await child.ask({
+    const { answer, questionUuid } = await child.ask({
       ...askOptions,
-      onAsked: (questionUuid, recipient) => progress.asked(questionUuid, recipient),
+      onAsked: (uuid, recipient) => progress.asked(uuid, recipient),
       onStatus: (status) => progress.status(status),
       onEvent: (envelope) => progress.around(() => void sink.emit(envelope)),
     });
     progress.stop();
     output.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    if (options.downloadOutputs !== undefined) {
+      const { downloadOutputs } = await import("./download-outputs.js");
+      const client = new NetworkClient(options.network);
+      await downloadOutputs(
+        questionUuid,
+        answer?.output_manifest,
+        options.downloadOutputs,
+        (uuid) => client.signedOutputManifest(uuid),
+        output,
+      );
+    }
     return EXIT.ok;
   } catch (error) {
     progress.stop();

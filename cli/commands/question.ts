@@ -65,6 +65,7 @@ export function registerQuestionCommands(
     .option("--memory <quantity>", "memory the job needs, e.g. 2Gi")
     .option("--ephemeral-storage <quantity>", "disk the job needs, e.g. 1Gi")
     .option("--json", "print events as JSON lines on stderr instead of coloured logs")
+    .option("--download-outputs <dir>", "download the answer's output datasets into DIR/<dataset key>/")
     .addOption(networkOption())
     .addHelpText(
       "after",

@@ -10,6 +10,11 @@ registerHttpFunction("question-intake", (network) =>
     questions: network.stores.questions,
     pollIntervalMs: 250,
     publishEvent: (envelope) => publishEvent(network.bus, network.topics.services, envelope),
+    datasets: {
+      readsLocalFiles: network.settings.launcher.kind === "local",
+      uploadsLocation: network.settings.storage.uploadsLocation,
+      store: network.datasets,
+    },
   }),
 );
 

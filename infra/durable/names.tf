@@ -15,6 +15,14 @@ locals {
   repository         = "${var.environment}-twined-services"
   push_secret        = "${var.environment}-twined-push-secret"
 
+  # The functions' TWINED_OUTPUTS_LOCATION, TWINED_UPLOADS_LOCATION and TWINED_DIAGNOSTICS_LOCATION (gs://<bucket>,
+  # as cloudbuild.yaml names them). Bucket names are global, so they carry the project id too.
+  buckets = {
+    outputs     = "${var.project}-${var.environment}-twined-outputs"
+    uploads     = "${var.project}-${var.environment}-twined-uploads"
+    diagnostics = "${var.project}-${var.environment}-twined-diagnostics"
+  }
+
   service_accounts = {
     functions = "${var.environment}-twined-functions"
     jobs      = "${var.environment}-twined-jobs"

@@ -22,3 +22,8 @@ output "push_secret" {
   description = "The Secret Manager secret the functions read TWINED_PUSH_SECRET from."
   value       = google_secret_manager_secret.push_secret.secret_id
 }
+
+output "storage_locations" {
+  description = "The dataset buckets as the functions' TWINED_OUTPUTS_LOCATION, TWINED_UPLOADS_LOCATION and TWINED_DIAGNOSTICS_LOCATION (gs://…), by kind."
+  value       = { for key, bucket in google_storage_bucket.datasets : key => "gs://${bucket.name}" }
+}

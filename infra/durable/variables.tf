@@ -4,7 +4,7 @@ variable "project" {
 }
 
 variable "region" {
-  description = "Where the Artifact Registry repository lives (and, in the compute stack, the functions and cluster)."
+  description = "Where the Artifact Registry repository and the dataset buckets live (and, in the compute stack, the functions and cluster)."
   type        = string
   default     = "europe-west1"
 }
@@ -36,4 +36,50 @@ variable "dead_letter_retention" {
   description = "How long messages that could never be processed are kept on the dead letters topic, for inspection."
   type        = string
   default     = "604800s"
+}
+
+variable "uploads_retention_days" {
+  description = "Days after which datasets askers uploaded (the uploads bucket) are deleted."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.uploads_retention_days >= 1 && floor(var.uploads_retention_days) == var.uploads_retention_days
+    error_message = "uploads_retention_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "diagnostics_retention_days" {
+  description = "Days after which failed questions' crash diagnostics (the diagnostics bucket) are deleted."
+  type        = number
+  default     = 90
+  nullable    = false
+
+  validation {
+    condition     = var.diagnostics_retention_days >= 1 && floor(var.diagnostics_retention_days) == var.diagnostics_retention_days
+    error_message = "diagnostics_retention_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "outputs_retention_days" {
+  description = "Days after which output datasets in the outputs bucket are deleted; null (the default) keeps them. Answers keep naming them, by gs:// path or signed URL, after they are gone."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.outputs_retention_days == null ? true : var.outputs_retention_days >= 1 && floor(var.outputs_retention_days) == var.outputs_retention_days
+    error_message = "outputs_retention_days must be null (keep outputs) or a whole number of days, at least 1."
+  }
+}
+
+variable "uploaders" {
+  description = "Who may upload datasets before asking (IAM members, e.g. group:analysts@example.com): usually the compute stack's askers whose questions name datasets on their own machines."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for member in var.uploaders : !contains(["allUsers", "allAuthenticatedUsers"], member)])
+    error_message = "uploaders must name principals; the buckets refuse public access (public access prevention)."
+  }
 }

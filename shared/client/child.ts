@@ -1,9 +1,11 @@
 import pLimit from "p-limit";
 import pRetry from "p-retry";
+import { localDatasetsIn, uploadLocalDatasets } from "../datasets/index.js";
 import { AnswerTimedOut, AskAborted, NetworkRequestFailed, RemoteException } from "../errors/index.js";
-import type { ChildEventEnvelope, LogRecord } from "../events/index.js";
+import type { ChildEventEnvelope, LogRecord, SerialisedManifest } from "../events/index.js";
 import { parseServiceId } from "../identity/index.js";
 import { definedProperties } from "../objects/index.js";
+import type { DatasetStore } from "../ports/index.js";
 import { isTerminal, type QuestionStatus } from "../questions/index.js";
 import { NetworkClient, type StreamedEvent } from "./network-client.js";
 import type { QuestionTransport } from "./question-transport.js";
@@ -30,6 +32,11 @@ export interface ChildOptions {
   readonly network?: string | QuestionTransport;
   /** Who is asking (an SRUID); anonymous (`local/local:local`) when not given. */
   readonly asker?: string;
+  /**
+   * Where this asker's local datasets are uploaded when the network's jobs cannot read this machine's paths: Cloud
+   * Storage with this machine's Google credentials (or `STORAGE_EMULATOR_HOST`) unless given.
+   */
+  readonly datasets?: DatasetStore;
 }
 
 export interface AskOptions {
@@ -107,6 +114,7 @@ export class Child {
   readonly id: string;
   private readonly client: QuestionTransport;
   private readonly asker: string | undefined;
+  private readonly datasets: DatasetStore | undefined;
 
   constructor(options: ChildOptions) {
     parseServiceId(options.id);
@@ -116,9 +124,11 @@ export class Child {
         ? new NetworkClient(options.network)
         : options.network;
     this.asker = options.asker;
+    this.datasets = options.datasets;
   }
 
-  async ask(options: AskOptions = {}): Promise<AskResult> {
+  async ask(asked: AskOptions = {}): Promise<AskResult> {
+    const options = await this.withLocalDatasetsUploaded(asked);
     const maxRetries = options.maxRetries ?? 0;
     let lastQuestionUuid = options.questionUuid;
     const attempt = async (attemptNumber: number): Promise<AskResult> => {
@@ -165,6 +175,25 @@ export class Child {
         ),
       ),
     );
+  }
+
+  /**
+   * The question with its local datasets uploaded to the network's uploads location, when the network's jobs cannot
+   * read this machine's paths; as asked otherwise (a network on this machine, or one that does not say). Relative
+   * paths are relative to this process's working directory.
+   */
+  private async withLocalDatasetsUploaded(options: AskOptions): Promise<AskOptions> {
+    const manifest = options.inputManifest;
+    if (manifest === undefined || localDatasetsIn(manifest).length === 0) return options;
+    const settings = await this.client.datasetSettings?.();
+    // Without an uploads location the network refuses the question itself, saying why (FileLocationError).
+    if (settings === undefined || settings.readsLocalFiles || settings.uploadsLocation === undefined) return options;
+    const store = this.datasets ?? (await defaultDatasetStore());
+    const uploaded = await uploadLocalDatasets(manifest as unknown as SerialisedManifest, {
+      store,
+      location: settings.uploadsLocation,
+    });
+    return { ...options, inputManifest: uploaded.manifest as unknown as Record<string, unknown> };
   }
 
   private async askOnce(
@@ -348,4 +377,10 @@ function isWorthRetrying(error: Error, prevent: NonNullable<AskOptions["preventR
   if (error instanceof RemoteException) return error.status !== "rejected";
   if (error instanceof NetworkRequestFailed) return error.status === undefined || error.status >= 500;
   return error instanceof AnswerTimedOut;
+}
+
+/** Cloud Storage with this machine's credentials; loaded only when a question names local datasets. */
+async function defaultDatasetStore(): Promise<DatasetStore> {
+  const { CloudStorageDatasetStore } = await import("../adapters/google/cloud-storage/index.js");
+  return new CloudStorageDatasetStore();
 }

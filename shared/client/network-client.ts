@@ -3,6 +3,14 @@ import type { ChildEventEnvelope } from "../events/index.js";
 import { definedProperties } from "../objects/index.js";
 import type { QuestionStatus } from "../questions/index.js";
 
+/** What a network says about datasets (`GET /datasets`). */
+export interface DatasetSettings {
+  /** Its jobs run where this machine's paths can be read (a network on this machine). */
+  readonly readsLocalFiles: boolean;
+  /** Where askers upload local datasets (`gs://…`), if the network has such a place. */
+  readonly uploadsLocation: string | undefined;
+}
+
 export interface QuestionSummary {
   readonly question_uuid: string;
   readonly recipient: string;
@@ -105,6 +113,29 @@ export class NetworkClient {
         boundary = buffer.indexOf("\n\n");
       }
     }
+  }
+
+  /**
+   * `GET /datasets`: whether the network's jobs read this machine's paths, and where askers upload local datasets.
+   * Undefined from a network that does not say (one older than datasets in storage).
+   */
+  async datasetSettings(): Promise<DatasetSettings | undefined> {
+    const response = await this.send("/datasets", { method: "GET" });
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw await failure(response);
+    const body = (await response.json()) as { reads_local_files?: unknown; uploads_location?: unknown };
+    return {
+      readsLocalFiles: body.reads_local_files === true,
+      uploadsLocation: typeof body.uploads_location === "string" ? body.uploads_location : undefined,
+    };
+  }
+
+  /**
+   * `GET /questions/{uuid}/output-manifest`: the answer's output manifest with its datasets in storage signed, to
+   * download without access to the network's buckets.
+   */
+  async signedOutputManifest(questionUuid: string): Promise<unknown> {
+    return this.request<unknown>("GET", `/questions/${encodeURIComponent(questionUuid)}/output-manifest`);
   }
 
   /** Registers a revision, or updates the one with this tag (`created: false`). */

@@ -1,4 +1,4 @@
-import type { FollowUpdate, QuestionSummary } from "./network-client.js";
+import type { DatasetSettings, FollowUpdate, QuestionSummary } from "./network-client.js";
 
 /**
  * How a `Child` reaches a network: over its HTTP API (`NetworkClient`), or over Pub/Sub as Octue's parents do
@@ -11,4 +11,9 @@ export interface QuestionTransport {
   follow(questionUuid: string, after?: number, signal?: AbortSignal): AsyncGenerator<FollowUpdate>;
   question(questionUuid: string): Promise<QuestionSummary>;
   cancel(questionUuid: string, reason?: string): Promise<QuestionSummary>;
+  /**
+   * What the network says about datasets: whether its jobs can read this machine's paths, and where to upload those
+   * they cannot. Undefined when the transport cannot ask (Pub/Sub).
+   */
+  datasetSettings?(): Promise<DatasetSettings | undefined>;
 }

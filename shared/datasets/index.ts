@@ -1,5 +1,6 @@
 export * from "./dataset-access.js";
 export * from "./download-datasets.js";
+export * from "./local-datasets.js";
 export * from "./resolve-datasets.js";
 export * from "./sign-datasets.js";
 export * from "./upload-datasets.js";

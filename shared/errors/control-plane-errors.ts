@@ -54,3 +54,13 @@ export class QuestionJobFailed extends TwinedError {
     this.name = failure.type;
   }
 }
+
+/** An answer asked for before the question has one: it is still running, or it ended without succeeding. */
+export class NoAnswerYet extends TwinedError {
+  constructor(
+    readonly questionUuid: string,
+    readonly status: string,
+  ) {
+    super(`Question ${questionUuid} has no answer: it is ${status}. Its events say why, or when it will.`);
+  }
+}

@@ -25,7 +25,7 @@ export class StorageAccessDenied extends NonRetryableError {
     detail: string,
   ) {
     super(
-      `Cloud Storage refused to ${operation} ${path}: ${detail}. Grant the network's service account access to the bucket (roles/storage.objectViewer to read, roles/storage.objectAdmin to write), or use a bucket it can reach.`,
+      `Cloud Storage refused to ${operation} ${path}: ${detail}. Grant the network's service account access to the bucket (roles/storage.objectViewer to read, roles/storage.objectUser to write), or use a bucket it can reach.`,
     );
   }
 }
@@ -85,5 +85,23 @@ export class StorageNotConfigured extends NonRetryableError {
     detail: string,
   ) {
     super(`Cannot read ${path}: ${detail}`);
+  }
+}
+
+/**
+ * A question naming a dataset on the asker's own disk, sent to a network whose jobs run elsewhere and could never read
+ * it. Octue's name, raised where Octue raises it (unless `allow_local_files`).
+ */
+export class FileLocationError extends NonRetryableError {
+  constructor(
+    /** The dataset's key in the manifest. */
+    readonly dataset: string,
+    /** The local path it names. */
+    readonly path: string,
+  ) {
+    super(
+      `The dataset '${dataset}' of the input manifest is at a local path (${path}), which this network's jobs cannot read: they run elsewhere. Upload it to Cloud Storage and name its gs:// path (twined question ask and Child do this for you), or ask a network on your own machine (twined dev).`,
+      { pointer: `/input_manifest/datasets/${dataset.replace(/~/g, "~0").replace(/\//g, "~1")}` },
+    );
   }
 }

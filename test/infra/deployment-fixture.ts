@@ -10,6 +10,8 @@ import { type StackEvaluator, TerraformStack } from "../../tools/deploy-checks/t
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const PROJECT = "my-project";
+/** What the checks take the project's number to be (data.google_project.current.number). */
+export const PROJECT_NUMBER = "123456789012";
 
 export interface BuildStep {
   readonly id: string;
@@ -86,16 +88,18 @@ export function flag(args: readonly string[], name: string): string | undefined 
 /** Providers' values the configuration does not decide, as they follow from it (emails, ids). */
 function known(evaluator: () => StackEvaluator) {
   return (address: string, key: string | number | undefined, attribute: string): unknown => {
-    if (address.endsWith("google_service_account.twined") && attribute === "email") {
-      return `${evaluator().variable("environment")}-twined-${key}@${PROJECT}.iam.gserviceaccount.com`;
+    const project = evaluator().variable("project");
+    if (address.endsWith("google_service_account.twined") && (attribute === "email" || attribute === "name")) {
+      const email = `${evaluator().variable("environment")}-twined-${key}@${project}.iam.gserviceaccount.com`;
+      return attribute === "email" ? email : `projects/${project}/serviceAccounts/${email}`;
     }
     if (address.endsWith("google_pubsub_topic.network") && attribute === "id") {
       const topic = evaluator()
         .instances(address)
         .find((each) => each.key === key);
-      return `projects/${PROJECT}/topics/${topic?.attributes.name}`;
+      return `projects/${project}/topics/${topic?.attributes.name}`;
     }
-    if (address === "data.google_project.current" && attribute === "number") return "123456789012";
+    if (address === "data.google_project.current" && attribute === "number") return PROJECT_NUMBER;
     return undefined;
   };
 }

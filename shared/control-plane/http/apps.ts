@@ -1,7 +1,10 @@
 import express, { type Express, type Router } from "express";
-import type { ChildEventEnvelope } from "../../events/index.js";
+import { signManifestDatasets } from "../../datasets/index.js";
+import { NoAnswerYet, QuestionNotFound } from "../../errors/index.js";
+import type { ChildEventEnvelope, SerialisedManifest } from "../../events/index.js";
+import { isPlainObject } from "../../json/index.js";
 import { definedProperties } from "../../objects/index.js";
-import type { QuestionChanges, QuestionStore, SignedObjectReader } from "../../ports/index.js";
+import type { DatasetStore, QuestionChanges, QuestionStore, SignedObjectReader } from "../../ports/index.js";
 import { TWINED_VERSION } from "../../version.js";
 import type { QuestionIntake } from "../question-intake/handler.js";
 import { eventRoutes, questionRoutes } from "../question-intake/http-routes.js";
@@ -27,6 +30,17 @@ export interface QuestionsApiOptions {
   readonly registry?: RevisionRegistry;
   /** Serves the signed URLs of an embedded network's storage under `/storage`. */
   readonly signedStorage?: SignedObjectReader;
+  /** The network's datasets, as askers see them: where to upload local ones, and signed outputs. */
+  readonly datasets?: NetworkDatasets;
+}
+
+export interface NetworkDatasets {
+  /** Whether questions may name paths on the network's machine (its jobs run there). */
+  readonly readsLocalFiles: boolean;
+  /** Where askers upload their local datasets (`gs://…`), when the network has such a place. */
+  readonly uploadsLocation?: string | undefined;
+  /** The network's storage, which signs answers' output datasets for askers without access to its buckets. */
+  readonly store?: DatasetStore | undefined;
 }
 
 /**
@@ -37,6 +51,14 @@ export function questionsApi(options: QuestionsApiOptions): Express {
   const app = jsonApp();
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", version: TWINED_VERSION });
+  });
+  const datasets = options.datasets ?? { readsLocalFiles: false };
+  // What an asker needs before asking about datasets on its own disk.
+  app.get("/datasets", (_request, response) => {
+    response.json({ reads_local_files: datasets.readsLocalFiles, uploads_location: datasets.uploadsLocation ?? null });
+  });
+  app.get("/questions/:questionUuid/output-manifest", async (request, response) => {
+    response.json(await signedOutputManifest(options.questions, datasets, request.params.questionUuid));
   });
   app.use(
     "/questions",
@@ -70,6 +92,24 @@ export function reconcilerApi(reconciler: QuestionReconciler): Express {
     response.json(await reconciler.reconcile());
   });
   return finish(app);
+}
+
+/**
+ * A question's output manifest with each dataset in storage signed, so an asker downloads it without access to the
+ * network's buckets. @throws QuestionNotFound; NoAnswerYet (409) before the question has succeeded.
+ */
+async function signedOutputManifest(
+  questions: QuestionStore,
+  datasets: NetworkDatasets,
+  questionUuid: string,
+): Promise<unknown> {
+  const question = await questions.get(questionUuid);
+  if (question === undefined) throw new QuestionNotFound(questionUuid);
+  if (question.status !== "succeeded") throw new NoAnswerYet(questionUuid, question.status);
+  const manifest = question.answer?.output_manifest;
+  if (!isPlainObject(manifest) || !isPlainObject(manifest.datasets)) return manifest ?? null;
+  if (datasets.store === undefined) return manifest;
+  return signManifestDatasets(manifest as SerialisedManifest, { store: datasets.store });
 }
 
 function jsonApp(): Express {

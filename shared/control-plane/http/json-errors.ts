@@ -1,10 +1,14 @@
 import type { ErrorRequestHandler } from "express";
 import {
+  DatasetNotFound,
   InvalidEvent,
   InvalidServiceID,
+  NoAnswerYet,
   NonRetryableError,
   QuestionNotFound,
   RevisionNotFound,
+  StorageAccessDenied,
+  StorageObjectNotFound,
   TwinedError,
   TwineException,
 } from "../../errors/index.js";
@@ -17,6 +21,9 @@ export interface ErrorBody {
 /** The HTTP status for an error: the asker's mistakes are 4xx, ours are 500. */
 export function statusOf(error: unknown): number {
   if (error instanceof QuestionNotFound || error instanceof RevisionNotFound) return 404;
+  if (error instanceof StorageObjectNotFound || error instanceof DatasetNotFound) return 404;
+  if (error instanceof StorageAccessDenied) return 403;
+  if (error instanceof NoAnswerYet) return 409;
   if (error instanceof InvalidServiceID || error instanceof InvalidEvent || error instanceof TwineException) return 400;
   if (error instanceof NonRetryableError) return 400;
   if (isBodyParserError(error)) return error.status;

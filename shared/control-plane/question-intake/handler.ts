@@ -1,4 +1,11 @@
-import { InvalidEvent, QuestionCancelled, QuestionNotFound, RevisionNotFound } from "../../errors/index.js";
+import { localDatasetsIn } from "../../datasets/index.js";
+import {
+  FileLocationError,
+  InvalidEvent,
+  QuestionCancelled,
+  QuestionNotFound,
+  RevisionNotFound,
+} from "../../errors/index.js";
 import {
   type AttributeGenerators,
   attributesFromWire,
@@ -29,6 +36,11 @@ export interface QuestionIntakeDependencies {
   readonly bus: EventBus;
   readonly topics: TopicNames;
   readonly generators?: AttributeGenerators;
+  /**
+   * Whether this network's jobs run on the machine its askers' local paths are on (a network on a laptop) and so may
+   * be asked about local datasets; a network whose jobs run elsewhere refuses them, as Octue does.
+   */
+  readonly readsLocalFiles?: boolean;
 }
 
 /**
@@ -45,6 +57,7 @@ export class QuestionIntake {
    */
   async ask(body: unknown): Promise<QuestionRecord> {
     const request = parseQuestionRequest(body);
+    this.refuseLocalDatasets(request.input_manifest);
     const revision = await this.resolve(request.recipient);
     const attributes = createQuestionAttributes(
       {
@@ -101,9 +114,10 @@ export class QuestionIntake {
     }
     let revision: RevisionRecord;
     try {
+      this.refuseLocalDatasets((envelope.event as QuestionEvent).input_manifest);
       revision = await this.resolve(attributes.recipient);
     } catch (error) {
-      if (!(error instanceof RevisionNotFound)) throw error;
+      if (!(error instanceof RevisionNotFound) && !(error instanceof FileLocationError)) throw error;
       await publishExceptionFor(this.deps.bus, this.deps.topics.services, attributes, error);
       return;
     }
@@ -159,6 +173,13 @@ export class QuestionIntake {
       );
     }
     return revision;
+  }
+
+  /** @throws FileLocationError for a local dataset, on a network whose jobs cannot read local paths. */
+  private refuseLocalDatasets(manifest: unknown): void {
+    if (this.deps.readsLocalFiles === true) return;
+    const [first] = localDatasetsIn(manifest);
+    if (first !== undefined) throw new FileLocationError(first.key, first.path);
   }
 
   private async accept(
