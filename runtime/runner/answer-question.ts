@@ -25,7 +25,7 @@ import type { ChildAsker, EventSink, SecretSource } from "../../shared/ports/ind
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { answerChildRequest } from "./child-requests.js";
 import { resolveCredentials } from "./credential-resolution.js";
-import { type RunnerDatasets, readQuestionDatasets, saveOutputDatasets } from "./datasets.js";
+import { type RunnerDatasets, readQuestionDatasets, saveOutputDatasets, storeOutputValues } from "./datasets.js";
 import { DownloadRequests } from "./download-requests.js";
 import type { HarnessMessage } from "./harness-messages.js";
 import { HarnessProcess } from "./harness-process.js";
@@ -195,7 +195,10 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
       );
     }
     clearInterval(heartbeat);
-    return await finishWith(emitter, fitsInAMessage(final, question.attributes, exceptionFrom));
+    const sendable = await fitsInAMessage(final, question, exceptionFrom, async (values) =>
+      storeOutputValues(values, { configuration, questionUuid, ...definedProperties({ datasets: options.datasets }) }),
+    );
+    return await finishWith(emitter, sendable);
   } finally {
     clearInterval(heartbeat);
     if (deadline !== undefined) clearTimeout(deadline);
@@ -271,30 +274,48 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
 }
 
 /**
- * The answer, or an exception saying why it cannot be sent: an answer Pub/Sub would refuse must fail the question
- * here, with the limit named, not later in whatever publishes it (where nobody would tell the asker).
+ * The answer as it can be sent: whole when it fits in a message; with its output values kept in storage and named by
+ * `output_values_reference` when it does not and the asker reads answers through a Twined network (which fetches
+ * them); otherwise an exception naming the limit. An answer Pub/Sub would refuse must fail the question here, not
+ * later in whatever publishes it (where nobody would tell the asker).
  */
-function fitsInAMessage(
+async function fitsInAMessage(
   event: FinalEvent,
-  questionAttributes: ParentEventEnvelope["attributes"],
+  question: ParentEventEnvelope<QuestionEvent>,
   exceptionFrom: (error: unknown) => ExceptionEvent,
-): FinalEvent {
+  store: (values: unknown) => Promise<string | undefined>,
+): Promise<FinalEvent> {
   if (event.kind !== "result") return event;
+  let exceeded: MessageLimitExceeded;
   try {
-    encodeEvent({ event, attributes: deriveResponseAttributes(questionAttributes) });
+    encodeEvent({ event, attributes: deriveResponseAttributes(question.attributes) });
     return event;
   } catch (error) {
     if (!(error instanceof MessageLimitExceeded)) throw error;
-    return exceptionFrom(
-      new MessageLimitExceeded(
-        `The answer is ${error.actual} bytes of JSON, more than the ${error.maximum} a message can carry. Put large outputs in a dataset of the output manifest instead of the output values.`,
-        error.limit,
-        error.actual,
-        error.maximum,
-        { pointer: "/output_values" },
-      ),
-    );
+    exceeded = error;
   }
+  if (question.event.twined_answer_by_reference === true && event.output_values !== undefined) {
+    try {
+      const reference = await store(event.output_values);
+      if (reference !== undefined) {
+        const { output_values: _kept, ...rest } = event;
+        const byReference = { ...rest, output_values_reference: reference };
+        encodeEvent({ event: byReference, attributes: deriveResponseAttributes(question.attributes) });
+        return byReference;
+      }
+    } catch (error) {
+      if (!(error instanceof MessageLimitExceeded)) return exceptionFrom(error);
+    }
+  }
+  return exceptionFrom(
+    new MessageLimitExceeded(
+      `The answer is ${exceeded.actual} bytes of JSON, more than the ${exceeded.maximum} a message can carry. Put large outputs in a dataset of the output manifest instead of the output values, or ask through a Twined network's API (twined question ask, Child, POST /questions), which keeps large answers in storage.`,
+      exceeded.limit,
+      exceeded.actual,
+      exceeded.maximum,
+      { pointer: "/output_values" },
+    ),
+  );
 }
 
 async function finishWith(emitter: ResponseEmitter, event: FinalEvent): Promise<ChildEventEnvelope<FinalEvent>> {

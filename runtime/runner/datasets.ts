@@ -9,7 +9,7 @@ import {
 import type { SerialisedManifest } from "../../shared/events/index.js";
 import { isPlainObject } from "../../shared/json/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
-import { isCloudPath } from "../../shared/storage/index.js";
+import { isCloudPath, joinStorageUri } from "../../shared/storage/index.js";
 import type { ValidatedQuestionData } from "./input-validation.js";
 
 /** Where a runner reads and writes datasets. */
@@ -81,4 +81,25 @@ function isManifest(value: unknown): value is SerialisedManifest {
 function isInCloud(dataset: unknown): boolean {
   const path = typeof dataset === "string" ? dataset : isPlainObject(dataset) ? dataset.path : undefined;
   return typeof path === "string" && isCloudPath(path);
+}
+
+/**
+ * Keeps output values too large for a message beside the question's output datasets
+ * (`<location>/<question UUID>/.twined/output_values.json`); returns where, or undefined when this runner has no
+ * storage to keep them in.
+ */
+export async function storeOutputValues(
+  values: unknown,
+  context: {
+    readonly configuration: ServiceConfiguration;
+    readonly questionUuid: string;
+    readonly datasets?: RunnerDatasets;
+  },
+): Promise<string | undefined> {
+  const location = context.configuration.outputLocation ?? context.datasets?.outputLocation;
+  const store = context.datasets?.access.store;
+  if (location === undefined || store === undefined) return undefined;
+  const path = joinStorageUri(location, context.questionUuid, ".twined", "output_values.json");
+  await store.upload(Buffer.from(JSON.stringify(values)), path, { contentType: "application/json" });
+  return path;
 }

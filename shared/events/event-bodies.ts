@@ -43,6 +43,11 @@ export interface QuestionEvent {
   input_values?: unknown;
   input_manifest?: SerialisedManifest;
   children?: ChildOverride[];
+  /**
+   * Twined's: the asker reads answers through a Twined network's API, which fetches output values kept in storage
+   * (`output_values_reference`) when they are too large for a message. Octue parents never set it.
+   */
+  twined_answer_by_reference?: boolean;
 }
 
 /** Historical: Octue dropped it from its schema in 0.62.0, but its GCP event handler still deletes the Job on it. */
@@ -110,6 +115,11 @@ export interface ResultEvent {
   kind: "result";
   output_values?: unknown;
   output_manifest?: SerialisedManifest;
+  /**
+   * Twined's: where the output values are kept (`gs://…`, JSON) when they are too large for a message, instead of
+   * `output_values`; only for questions that set `twined_answer_by_reference`.
+   */
+  output_values_reference?: string;
 }
 
 export type ParentEvent = QuestionEvent | CancellationEvent;

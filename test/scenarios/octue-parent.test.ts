@@ -8,7 +8,7 @@ import { describeWithEmulators } from "../support/emulators.js";
 import { waitFor } from "../support/wait-for.js";
 import { googleInProcessPlatform } from "./platforms/google-in-process.js";
 import type { ScenarioNetwork } from "./scenario-platform.js";
-import { copyOfExample, registerFolder } from "./scenario-services.js";
+import { copyOfExample, OVERSIZED_APP, registerFolder, testService } from "./scenario-services.js";
 
 const PARENT = "octue/test-parent:5.6.3";
 
@@ -22,13 +22,22 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
       name: "elevation",
       tag: "0.1.0",
     });
+    await registerFolder(network.url, testService("oversized", OVERSIZED_APP), {
+      namespace: "scenarios",
+      name: "oversized",
+      tag: "1.0.0",
+    });
   }, 60_000);
 
   afterAll(async () => {
     await network?.close();
   });
 
-  it("is answered on its own filtered subscription, with Octue's raw string attributes both ways", async () => {
+  /** Asks as Octue's parent does, and returns every event its answer subscription received, up to the final one. */
+  async function askAsOctue(
+    recipient: string,
+    inputValues: unknown,
+  ): Promise<{ uuid: string; received: BusMessage[] }> {
     const questionUuid = randomUUID();
     const servicesTopic = network.servicesTopic ?? "";
     // As Octue's parent does: the answer subscription exists, with its filter, before the question is published.
@@ -45,10 +54,8 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
 
     const pubsub = new PubSub({ projectId: info.projectId });
     await pubsub.topic(servicesTopic, { messageOrdering: true }).publishMessage({
-      data: Buffer.from(
-        // Octue leaves out null fields of the question body.
-        JSON.stringify({ kind: "question", input_values: { locations: [{ longitude: 0, latitude: 0 }] } }),
-      ),
+      // Octue leaves out null fields of the question body.
+      data: Buffer.from(JSON.stringify({ kind: "question", input_values: inputValues })),
       orderingKey: questionUuid,
       attributes: {
         datetime: "2024-04-11T09:26:39.144818",
@@ -60,7 +67,7 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
         sender: PARENT,
         sender_type: "PARENT",
         sender_sdk_version: "0.66.0",
-        recipient: "examples/elevation:0.1.0",
+        recipient,
         retry_count: "0",
         forward_logs: "1",
         save_diagnostics: "SAVE_DIAGNOSTICS_ON_CRASH",
@@ -70,15 +77,21 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
       },
     });
 
-    await waitFor(() => received.some((message) => decodeEvent(message).event.kind === "result"), {
+    await waitFor(() => received.some((message) => ["result", "exception"].includes(decodeEvent(message).event.kind)), {
       timeoutMs: 60_000,
-      description: "the result on the parent's answer subscription",
+      description: "the final event on the parent's answer subscription",
     });
     await subscriber.close();
     await bus.deleteSubscription(answers);
     await bus.close();
     await pubsub.close();
+    return { uuid: questionUuid, received };
+  }
 
+  it("is answered on its own filtered subscription, with Octue's raw string attributes both ways", async () => {
+    const { uuid: questionUuid, received } = await askAsOctue("examples/elevation:0.1.0", {
+      locations: [{ longitude: 0, latitude: 0 }],
+    });
     const events = received.map((message) => decodeEvent(message));
     expect(events[0]?.event.kind).toBe("delivery_acknowledgement");
     expect(events.at(-1)?.event).toEqual({ kind: "result", output_values: [3542] });
@@ -93,5 +106,12 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
     }
     // Nothing the filter excludes reached the parent: not its own question, not other questions' events.
     expect(received.every((message) => message.attributes.sender_type === "CHILD")).toBe(true);
+  }, 90_000);
+
+  it("gets an exception naming the limit for an answer too large for a message, which it could not fetch", async () => {
+    const { received } = await askAsOctue("scenarios/oversized:1.0.0", {});
+    const final = decodeEvent(received.at(-1) as BusMessage).event;
+    expect(final).toMatchObject({ kind: "exception", exception_type: "MessageLimitExceeded" });
+    expect((final as { exception_message: string }).exception_message).toMatch(/more than the \d+ a message can carry/);
   }, 90_000);
 });

@@ -54,7 +54,12 @@ export class AnswerForwarder {
     const { event } = envelope;
     if (event.kind === "result") {
       const answer = {
-        ...definedProperties({ output_values: event.output_values, output_manifest: event.output_manifest }),
+        ...definedProperties({
+          output_values: event.output_values,
+          output_manifest: event.output_manifest,
+          // Values too large for a message, kept in storage: the HTTP API fetches them for askers.
+          output_values_reference: event.output_values_reference,
+        }),
       };
       return (await this.deps.questions.transition(questionUuid, "succeeded", { answer })).question;
     }

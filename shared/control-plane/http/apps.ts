@@ -8,6 +8,7 @@ import type { DatasetStore, QuestionChanges, QuestionStore, SignedObjectReader }
 import { TWINED_VERSION } from "../../version.js";
 import type { QuestionIntake } from "../question-intake/handler.js";
 import { eventRoutes, questionRoutes } from "../question-intake/http-routes.js";
+import type { OutputValuesReader } from "../question-intake/output-values.js";
 import type { QuestionReconciler } from "../question-reconciler/handler.js";
 import type { RevisionRegistry } from "../revision-registry/handler.js";
 import { revisionRegistryRoutes } from "../revision-registry/http-routes.js";
@@ -64,10 +65,14 @@ export function questionsApi(options: QuestionsApiOptions): Express {
     "/questions",
     questionRoutes(options.intake, options.questions, {
       publishEvent: options.publishEvent,
-      ...definedProperties({ changes: options.changes, pollIntervalMs: options.pollIntervalMs }),
+      ...definedProperties({
+        outputValues: valuesReader(datasets.store),
+        changes: options.changes,
+        pollIntervalMs: options.pollIntervalMs,
+      }),
     }),
   );
-  app.use("/events", eventRoutes(options.questions));
+  app.use("/events", eventRoutes(options.questions, valuesReader(datasets.store)));
   if (options.registry !== undefined) app.use("/registry", revisionRegistryRoutes(options.registry));
   if (options.signedStorage !== undefined) app.use("/storage", signedStorageRoutes(options.signedStorage));
   return finish(app);
@@ -110,6 +115,12 @@ async function signedOutputManifest(
   if (!isPlainObject(manifest) || !isPlainObject(manifest.datasets)) return manifest ?? null;
   if (datasets.store === undefined) return manifest;
   return signManifestDatasets(manifest as SerialisedManifest, { store: datasets.store });
+}
+
+/** Reads output values kept in storage as JSON, when the network has storage. */
+function valuesReader(store: DatasetStore | undefined): OutputValuesReader | undefined {
+  if (store === undefined) return undefined;
+  return async (reference) => JSON.parse((await store.read(reference)).toString("utf8")) as unknown;
 }
 
 function jsonApp(): Express {

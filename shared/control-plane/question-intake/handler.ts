@@ -83,6 +83,8 @@ export class QuestionIntake {
       ...("input_values" in request ? { input_values: request.input_values } : {}),
       ...(request.input_manifest === undefined ? {} : { input_manifest: request.input_manifest as never }),
       ...(request.children === undefined ? {} : { children: request.children as never }),
+      // Whoever asks over HTTP reads the answer through this API, which fetches values too large for a message.
+      twined_answer_by_reference: true,
     };
     return this.accept(event, attributes, {
       pushEndpoint: request.push_endpoint,

@@ -5,6 +5,7 @@ import { definedProperties } from "../../objects/index.js";
 import type { QuestionChanges, QuestionQuery, QuestionRecord, QuestionStore, StoredEvent } from "../../ports/index.js";
 import { isQuestionStatus, isTerminal } from "../../questions/index.js";
 import type { QuestionIntake } from "./handler.js";
+import { type OutputValuesReader, withOutputValues } from "./output-values.js";
 
 const FINAL_EVENT_GRACE_MS = 2_000;
 
@@ -18,6 +19,8 @@ export interface QuestionRoutesOptions {
    * route answers 501: such a network takes job events on Pub/Sub only.
    */
   readonly publishEvent?: (envelope: ChildEventEnvelope) => Promise<void>;
+  /** Fetches output values kept in storage (too large for a message), so answers are shown whole. */
+  readonly outputValues?: OutputValuesReader;
 }
 
 /** The questions API: ask, look up, list, follow (JSON or Server-Sent Events) and cancel. */
@@ -25,7 +28,7 @@ export interface QuestionRoutesOptions {
  * `GET /events?parent_question_uuid=…|originator_question_uuid=…&kinds=…&exclude_kinds=…&limit=…`: the events of a
  * question tree, for `twined question events get`.
  */
-export function eventRoutes(questions: QuestionStore): Router {
+export function eventRoutes(questions: QuestionStore, outputValues?: OutputValuesReader): Router {
   const router = Router();
   router.get("/", async (request, response) => {
     const selectors = ["question_uuid", "parent_question_uuid", "originator_question_uuid"].filter(
@@ -47,7 +50,7 @@ export function eventRoutes(questions: QuestionStore): Router {
       ...definedProperties({ kinds, excludeKinds }),
       ...limitParameter(request),
     });
-    response.json({ events: events.map(eventJson) });
+    response.json({ events: await Promise.all(events.map((event) => eventJson(event, outputValues))) });
   });
   return router;
 }
@@ -77,11 +80,12 @@ export function questionRoutes(
       }),
       ...limitParameter(request),
     };
-    response.json({ questions: (await questions.list(query)).map(toJson) });
+    const listed = await questions.list(query);
+    response.json({ questions: await Promise.all(listed.map((question) => answeredJson(question, options))) });
   });
 
   router.get("/:uuid", async (request, response) => {
-    response.json(toJson(await existing(questions, request.params.uuid)));
+    response.json(await answeredJson(await existing(questions, request.params.uuid), options));
   });
 
   router.post("/:uuid/cancel", async (request, response) => {
@@ -144,7 +148,7 @@ export function questionRoutes(
         afterSequence: after,
         ...definedProperties({ kinds }),
       });
-      response.json({ events: events.map(eventJson) });
+      response.json({ events: await Promise.all(events.map((event) => eventJson(event, options.outputValues))) });
       return;
     }
     await streamEvents(request, response, questions, questionUuid, after, kinds, options);
@@ -174,12 +178,11 @@ async function streamEvents(
     closed = true;
   });
   let last = after;
-  const send = (event: StoredEvent): boolean => {
+  const send = async (event: StoredEvent): Promise<boolean> => {
     last = event.sequence;
     if (kinds === undefined || kinds.includes(event.envelope.event.kind)) {
-      response.write(
-        `id: ${event.sequence}\nevent: ${event.envelope.event.kind}\ndata: ${JSON.stringify(eventJson(event))}\n\n`,
-      );
+      const json = await eventJson(event, options.outputValues);
+      response.write(`id: ${event.sequence}\nevent: ${event.envelope.event.kind}\ndata: ${JSON.stringify(json)}\n\n`);
     }
     return event.envelope.event.kind === "result" || event.envelope.event.kind === "exception";
   };
@@ -197,7 +200,7 @@ async function streamEvents(
   async function followQuestion(): Promise<void> {
     while (!closed) {
       for (const event of await questions.events({ questionUuid, afterSequence: last })) {
-        if (send(event)) return;
+        if (await send(event)) return;
       }
       const question = await questions.get(questionUuid);
       // Status changes (queued, running…) go out without an id, so a client resuming with Last-Event-ID is unaffected.
@@ -238,8 +241,19 @@ function limitParameter(request: Request): { limit?: number } {
   return { limit };
 }
 
-function eventJson(event: StoredEvent) {
-  return { sequence: event.sequence, recorded_at: event.recordedAt, ...event.envelope };
+async function eventJson(event: StoredEvent, outputValues: OutputValuesReader | undefined) {
+  const envelope =
+    event.envelope.event.kind === "result"
+      ? { ...event.envelope, event: await withOutputValues(event.envelope.event, outputValues) }
+      : event.envelope;
+  return { sequence: event.sequence, recorded_at: event.recordedAt, ...envelope };
+}
+
+/** A question as the API shows it, with an answer's output values fetched when they were kept in storage. */
+async function answeredJson(question: QuestionRecord, options: QuestionRoutesOptions) {
+  const json = toJson(question);
+  if (json.answer === undefined) return json;
+  return { ...json, answer: await withOutputValues(json.answer, options.outputValues) };
 }
 
 /** A question as the API shows it. */
