@@ -4,6 +4,8 @@
  */
 import { benchAddedLatency } from "./added-latency.bench.js";
 import { benchAskLocalOverhead } from "./ask-local-overhead.bench.js";
+import { benchDatasetOpen } from "./dataset-open.bench.js";
+import { benchDatasetTransfer } from "./dataset-transfer.bench.js";
 import { benchEmulatorStack } from "./emulator-stack.bench.js";
 import { benchKueueLauncher } from "./kueue-launcher.bench.js";
 import { benchPipeline } from "./pipeline.bench.js";
@@ -19,6 +21,8 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "added-latency": benchAddedLatency,
   "emulator-stack": benchEmulatorStack,
   "kueue-launcher": benchKueueLauncher,
+  "dataset-transfer": benchDatasetTransfer,
+  "dataset-open": benchDatasetOpen,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };

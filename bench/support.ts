@@ -1,5 +1,6 @@
 /** What several benchmarks share: a trivial service, a bare-Python baseline for it, and statistics. */
 import { spawnSync } from "node:child_process";
+import diagnosticsChannel from "node:diagnostics_channel";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -60,6 +61,27 @@ export function timeProcess(command: string, args: string[], cwd: string): numbe
 export function percentile(values: readonly number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/**
+ * Runs `run`, timing it and counting the HTTP requests that servers in this process (an in-process emulator) receive
+ * meanwhile.
+ */
+export async function countServedRequests<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; ms: number; requests: number }> {
+  let requests = 0;
+  const onRequest = () => {
+    requests++;
+  };
+  diagnosticsChannel.subscribe("http.server.request.start", onRequest);
+  try {
+    const start = performance.now();
+    const result = await run();
+    return { result, ms: performance.now() - start, requests };
+  } finally {
+    diagnosticsChannel.unsubscribe("http.server.request.start", onRequest);
+  }
 }
 
 export function round(value: number): number {

@@ -33,7 +33,7 @@ export class DeferredDatasetStore implements DatasetStore {
     return (await this.store()).read(path);
   }
 
-  async download(path: string, destination: string): Promise<StoredObject> {
+  async download(path: string, destination: string): Promise<void> {
     return (await this.store()).download(path, destination);
   }
 

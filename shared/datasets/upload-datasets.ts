@@ -5,7 +5,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { InvalidManifestContents } from "../errors/index.js";
 import type { SerialisedDataset, SerialisedManifest } from "../events/index.js";
 import { isPlainObject } from "../json/index.js";
-import type { DatasetStore } from "../ports/index.js";
+import type { DatasetStore, StoredObject } from "../ports/index.js";
 import {
   crc32cOfFile,
   type DatafileMetadata,
@@ -107,8 +107,13 @@ async function uploadDataset(
   limit: LimitFunction,
   counts: { uploaded: number; unchanged: number },
 ): Promise<string[]> {
+  // What is there already, in one listing rather than a request per file.
+  const existing = new Map((await listAll(store, `${destination}/`)).map((object) => [object.path, object]));
+  const metadata = new RecordedMetadata();
   const files = await Promise.all(
-    local.files.map((file) => limit(() => uploadFile(file, local.path, destination, store, counts))),
+    local.files.map((file) =>
+      limit(() => uploadFile(file, local.path, destination, { store, existing, metadata, counts })),
+    ),
   );
   await store.upload(
     Buffer.from(JSON.stringify({ dataset: datasetDocument(local, destination) })),
@@ -157,38 +162,76 @@ async function uploadFile(
   file: string,
   datasetPath: string,
   destination: string,
-  store: DatasetStore,
-  counts: { uploaded: number; unchanged: number },
+  context: {
+    readonly store: DatasetStore;
+    readonly existing: ReadonlyMap<string, StoredObject>;
+    readonly metadata: RecordedMetadata;
+    readonly counts: { uploaded: number; unchanged: number };
+  },
 ): Promise<string> {
+  const { store, counts } = context;
   const relative = path.relative(datasetPath, file);
   if (relative.startsWith("..") || path.isAbsolute(relative)) {
     throw new InvalidManifestContents(`The output file ${file} is outside its dataset's folder ${datasetPath}`);
   }
   const objectPath = joinStorageUri(destination, ...relative.split(path.sep));
-  const metadata = encodeDatafileMetadata(await recordedMetadata(file));
-  const [crc32c, existing] = await Promise.all([crc32cOfFile(file), store.stat(objectPath)]);
+  const metadata = encodeDatafileMetadata(await context.metadata.of(file));
+  const crc32c = await crc32cOfFile(file);
+  const existing = context.existing.get(objectPath);
   if (existing?.crc32c === crc32c) {
     counts.unchanged++;
     const stale = Object.entries(metadata).some(([name, value]) => existing.metadata[name] !== value);
     if (stale) await store.updateMetadata(objectPath, metadata);
     return objectPath;
   }
-  await store.upload(file, objectPath, { metadata });
+  await store.upload(file, objectPath, { metadata, crc32c });
   counts.uploaded++;
   return objectPath;
 }
 
+async function listAll(store: DatasetStore, prefix: string): Promise<StoredObject[]> {
+  const objects: StoredObject[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await store.list(prefix, pageToken === undefined ? {} : { pageToken });
+    objects.push(...page.objects);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== undefined);
+  return objects;
+}
+
+/** Files' metadata as the harness wrote it, each folder's `.octue` file read once. */
+class RecordedMetadata {
+  private readonly folders = new Map<string, Promise<Record<string, unknown>>>();
+
+  async of(file: string): Promise<DatafileMetadata> {
+    const folder = path.dirname(file);
+    let datafiles = this.folders.get(folder);
+    if (datafiles === undefined) {
+      datafiles = readDatafiles(folder);
+      this.folders.set(folder, datafiles);
+    }
+    return metadataEntry((await datafiles)[path.basename(file)]);
+  }
+}
+
 /** A file's metadata as the harness wrote it, in the `.octue` file of its folder (Octue's local metadata). */
 async function recordedMetadata(file: string): Promise<DatafileMetadata> {
-  const text = await readFile(path.join(path.dirname(file), METADATA_FILENAME), "utf8").catch(() => undefined);
+  return metadataEntry((await readDatafiles(path.dirname(file)))[path.basename(file)]);
+}
+
+async function readDatafiles(folder: string): Promise<Record<string, unknown>> {
+  const text = await readFile(path.join(folder, METADATA_FILENAME), "utf8").catch(() => undefined);
   let document: unknown;
   try {
     document = text === undefined ? undefined : JSON.parse(text);
   } catch {
     document = undefined;
   }
-  const datafiles = isPlainObject(document) && isPlainObject(document.datafiles) ? document.datafiles : {};
-  const entry = datafiles[path.basename(file)];
+  return isPlainObject(document) && isPlainObject(document.datafiles) ? document.datafiles : {};
+}
+
+function metadataEntry(entry: unknown): DatafileMetadata {
   if (!isPlainObject(entry)) return {};
   const timestamp = entry.timestamp;
   return {

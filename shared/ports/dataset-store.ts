@@ -23,6 +23,11 @@ export interface UploadOptions {
   /** Custom metadata to store with the object. */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly contentType?: string;
+  /**
+   * The bytes' CRC32C when the caller has computed it already: storage then checks the upload against it, and the
+   * bytes need not be hashed twice.
+   */
+  readonly crc32c?: string;
 }
 
 export interface SignOptions {
@@ -48,9 +53,10 @@ export interface DatasetStore {
   read(path: string): Promise<Buffer>;
   /**
    * Writes the object to the local file `destination` (its folder is created), whole or not at all, and checks its
-   * CRC32C. @throws StorageChecksumMismatch when the bytes are not what was stored.
+   * CRC32C: one request, as the object's metadata usually came with a listing already.
+   * @throws StorageChecksumMismatch when the bytes are not what was stored.
    */
-  download(path: string, destination: string): Promise<StoredObject>;
+  download(path: string, destination: string): Promise<void>;
   /** Stores a local file or bytes at `path`, replacing what is there, with its metadata. */
   upload(source: string | Buffer, path: string, options?: UploadOptions): Promise<StoredObject>;
   /** Sets custom metadata keys; `null` removes a key. Other keys are kept. */

@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import { PubSub } from "@google-cloud/pubsub";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
+import { uploadLocalDatasets } from "../../shared/datasets/index.js";
 import { decodeEvent } from "../../shared/events/index.js";
 import type { BusMessage } from "../../shared/ports/index.js";
+import { decodeDatafileMetadata } from "../../shared/storage/index.js";
 import { describeWithEmulators } from "../support/emulators.js";
 import { waitFor } from "../support/wait-for.js";
 import { googleInProcessPlatform } from "./platforms/google-in-process.js";
@@ -22,6 +24,11 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
       name: "elevation",
       tag: "0.1.0",
     });
+    await registerFolder(network.url, copyOfExample("using-manifests"), {
+      namespace: "examples",
+      name: "using-manifests",
+      tag: "0.1.0",
+    });
     await registerFolder(network.url, testService("oversized", OVERSIZED_APP), {
       namespace: "scenarios",
       name: "oversized",
@@ -37,6 +44,7 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
   async function askAsOctue(
     recipient: string,
     inputValues: unknown,
+    inputManifest?: unknown,
   ): Promise<{ uuid: string; received: BusMessage[] }> {
     const questionUuid = randomUUID();
     const servicesTopic = network.servicesTopic ?? "";
@@ -55,7 +63,13 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
     const pubsub = new PubSub({ projectId: info.projectId });
     await pubsub.topic(servicesTopic, { messageOrdering: true }).publishMessage({
       // Octue leaves out null fields of the question body.
-      data: Buffer.from(JSON.stringify({ kind: "question", input_values: inputValues })),
+      data: Buffer.from(
+        JSON.stringify({
+          kind: "question",
+          input_values: inputValues,
+          ...(inputManifest === undefined ? {} : { input_manifest: inputManifest }),
+        }),
+      ),
       orderingKey: questionUuid,
       attributes: {
         datetime: "2024-04-11T09:26:39.144818",
@@ -106,6 +120,36 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
     }
     // Nothing the filter excludes reached the parent: not its own question, not other questions' events.
     expect(received.every((message) => message.attributes.sender_type === "CHILD")).toBe(true);
+  }, 90_000);
+
+  it("is answered about gs:// datasets with an output manifest whose datasets are in storage with Octue's metadata", async () => {
+    const storage = network.storage;
+    if (storage === undefined) throw new Error("the Google platform has storage");
+    const uploaded = await uploadLocalDatasets(
+      { id: randomUUID(), datasets: { raw_met_mast_data: "examples/using-manifests/data/input/raw_met_mast_data" } },
+      { store: storage.store, location: storage.uploads },
+    );
+    const { uuid, received } = await askAsOctue("examples/using-manifests:0.1.0", null, uploaded.manifest);
+    const final = decodeEvent(received.at(-1) as BusMessage).event as {
+      kind: string;
+      output_values?: { row_count?: number };
+      output_manifest?: { datasets: Record<string, unknown> };
+    };
+    expect(final.kind).toBe("result");
+    expect(final.output_values?.row_count).toBe(40);
+    const output = String(final.output_manifest?.datasets.cleaned_met_mast_data);
+    expect(output).toMatch(new RegExp(`^gs://[^/]+/${uuid}/cleaned_met_mast_data$`));
+    const cleaned = await storage.store.stat(`${output}/cleaned.csv`);
+    expect(Object.keys(cleaned?.metadata ?? {}).sort()).toEqual([
+      "octue__id",
+      "octue__labels",
+      "octue__sdk_version",
+      "octue__tags",
+      "octue__timestamp",
+    ]);
+    expect(decodeDatafileMetadata(cleaned?.metadata ?? {}).labels).toEqual(["timeseries"]);
+    const document = JSON.parse((await storage.store.read(`${output}/.octue`)).toString());
+    expect(document.dataset).toMatchObject({ name: "cleaned_met_mast_data", path: output });
   }, 90_000);
 
   it("gets an exception naming the limit for an answer too large for a message, which it could not fetch", async () => {

@@ -97,9 +97,8 @@ export function describeDatasetStoreContract(name: string, make: () => Promise<D
         await store.upload(bytes, gs("ds/nested/file.bin"));
         expect(await store.read(gs("ds/nested/file.bin"))).toEqual(bytes);
         const destination = path.join(scratch, "out", "deeper", "file.bin");
-        const object = await store.download(gs("ds/nested/file.bin"), destination);
+        await store.download(gs("ds/nested/file.bin"), destination);
         expect(readFileSync(destination)).toEqual(bytes);
-        expect(object.crc32c).toBe(crc32cOf(bytes));
       });
     });
 

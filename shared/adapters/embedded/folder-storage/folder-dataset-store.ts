@@ -99,7 +99,7 @@ export class FolderDatasetStore implements DatasetStore, SignedObjectReader {
     return bytes;
   }
 
-  async download(objectPath: string, destination: string): Promise<StoredObject> {
+  async download(objectPath: string, destination: string): Promise<void> {
     const location = this.locate(objectPath);
     const object = await this.require(location);
     await mkdir(path.dirname(destination), { recursive: true });
@@ -112,7 +112,6 @@ export class FolderDatasetStore implements DatasetStore, SignedObjectReader {
     } finally {
       await rm(partial, { force: true });
     }
-    return object;
   }
 
   async upload(source: string | Buffer, objectPath: string, options: UploadOptions = {}): Promise<StoredObject> {
@@ -121,6 +120,9 @@ export class FolderDatasetStore implements DatasetStore, SignedObjectReader {
     const staged = await this.stage(source);
     try {
       const crc32c = await crc32cOfFile(staged);
+      if (options.crc32c !== undefined && options.crc32c !== crc32c) {
+        throw new StorageChecksumMismatch(storageUri(location), options.crc32c, crc32c);
+      }
       const { size } = await stat(staged);
       await mkdir(path.dirname(this.dataFile(location)), { recursive: true });
       await rename(staged, this.dataFile(location));

@@ -85,9 +85,8 @@ export class CloudStorageDatasetStore implements DatasetStore {
     return bytes;
   }
 
-  async download(objectPath: string, destination: string): Promise<StoredObject> {
+  async download(objectPath: string, destination: string): Promise<void> {
     const location = parseStorageUri(objectPath);
-    const object = await this.require(location);
     await mkdir(path.dirname(destination), { recursive: true });
     const partial = `${destination}.${randomUUID()}.partial`;
     try {
@@ -98,25 +97,31 @@ export class CloudStorageDatasetStore implements DatasetStore {
     } finally {
       await rm(partial, { force: true });
     }
-    return object;
   }
 
   async upload(source: string | Buffer, objectPath: string, options: UploadOptions = {}): Promise<StoredObject> {
     const location = parseStorageUri(objectPath);
-    const metadata = { metadata: { ...options.metadata }, ...definedProperties({ contentType: options.contentType }) };
+    const metadata = {
+      metadata: { ...options.metadata },
+      ...definedProperties({ contentType: options.contentType, crc32c: options.crc32c }),
+    };
+    // Cloud Storage checks the bytes against a CRC32C given with them; the client need hash them only when none is.
+    const validation = options.crc32c === undefined ? "crc32c" : false;
     const file = await this.call(objectPath, "upload to", async (): Promise<File> => {
       if (typeof source !== "string") {
         // One request: the emulator cannot take chunked resumable uploads, and a buffer is small enough anyway.
-        await this.file(location).save(source, { metadata, resumable: false, validation: "crc32c" });
+        await this.file(location).save(source, { metadata, resumable: false, validation });
         return this.file(location);
       }
       const [uploaded] = await this.storage
         .bucket(location.bucket)
-        .upload(source, { destination: location.name, metadata, validation: "crc32c" });
+        .upload(source, { destination: location.name, metadata, validation });
       return uploaded;
     });
-    // Replacing an object keeps none of the old one's custom metadata, as the port promises.
-    return objectOf(location, (await file.getMetadata())[0]);
+    // A file upload's response carries the stored object's metadata, so it needs no second request (a buffer's may
+    // not). Replacing an object keeps none of the old one's custom metadata, as the port promises.
+    const stored = file.metadata.crc32c === undefined ? (await file.getMetadata())[0] : file.metadata;
+    return objectOf(location, stored);
   }
 
   async updateMetadata(objectPath: string, metadata: Readonly<Record<string, string | null>>): Promise<StoredObject> {
