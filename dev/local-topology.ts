@@ -142,6 +142,8 @@ function startFunction(name: string, port: number, networkUrl: string, options: 
         TWINED_PUSH_SECRET: options.pushSecret,
         TWINED_LAUNCHER: name === "kueue-launcher" ? "local" : "none",
         TWINED_LOCAL_CPUS: String(options.cpus ?? 2),
+        // Only the launcher runs jobs, but every function answers for them: they read askers' local paths.
+        TWINED_JOBS_READ_LOCAL_FILES: "1",
         TWINED_NETWORK_URL: networkUrl,
         ...storageEnvironment(options.storage),
         NO_COLOR: "1",

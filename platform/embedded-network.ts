@@ -109,6 +109,11 @@ export interface EmbeddedNetwork {
   readonly storage: NetworkStorage;
   /** Whether questions may name paths on this machine: its jobs run here (the local launcher). */
   readonly readsLocalFiles: boolean;
+  /**
+   * Whether jobs can read the network's storage: always with the local launcher; with another launcher, only when the
+   * storage was given (a cluster cannot see this machine's storage folder). Askers upload local datasets only then.
+   */
+  readonly jobsReachStorage: boolean;
   readonly intake: QuestionIntake;
   readonly launcher: JobLauncher;
   /** Publishes a service's response events on the services topic, as jobs do (also those posting over HTTP). */
@@ -137,6 +142,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   const storage = (options.storage ?? ((url) => folderStorage(dataDirectory, url)))(() => networkUrl);
   // Jobs on this machine read its local paths; jobs on a cluster (another launcher) cannot.
   const readsLocalFiles = options.readsLocalFiles ?? options.launcher === undefined;
+  const jobsReachStorage = options.launcher === undefined || options.storage !== undefined;
   const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
   const observer = KueueLauncher.observer(questions);
   const launcher =
@@ -190,6 +196,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     revisions: stores.revisions,
     storage,
     readsLocalFiles,
+    jobsReachStorage,
     intake: handlers.intake,
     launcher,
     events: sink,

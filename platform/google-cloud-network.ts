@@ -52,6 +52,11 @@ export interface GoogleCloudSettings {
    * diagnostics. `TWINED_SIGNED_URL_SECONDS`: how long signed output URLs last; default 7 days.
    */
   readonly storage: StorageSettings;
+  /**
+   * Whether the network's jobs run where its askers' local paths are: with `TWINED_LAUNCHER=local`, or
+   * `TWINED_JOBS_READ_LOCAL_FILES=1` on every function of the local topology (where only the launcher function runs jobs).
+   */
+  readonly readsLocalFiles: boolean;
 }
 
 export interface StorageSettings {
@@ -75,6 +80,7 @@ export const FUNCTION_ENVIRONMENT = [
   "TWINED_UPLOADS_LOCATION",
   "TWINED_DIAGNOSTICS_LOCATION",
   "TWINED_SIGNED_URL_SECONDS",
+  "TWINED_JOBS_READ_LOCAL_FILES",
   ...JOB_LAUNCHER_ENVIRONMENT,
 ] as const;
 
@@ -98,16 +104,18 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
       `'${heartbeatLimit}' is not a positive number of seconds`,
     );
   }
+  const launcher = readJobLauncherSettings(env);
   const settings: GoogleCloudSettings = {
     projectId,
     environment: env.TWINED_ENVIRONMENT || "main",
     pushSecret,
     firestoreDatabase: env.TWINED_FIRESTORE_DATABASE || undefined,
     collectionPrefix: env.TWINED_FIRESTORE_COLLECTION_PREFIX || undefined,
-    launcher: readJobLauncherSettings(env),
+    launcher,
     networkUrl: env.TWINED_NETWORK_URL || undefined,
     heartbeatLimitSeconds,
     storage: readStorageSettings(env),
+    readsLocalFiles: launcher.kind === "local" || env.TWINED_JOBS_READ_LOCAL_FILES === "1",
   };
   try {
     topicNames(settings.environment, env);
@@ -149,8 +157,7 @@ export function openGoogleCloudNetwork(
     topics,
     jobs,
     pushSecret: settings.pushSecret,
-    // Only the local copy of the topology runs jobs where askers' local paths are.
-    readsLocalFiles: settings.launcher.kind === "local",
+    readsLocalFiles: settings.readsLocalFiles,
     ...(settings.heartbeatLimitSeconds === undefined
       ? {}
       : { reconciler: { heartbeatLimitSeconds: settings.heartbeatLimitSeconds } }),

@@ -14,8 +14,8 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
     registry: new RevisionRegistry(network.revisions),
     datasets: {
       readsLocalFiles: network.readsLocalFiles,
-      uploadsLocation: network.storage.uploadsLocation,
       store: network.storage.store,
+      uploadsLocation: network.jobsReachStorage ? network.storage.uploadsLocation : undefined,
     },
     ...definedProperties({ signedStorage: network.storage.signedObjects, pollIntervalMs: options.pollIntervalMs }),
   });

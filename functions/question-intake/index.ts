@@ -11,7 +11,7 @@ registerHttpFunction("question-intake", (network) =>
     pollIntervalMs: 250,
     publishEvent: (envelope) => publishEvent(network.bus, network.topics.services, envelope),
     datasets: {
-      readsLocalFiles: network.settings.launcher.kind === "local",
+      readsLocalFiles: network.settings.readsLocalFiles,
       uploadsLocation: network.settings.storage.uploadsLocation,
       store: network.datasets,
     },

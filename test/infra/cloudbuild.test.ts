@@ -25,6 +25,8 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   TWINED_FIRESTORE_COLLECTION_PREFIX: "lets networks share a database; each deployed network has its own database",
   TWINED_KUBECONFIG:
     "for clusters outside Google Cloud (twined dev); a deployed network reaches GKE by TWINED_GKE_CLUSTER",
+  TWINED_JOBS_READ_LOCAL_FILES:
+    "only for the local topology, whose jobs run on the asker's machine; a deployed network's jobs never do",
   TWINED_LOCAL_CPUS: "only for TWINED_LAUNCHER=local, which runs jobs inside the function (the local topology)",
   TWINED_STORAGE_FOLDER:
     "an embedded network's storage folder, read by a runner inside a function with TWINED_LAUNCHER=local",

@@ -21,6 +21,7 @@ describe("readGoogleCloudSettings", () => {
         diagnosticsLocation: undefined,
         signedUrlSeconds: undefined,
       },
+      readsLocalFiles: false,
     });
     expect(
       readGoogleCloudSettings({

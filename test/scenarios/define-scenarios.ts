@@ -90,10 +90,23 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         expect(logs.some((message) => message.includes("Mandelbrot"))).toBe(true);
       }, 60_000);
 
-      it("answers the using-manifests example with an output manifest", async () => {
+      it("answers the using-manifests example about a dataset on the asker's disk, or says why it cannot", async () => {
         const file = path.resolve("examples/using-manifests/data/input/manifest.json");
-        const manifest = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-        const { answer } = await child("examples/using-manifests").ask({ inputManifest: manifest });
+        const manifest = JSON.parse(readFileSync(file, "utf8")) as { id: string; datasets: Record<string, string> };
+        const local = {
+          ...manifest,
+          datasets: { raw_met_mast_data: path.resolve("examples/using-manifests/data/input/raw_met_mast_data") },
+        };
+        const asking = child("examples/using-manifests").ask({ inputManifest: local });
+        if (network.storage === undefined) {
+          // Jobs on a cluster see neither this machine's paths nor its storage folder: nowhere to upload to either.
+          const error = await rejectionOf(asking);
+          expect(error).toBeInstanceOf(NetworkRequestFailed);
+          expect(error.name).toBe("FileLocationError");
+          expect(error.message).toContain("The dataset 'raw_met_mast_data' of the input manifest is at a local path");
+          return;
+        }
+        const { answer } = await asking;
         expect(answer?.output_values).toMatchObject({ window_averages: expect.any(Array) });
         expect(answer?.output_manifest).toMatchObject({ datasets: expect.any(Object) });
       }, 60_000);
