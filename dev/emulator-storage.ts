@@ -9,15 +9,17 @@ export function emulatorStorage(projectId: string, prefix: string): NetworkStora
   const signer = throwawaySigner(projectId);
   const store = new CloudStorageDatasetStore({ projectId, signer });
   const outputs = `gs://${prefix}-outputs`;
+  const diagnostics = `gs://${prefix}-diagnostics`;
   return {
     store,
     outputsLocation: outputs,
     uploadsLocation: `gs://${prefix}-uploads`,
-    diagnosticsLocation: `gs://${prefix}-diagnostics`,
+    diagnosticsLocation: diagnostics,
     jobEnvironment: {
       STORAGE_EMULATOR_HOST: process.env.STORAGE_EMULATOR_HOST ?? "",
       TWINED_STORAGE_SIGNER: JSON.stringify({ client_email: signer.clientEmail, private_key: signer.privateKey }),
       TWINED_OUTPUTS_LOCATION: outputs,
+      TWINED_DIAGNOSTICS_LOCATION: diagnostics,
     },
     close: () => store.close(),
   };

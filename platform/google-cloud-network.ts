@@ -197,6 +197,9 @@ export function cloudJobEnvironment(
   if (settings.storage.outputsLocation !== undefined) {
     environment.TWINED_OUTPUTS_LOCATION = settings.storage.outputsLocation;
   }
+  if (settings.storage.diagnosticsLocation !== undefined) {
+    environment.TWINED_DIAGNOSTICS_LOCATION = settings.storage.diagnosticsLocation;
+  }
   if (settings.storage.signedUrlSeconds !== undefined) {
     environment.TWINED_SIGNED_URL_SECONDS = String(settings.storage.signedUrlSeconds);
   }

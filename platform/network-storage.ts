@@ -46,6 +46,7 @@ export function folderStorage(dataDirectory: string, networkUrl: () => string | 
       TWINED_STORAGE_FOLDER: root,
       TWINED_STORAGE_SIGNING_KEY: signingKey.toString("hex"),
       TWINED_OUTPUTS_LOCATION: EMBEDDED_LOCATIONS.outputs,
+      TWINED_DIAGNOSTICS_LOCATION: EMBEDDED_LOCATIONS.diagnostics,
     },
     close: () => store.close(),
   };
@@ -66,7 +67,11 @@ export function throwawaySigner(projectId: string): { clientEmail: string; priva
 
 /** The datasets of a runner inside the network's own process (the in-process job executor). */
 export function runnerDatasets(storage: NetworkStorage): RunnerDatasets {
-  return { access: { store: storage.store }, outputLocation: storage.outputsLocation };
+  return {
+    access: { store: storage.store },
+    outputLocation: storage.outputsLocation,
+    diagnosticsLocation: storage.diagnosticsLocation,
+  };
 }
 
 function persistedKey(file: string): Buffer {

@@ -13,6 +13,7 @@ export const JOB_STORAGE_ENVIRONMENT = [
   "TWINED_STORAGE_SIGNING_KEY",
   "TWINED_STORAGE_SIGNER",
   "TWINED_OUTPUTS_LOCATION",
+  "TWINED_DIAGNOSTICS_LOCATION",
   "TWINED_SIGNED_URL_SECONDS",
   "STORAGE_EMULATOR_HOST",
 ] as const;
@@ -23,27 +24,36 @@ export const JOB_STORAGE_ENVIRONMENT = [
  *   job on the same machine reads directly; its signed URLs are served by the network at `networkUrl`;
  * - else `GOOGLE_CLOUD_PROJECT` or `STORAGE_EMULATOR_HOST`: Cloud Storage, signing as the job's own identity, or on
  *   the emulators with the throwaway key in `TWINED_STORAGE_SIGNER` (`{"client_email", "private_key"}`);
- * - `TWINED_OUTPUTS_LOCATION`: where output datasets go when the service names no `output_location`.
+ * - `TWINED_OUTPUTS_LOCATION`: where output datasets go when the service names no `output_location`;
+ * - `TWINED_DIAGNOSTICS_LOCATION`: where failed questions' diagnostics go when it names no `diagnostics_cloud_path`.
  * Undefined when the environment names no storage (a question answered on this machine alone).
  * @throws InvalidDeploymentSetting naming a malformed variable.
  */
 export async function jobDatasets(env: Env, networkUrl: string | undefined): Promise<RunnerDatasets | undefined> {
   const store = await jobStore(env, networkUrl);
   if (store === undefined) return undefined;
-  const outputLocation = nonEmpty(env.TWINED_OUTPUTS_LOCATION);
-  if (outputLocation !== undefined) {
-    try {
-      parseStorageUri(outputLocation, "prefix");
-    } catch (error) {
-      throw new InvalidDeploymentSetting("TWINED_OUTPUTS_LOCATION", (error as Error).message);
-    }
-  }
+  const outputLocation = storageLocation(env, "TWINED_OUTPUTS_LOCATION");
+  const diagnosticsLocation = storageLocation(env, "TWINED_DIAGNOSTICS_LOCATION");
   const seconds = nonEmpty(env.TWINED_SIGNED_URL_SECONDS);
   const signedUrlSeconds = seconds === undefined ? undefined : Number(seconds);
   if (signedUrlSeconds !== undefined && !(signedUrlSeconds > 0)) {
     throw new InvalidDeploymentSetting("TWINED_SIGNED_URL_SECONDS", `'${seconds}' is not a positive number of seconds`);
   }
-  return { access: { store }, ...definedProperties({ outputLocation, signedUrlSeconds }) };
+  return { access: { store }, ...definedProperties({ outputLocation, diagnosticsLocation, signedUrlSeconds }) };
+}
+
+function storageLocation(
+  env: Env,
+  name: "TWINED_OUTPUTS_LOCATION" | "TWINED_DIAGNOSTICS_LOCATION",
+): string | undefined {
+  const location = nonEmpty(env[name]);
+  if (location === undefined) return undefined;
+  try {
+    parseStorageUri(location, "prefix");
+  } catch (error) {
+    throw new InvalidDeploymentSetting(name, (error as Error).message);
+  }
+  return location;
 }
 
 async function jobStore(env: Env, networkUrl: string | undefined): Promise<DatasetStore | undefined> {

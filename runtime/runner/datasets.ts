@@ -21,6 +21,11 @@ export interface RunnerDatasets {
    * either, outputs stay in the output directory and the answer names local paths (a question asked on this machine).
    */
   readonly outputLocation?: string;
+  /**
+   * Where a failed question's diagnostics are saved when the service names no `diagnostics_cloud_path`: the network's
+   * diagnostics bucket. Without either, none are saved (as Octue, which warns).
+   */
+  readonly diagnosticsLocation?: string;
   /** How long signed output URLs last (`use_signed_urls_for_output_datasets`); 7 days by default, as Octue's. */
   readonly signedUrlSeconds?: number;
   /** Where the files the app asks for are downloaded; beside the output directory by default. */

@@ -10,7 +10,7 @@ export const serviceEntrySchema = {
     namespace: { type: "string" },
     app_source_path: { type: "string", minLength: 1 },
     twine_path: { type: "string", minLength: 1 },
-    diagnostics_cloud_path: { type: "string", minLength: 1 },
+    diagnostics_cloud_path: { type: "string", pattern: "^gs://[a-z\\d][a-z\\d_./-]*$" },
     service_registries: {
       type: "array",
       items: {
@@ -45,4 +45,5 @@ export const PATTERN_HINTS: Readonly<Record<string, string>> = {
   endpoint: "must be an http(s) URL such as https://registry.example.com",
   event_store_table_id: "must be a BigQuery table ID of the form <dataset>.<table>",
   output_location: "must be a Google Cloud Storage path such as gs://bucket-name/output_directory",
+  diagnostics_cloud_path: "must be a Google Cloud Storage path such as gs://bucket-name/diagnostics",
 };

@@ -99,6 +99,27 @@ export async function uploadLocalDatasets(
   return { manifest: { ...manifest, datasets: Object.fromEntries(entries) }, ...counts };
 }
 
+/**
+ * Uploads one local dataset folder (its files with their `.octue` metadata, as Octue keeps them locally) to exactly
+ * `destination`, bytes only where they changed; returns how many files were sent and kept.
+ */
+export async function uploadDatasetFolder(
+  folder: string,
+  destination: string,
+  options: {
+    readonly store: DatasetStore;
+    /** The manifest's own description of the dataset (id, name, tags, labels), which its `.octue` file overrides. */
+    readonly given?: Record<string, unknown>;
+    readonly concurrency?: number;
+  },
+): Promise<{ readonly uploaded: number; readonly unchanged: number }> {
+  const counts = { uploaded: 0, unchanged: 0 };
+  const local = await datasetInFolder(folder, options.given ?? {});
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  await uploadDataset(local, destination, options.store, limit, counts);
+  return counts;
+}
+
 /** Uploads a local dataset's files (bytes only where they changed) and its `.octue`; returns the files' paths. */
 async function uploadDataset(
   local: LocalDataset,

@@ -165,6 +165,7 @@ describe("loadServiceConfiguration", () => {
         "    service_registries:",
         "      - name: r",
         "        endpoint: ftp://x",
+        "    diagnostics_cloud_path: /tmp/diagnostics",
       ].join("\n"),
     );
     const rendered = error.problems.map((each) => `${each.location.line}:${each.location.column} ${each.message}`);
@@ -174,11 +175,12 @@ describe("loadServiceConfiguration", () => {
         "4:25 'delete_local_files' must be true or false",
         "5:22 'output_location' must be a Google Cloud Storage path such as gs://bucket-name/output_directory",
         "8:19 'service_registries[0].endpoint' must be an http(s) URL such as https://registry.example.com",
+        "9:29 'diagnostics_cloud_path' must be a Google Cloud Storage path such as gs://bucket-name/diagnostics",
         expect.stringMatching(/^2:16 the namespace 'My_Org' contains the uppercase letter 'M'/),
       ]),
     );
-    expect(error.problems).toHaveLength(5);
-    expect(error.message).toMatch(/and 4 more problems/);
+    expect(error.problems).toHaveLength(6);
+    expect(error.message).toMatch(/and 5 more problems/);
   });
 
   it("names a missing required key at the service entry", () => {
