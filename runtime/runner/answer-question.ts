@@ -26,6 +26,7 @@ import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { answerChildRequest } from "./child-requests.js";
 import { resolveCredentials } from "./credential-resolution.js";
 import { type RunnerDatasets, readQuestionDatasets, saveOutputDatasets, storeOutputValues } from "./datasets.js";
+import { DiagnosticsRecorder, diagnosticsSavingSink } from "./diagnostics-recorder.js";
 import { DownloadRequests } from "./download-requests.js";
 import type { HarnessMessage } from "./harness-messages.js";
 import { HarnessProcess } from "./harness-process.js";
@@ -85,7 +86,16 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   const { question, configuration } = options;
   const questionUuid = question.attributes.question_uuid;
   let env = options.env ?? process.env;
-  const emitter = new ResponseEmitter(options.sink, deriveResponseAttributes(question.attributes));
+  const workingDirectory = path.resolve(options.workingDirectory ?? process.cwd());
+  const recorder = new DiagnosticsRecorder(question, options.serviceSruid);
+  const sink = diagnosticsSavingSink(options.sink, {
+    recorder,
+    question,
+    configuration,
+    datasets: options.datasets,
+    workingDirectory,
+  });
+  const emitter = new ResponseEmitter(sink, deriveResponseAttributes(question.attributes));
   const exceptionFrom = (error: unknown) => exceptionEvent(error, options.serviceSruid);
 
   let twine: Twine;
@@ -95,6 +105,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
     const credentials = (twine.credentials ?? []).map((credential) => credential.name);
     if (credentials.length > 0) env = { ...env, ...(await resolveCredentials(credentials, env, options.secrets)) };
     data = validateQuestionData(twine, configuration, question.event, env);
+    recorder.configuration(data.configurationValues, data.configurationManifest);
   } catch (error) {
     return finishWith(emitter, exceptionFrom(error));
   }
@@ -104,7 +115,6 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   // Errors from heartbeat emits surface through the emitter's chain when the final event is awaited.
   const heartbeat = setInterval(() => void emitter.emit({ kind: "heartbeat" }).catch(() => {}), heartbeatMs);
 
-  const workingDirectory = path.resolve(options.workingDirectory ?? process.cwd());
   const outputDirectory = path.resolve(
     options.outputDirectory ?? path.join(workingDirectory, ".twined", "outputs", questionUuid),
   );
@@ -233,6 +243,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
             if (question.attributes.forward_logs) void emitter.emit({ kind: "log_record", log_record: record });
           },
           datasets: datasetAccess,
+          recorder,
         }).then((response) => harness.send(response));
         return undefined;
       case "download":

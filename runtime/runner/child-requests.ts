@@ -2,7 +2,8 @@ import type { ChildConfiguration } from "../../shared/config/index.js";
 import { type DatasetAccess, resolveManifestDatasets, signManifestDatasets } from "../../shared/datasets/index.js";
 import type { LogRecord, ParentAttributes, SerialisedManifest } from "../../shared/events/index.js";
 import { isPlainObject } from "../../shared/json/index.js";
-import type { ChildAsker } from "../../shared/ports/index.js";
+import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";
+import type { DiagnosticsRecorder } from "./diagnostics-recorder.js";
 
 export interface ChildRequestContext {
   readonly children: readonly ChildConfiguration[] | null;
@@ -17,6 +18,8 @@ export interface ChildRequestContext {
    * (metadata only) before the app gets the answer.
    */
   readonly datasets?: DatasetAccess;
+  /** Records each question asked and its answer, for the parent's crash diagnostics. */
+  readonly recorder?: DiagnosticsRecorder;
 }
 
 export interface ChildResponseMessage {
@@ -69,63 +72,67 @@ export async function answerChildRequest(
       `Cannot ask child '${request.key}' (${child.id}): no way to reach child services is configured. Pass --children-emulators for local runs.`,
     );
   }
+  const question: ChildQuestion = {
+    key: request.key,
+    child,
+    inputValues: request.input_values,
+    inputManifest: request.input_manifest,
+    timeoutSeconds: request.timeout ?? undefined,
+    questionUuid: request.question_uuid ?? undefined,
+    parentQuestion: context.parentQuestion,
+    askerSruid: context.askerSruid,
+  };
+  // Recorded as the app asked it (unsigned): a replay reads the manifest as the app gave it.
+  const recording = context.recorder?.childAsked(question);
+  let answer: ChildAnswer;
   try {
     const inputManifest =
       context.datasets?.store !== undefined && isManifest(request.input_manifest)
         ? await signManifestDatasets(request.input_manifest, context.datasets)
         : request.input_manifest;
-    const answer = await context.childAsker.ask(
-      {
-        key: request.key,
-        child,
-        inputValues: request.input_values,
-        inputManifest,
-        timeoutSeconds: request.timeout ?? undefined,
-        questionUuid: request.question_uuid ?? undefined,
-        parentQuestion: context.parentQuestion,
-        askerSruid: context.askerSruid,
-      },
-      (envelope) => {
-        if (envelope.event.kind !== "log_record") return;
-        const record = envelope.event.log_record;
-        const prefix = `[${envelope.attributes.sender} | ${envelope.attributes.question_uuid}] `;
-        context.relayLog({ ...record, msg: `${prefix}${record.msg ?? ""}` });
-      },
-    );
-    if (answer.outcome.kind === "exception") {
-      return failure(
-        answer.outcome.exceptionType,
-        answer.outcome.exceptionMessage,
-        answer.outcome.exceptionTraceback,
-        answer.questionUuid,
-      );
-    }
-    let outputManifest = answer.outcome.outputManifest;
-    try {
-      if (isManifest(outputManifest))
-        outputManifest = await resolveManifestDatasets(outputManifest, context.datasets ?? {});
-    } catch (error) {
-      // The child answered, but its output datasets cannot be read from here: the app learns why, and which question.
-      return failure(
-        error instanceof Error ? error.name : "Error",
-        `The answer of ${child.id} names output datasets that cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-        [],
-        answer.questionUuid,
-      );
-    }
-    return {
-      type: "child_response",
-      id: request.id,
-      question_uuid: answer.questionUuid,
-      answer: { output_values: answer.outcome.outputValues, output_manifest: outputManifest },
-      error: null,
-    };
+    answer = await context.childAsker.ask({ ...question, inputManifest }, (envelope) => {
+      recording?.event(envelope);
+      if (envelope.event.kind !== "log_record") return;
+      const record = envelope.event.log_record;
+      const prefix = `[${envelope.attributes.sender} | ${envelope.attributes.question_uuid}] `;
+      context.relayLog({ ...record, msg: `${prefix}${record.msg ?? ""}` });
+    });
   } catch (error) {
+    recording?.failed(error);
     return failure(
       error instanceof Error ? error.name : "Error",
       error instanceof Error ? error.message : String(error),
     );
   }
+  recording?.answered(answer);
+  if (answer.outcome.kind === "exception") {
+    return failure(
+      answer.outcome.exceptionType,
+      answer.outcome.exceptionMessage,
+      answer.outcome.exceptionTraceback,
+      answer.questionUuid,
+    );
+  }
+  let outputManifest = answer.outcome.outputManifest;
+  try {
+    if (isManifest(outputManifest))
+      outputManifest = await resolveManifestDatasets(outputManifest, context.datasets ?? {});
+  } catch (error) {
+    // The child answered, but its output datasets cannot be read from here: the app learns why, and which question.
+    return failure(
+      error instanceof Error ? error.name : "Error",
+      `The answer of ${child.id} names output datasets that cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      [],
+      answer.questionUuid,
+    );
+  }
+  return {
+    type: "child_response",
+    id: request.id,
+    question_uuid: answer.questionUuid,
+    answer: { output_values: answer.outcome.outputValues, output_manifest: outputManifest },
+    error: null,
+  };
 }
 
 function isManifest(value: unknown): value is SerialisedManifest {
