@@ -9,10 +9,12 @@ import { JobStopped } from "../shared/errors/index.js";
 import type { ChildEventEnvelope, ParentEventEnvelope, QuestionEvent } from "../shared/events/index.js";
 import { resolveRuntimeIdentity } from "../shared/identity/index.js";
 import { definedProperties } from "../shared/objects/index.js";
-import type { EventSink, SecretSource } from "../shared/ports/index.js";
+import type { ChildAsker, EventSink, SecretSource } from "../shared/ports/index.js";
 import type { CliOutput } from "./output.js";
 
 export interface LocalRunOptions {
+  /** Answers the app's child questions; wins over `childrenEmulators` and `network`. */
+  readonly childAsker?: ChildAsker | undefined;
   readonly childrenEmulators?: string | undefined;
   /** Ask children through this network instead (when no emulators are given). */
   readonly network?: string | undefined;
@@ -55,11 +57,12 @@ export async function runServiceQuestion(
   output: CliOutput,
 ): Promise<ChildEventEnvelope<FinalEvent>> {
   const childAsker =
-    options.childrenEmulators !== undefined
+    options.childAsker ??
+    (options.childrenEmulators !== undefined
       ? EmulatedChildAsker.fromFile(options.childrenEmulators)
       : options.network !== undefined
         ? new NetworkChildAsker(options.network, options.networkIdentityToken)
-        : undefined;
+        : undefined);
   const cancellation = new AbortController();
   const onSignal = (signal: NodeJS.Signals) =>
     cancellation.abort(

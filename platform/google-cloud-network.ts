@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InProcessJobExecutor } from "../runtime/jobs/in-process-job-executor.js";
-import { jobDatasets } from "../runtime/jobs/job-datasets.js";
+import { jobDatasets, storageSigner } from "../runtime/jobs/job-datasets.js";
 import { LocalJobLauncher } from "../shared/adapters/embedded/local-jobs/index.js";
 import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
@@ -164,7 +164,11 @@ export function openGoogleCloudNetwork(
   });
   const datasets = new DeferredDatasetStore(async () => {
     const { CloudStorageDatasetStore } = await import("../shared/adapters/google/cloud-storage/index.js");
-    return new CloudStorageDatasetStore({ projectId: settings.projectId });
+    // On the emulators the functions sign (askers' outputs, diagnostics) with the network's throwaway key, as its jobs do.
+    return new CloudStorageDatasetStore({
+      projectId: settings.projectId,
+      ...definedProperties({ signer: storageSigner(env) }),
+    });
   });
   return {
     settings,

@@ -16,6 +16,7 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
       readsLocalFiles: network.readsLocalFiles,
       store: network.storage.store,
       uploadsLocation: network.jobsReachStorage ? network.storage.uploadsLocation : undefined,
+      diagnosticsLocation: network.storage.diagnosticsLocation,
     },
     ...definedProperties({ signedStorage: network.storage.signedObjects, pollIntervalMs: options.pollIntervalMs }),
   });

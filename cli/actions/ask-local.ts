@@ -1,9 +1,21 @@
 import { writeFileSync } from "node:fs";
-import { loadServiceConfiguration } from "../../shared/config/index.js";
-import { ServiceConfigurationNotFound, TwinedError } from "../../shared/errors/index.js";
+import { type LoadedServiceConfiguration, loadServiceConfiguration } from "../../shared/config/index.js";
+import {
+  DiagnosticsNotFound,
+  InvalidAskLocalOptions,
+  ServiceConfigurationNotFound,
+  TwinedError,
+} from "../../shared/errors/index.js";
 import { createQuestionAttributes } from "../../shared/events/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
 import type { JsonSource } from "../../shared/twine/index.js";
+import {
+  type RecordedQuestion,
+  readRecordedQuestion,
+  recordedRevisionTag,
+  replayHeadline,
+  withRecordedConfiguration,
+} from "../diagnostics-replay.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { localIdentity, runServiceQuestion } from "../run-service-question.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
@@ -21,24 +33,24 @@ export interface AskLocalOptions {
   timeout?: number;
   revisionTag?: string;
   output?: string;
+  /** Replay the crashed question whose diagnostics are in this folder. */
+  fromDiagnostics?: string;
 }
 
 export async function askLocal(options: AskLocalOptions, output: CliOutput): Promise<number> {
-  let loaded: ReturnType<typeof loadServiceConfiguration>;
-  let inputValues: unknown;
-  let inputManifest: unknown;
+  let asked: LocalQuestion;
   try {
-    loaded = loadServiceConfiguration(options.serviceConfig);
-    inputValues = options.inputValues?.load("input_values").value;
-    inputManifest = options.inputManifest?.load("input_manifest").value;
+    asked = prepareQuestion(options);
   } catch (error) {
     output.stderr.write(`${describeError(error)}\n`);
     return usageOrInvalid(error);
   }
+  const { loaded, inputValues, inputManifest, recorded } = asked;
   for (const warning of loaded.warnings) {
     output.stderr.write(`warning: ${warning.location.file}:${warning.location.line}: ${warning.message}\n`);
   }
-  const identity = localIdentity(loaded, options.revisionTag, output);
+  const identity = localIdentity(loaded, asked.revisionTag, output);
+  if (recorded !== undefined) output.stderr.write(`${replayHeadline(recorded)}\n`);
   const question = {
     event: {
       kind: "question" as const,
@@ -57,6 +69,7 @@ export async function askLocal(options: AskLocalOptions, output: CliOutput): Pro
       new TerminalEventSink(output.stderr, { json: options.json === true }),
       {
         childrenEmulators: options.childrenEmulators,
+        childAsker: recorded?.childAsker,
         heartbeatIntervalSeconds: options.heartbeatInterval,
         timeoutSeconds: options.timeout,
         datasets: await jobDatasets(process.env, undefined),
@@ -78,8 +91,49 @@ export async function askLocal(options: AskLocalOptions, output: CliOutput): Pro
   }
 }
 
-/** Missing files are usage errors; anything else Twined rejects is invalid input. */
+/** What is asked, of which service: as the options say, over the recorded question when replaying one. */
+interface LocalQuestion {
+  readonly loaded: LoadedServiceConfiguration;
+  readonly inputValues: unknown;
+  readonly inputManifest: unknown;
+  readonly revisionTag: string | undefined;
+  readonly recorded: RecordedQuestion | undefined;
+}
+
+function prepareQuestion(options: AskLocalOptions): LocalQuestion {
+  if (options.fromDiagnostics !== undefined && options.childrenEmulators !== undefined) {
+    throw new InvalidAskLocalOptions(
+      "--children-emulators cannot be used with --from-diagnostics: a replay answers the app's child questions with the answers recorded in the diagnostics' questions.json",
+    );
+  }
+  const configured = loadServiceConfiguration(options.serviceConfig);
+  const recorded = options.fromDiagnostics === undefined ? undefined : readRecordedQuestion(options.fromDiagnostics);
+  // Data given on the command line wins over the recorded data, so a replay can be varied one datum at a time.
+  return {
+    loaded: recorded === undefined ? configured : withRecordedConfiguration(configured, recorded),
+    inputValues: loadedOr(options.inputValues, "input_values", recorded?.inputValues),
+    inputManifest: loadedOr(options.inputManifest, "input_manifest", recorded?.inputManifest),
+    revisionTag:
+      options.revisionTag ?? (recorded === undefined ? undefined : recordedRevisionTag(recorded, configured)),
+    recorded,
+  };
+}
+
+/** The datum given on the command line (even `null`), else the fallback. */
+function loadedOr(
+  source: JsonSource | undefined,
+  strand: "input_values" | "input_manifest",
+  fallback: unknown,
+): unknown {
+  return source === undefined ? fallback : source.load(strand).value;
+}
+
+/** Missing files and options that do not go together are usage errors; anything else Twined rejects is invalid input. */
 export function usageOrInvalid(error: unknown): number {
-  const missing = error instanceof ServiceConfigurationNotFound || (error instanceof TwinedError && "code" in error);
-  return missing ? EXIT.usage : EXIT.invalid;
+  const usage =
+    error instanceof ServiceConfigurationNotFound ||
+    error instanceof DiagnosticsNotFound ||
+    error instanceof InvalidAskLocalOptions ||
+    (error instanceof TwinedError && "code" in error);
+  return usage ? EXIT.usage : EXIT.invalid;
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { AskLocalOptions } from "../actions/ask-local.js";
 import type { AskOptions, EventsGetOptions, NetworkOption, ReplayOptions } from "../actions/network.js";
+import type { QuestionDiagnosticsOptions } from "../actions/question-diagnostics.js";
 import { jsonArgument } from "../json-argument.js";
 import { integer, networkOption, positiveNumber, withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
@@ -33,9 +34,13 @@ export function registerQuestionCommands(
     )
     .option("--json", "print every event as a JSON line on stderr instead of coloured logs")
     .option("-o, --output <file>", "write the final event to this file instead of stdout")
+    .option(
+      "--from-diagnostics <dir>",
+      "replay a crashed question from its diagnostics (as 'twined question diagnostics UUID -o DIR' downloads them): its inputs, configuration and recorded child answers",
+    )
     .addHelpText(
       "after",
-      "\nThe final event (result or exception) is printed as JSON on stdout; logs and monitor messages go to stderr.\nExit status: 0 result, 1 exception, 2 usage error.",
+      "\nThe final event (result or exception) is printed as JSON on stdout; logs and monitor messages go to stderr.\nWith --from-diagnostics, -i and -m replace the recorded inputs; the recorded configuration replaces the service's own, and the app's child questions get the recorded answers, in order.\nExit status: 0 result, 1 exception, 2 usage error.",
     )
     .action(async (options: AskLocalOptions) => {
       const { askLocal } = await import("../actions/ask-local.js");
@@ -94,6 +99,21 @@ export function registerQuestionCommands(
     .action(async (uuid: string, options: NetworkOption) => {
       const { cancel } = await import("../actions/network.js");
       setExitCode(await cancel(uuid, options, output));
+    });
+
+  question
+    .command("diagnostics")
+    .description("download a failed question's crash diagnostics, to replay it with ask-local --from-diagnostics")
+    .argument("<question>", "the question's UUID, or gs://<diagnostics_cloud_path>/<UUID> for a service's own")
+    .option("-o, --output <dir>", "download into DIR/<question UUID>/", ".")
+    .addOption(networkOption())
+    .addHelpText(
+      "after",
+      "\nPrints the folder on stdout. Exit status: 0 downloaded; 1 there are none, or they could not be read; 2 usage error.",
+    )
+    .action(async (target: string, options: QuestionDiagnosticsOptions) => {
+      const { questionDiagnostics } = await import("../actions/question-diagnostics.js");
+      setExitCode(await questionDiagnostics(target, options, output));
     });
 
   const events = question.command("events").description("work with recorded events");

@@ -13,6 +13,7 @@ registerHttpFunction("question-intake", (network) =>
     datasets: {
       readsLocalFiles: network.settings.readsLocalFiles,
       uploadsLocation: network.settings.storage.uploadsLocation,
+      diagnosticsLocation: network.settings.storage.diagnosticsLocation,
       store: network.datasets,
     },
   }),

@@ -76,11 +76,18 @@ async function jobStore(env: Env, networkUrl: string | undefined): Promise<Datas
   // Loaded only here: a job on an embedded network never needs the Cloud Storage client.
   const { CloudStorageDatasetStore } = await import("../../shared/adapters/google/cloud-storage/index.js");
   return new CloudStorageDatasetStore(
-    definedProperties({ projectId: nonEmpty(env.GOOGLE_CLOUD_PROJECT), signer: signerOf(env.TWINED_STORAGE_SIGNER) }),
+    definedProperties({ projectId: nonEmpty(env.GOOGLE_CLOUD_PROJECT), signer: storageSigner(env) }),
   );
 }
 
-function signerOf(text: string | undefined): { clientEmail: string; privateKey: string } | undefined {
+/**
+ * The throwaway key URLs are signed with on the Storage emulator (`TWINED_STORAGE_SIGNER`), for a job or a function;
+ * undefined in the cloud, where they are signed as the runtime's own identity.
+ */
+export function storageSigner(
+  env: Readonly<Record<string, string | undefined>>,
+): { clientEmail: string; privateKey: string } | undefined {
+  const text = env.TWINED_STORAGE_SIGNER;
   if (nonEmpty(text) === undefined) return undefined;
   let value: unknown;
   try {

@@ -1,3 +1,4 @@
+import type { DiagnosticsDocument } from "../datasets/index.js";
 import { NetworkRequestFailed } from "../errors/index.js";
 import type { ChildEventEnvelope } from "../events/index.js";
 import { definedProperties } from "../objects/index.js";
@@ -136,6 +137,14 @@ export class NetworkClient {
    */
   async signedOutputManifest(questionUuid: string): Promise<unknown> {
     return this.request<unknown>("GET", `/questions/${encodeURIComponent(questionUuid)}/output-manifest`);
+  }
+
+  /**
+   * `GET /questions/{uuid}/diagnostics`: where a question's crash diagnostics are kept, with each file and dataset
+   * signed to download without access to the network's buckets.
+   */
+  async diagnostics(questionUuid: string): Promise<DiagnosticsDocument> {
+    return this.request<DiagnosticsDocument>("GET", `/questions/${encodeURIComponent(questionUuid)}/diagnostics`);
   }
 
   /** Registers a revision, or updates the one with this tag (`created: false`). */

@@ -69,3 +69,30 @@ export class InvalidPyprojectToml extends TwinedError {
     });
   }
 }
+
+/** Options of `twined question ask-local` that do not go together. */
+export class InvalidAskLocalOptions extends TwinedError {}
+
+/** A folder given to `ask-local --from-diagnostics` that holds no question's crash diagnostics. */
+export class DiagnosticsNotFound extends TwinedError {
+  constructor(
+    readonly directory: string,
+    reason: string,
+  ) {
+    super(
+      `${reason}; give the folder of one question's crash diagnostics, which holds diagnostics.json: 'twined question diagnostics UUID -o DIR' downloads them to DIR/<question UUID>, and either folder will do`,
+      { location: { file: directory } },
+    );
+  }
+}
+
+/** A file of a question's crash diagnostics that is not what Twined saves there. */
+export class InvalidDiagnostics extends TwinedError {
+  constructor(
+    readonly file: string,
+    reason: string,
+    pointer = "",
+  ) {
+    super(reason, { location: { file }, pointer });
+  }
+}

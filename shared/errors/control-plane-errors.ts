@@ -33,6 +33,16 @@ export class QuestionNotFound extends NonRetryableError {
   }
 }
 
+/** A question has no diagnostics where the network keeps them: none were saved, or the network keeps none. */
+export class QuestionDiagnosticsNotFound extends NonRetryableError {
+  constructor(
+    readonly questionUuid: string,
+    reason: string,
+  ) {
+    super(`Question ${questionUuid} has no diagnostics: ${reason}`);
+  }
+}
+
 /** A question request that is malformed: `pointer` says where, the message says how to fix it. */
 export class InvalidQuestionRequest extends NonRetryableError {}
 

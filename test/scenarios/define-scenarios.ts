@@ -1,16 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
 import { uploadLocalDatasets } from "../../shared/datasets/index.js";
 import { NetworkRequestFailed, RemoteException } from "../../shared/errors/index.js";
 import { decodeDatafileMetadata } from "../../shared/storage/index.js";
+import { runTwined } from "../cli/run-cli.js";
 import { rejectionOf } from "../support/error-of.js";
 import { waitFor } from "../support/wait-for.js";
 import type { ScenarioNetwork, ScenarioPlatform } from "./scenario-platform.js";
 import {
   copyOfExample,
+  diagnosedService,
   FAILING_APP,
   OVERSIZED_APP,
   registerFolder,
@@ -19,6 +22,8 @@ import {
 } from "./scenario-services.js";
 
 const ASKER = "testing/scenarios:1.0.0";
+/** The failing service whose diagnostics are downloaded and replayed; its folder is where a developer replays them. */
+const diagnosed = diagnosedService();
 const locations = {
   locations: [
     { longitude: 0, latitude: 0 },
@@ -227,6 +232,80 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         expect((await client.question(remote.questionUuid)).error).toMatchObject({ type: "ValueError" });
       }, 30_000);
 
+      it("keeps a failed question's diagnostics, which download and replay the failure on this machine", async (context) => {
+        const storage = network.storage;
+        if (storage === undefined) return context.skip();
+        const readings = mkdtempSync(path.join(tmpdir(), "twined-readings-"));
+        writeFileSync(path.join(readings, "readings.csv"), "7,8,9\n");
+        const uploaded = await uploadLocalDatasets(
+          { id: randomUUID(), datasets: { readings } },
+          { store: storage.store, location: storage.uploads },
+        );
+        const error = await rejectionOf(
+          child("scenarios/diagnosed").ask({ inputValues: {}, inputManifest: uploaded.manifest }),
+        );
+        expect(error).toMatchObject({ name: "ValueError", status: "failed" });
+        const { questionUuid, remoteMessage } = error as RemoteException;
+        expect(remoteMessage).toContain("readings 7,8,9 disagree with elevation [");
+        const logs = await client.queryEvents({ question_uuid: questionUuid, kinds: "log_record" });
+        expect(JSON.stringify(logs.at(-1)?.event)).toContain(`Diagnostics saved to gs://`);
+
+        const document = await client.diagnostics(questionUuid);
+        expect(document.summary).toMatchObject({
+          question_uuid: questionUuid,
+          outcome: "exception",
+          exception_type: "ValueError",
+        });
+        expect(Object.keys(document.files).sort()).toEqual([
+          "diagnostics.json",
+          "events.json",
+          "input_values.json",
+          "questions.json",
+        ]);
+        expect(document.manifests.input_manifest?.datasets.readings).toMatch(/^https?:\/\//);
+
+        const into = mkdtempSync(path.join(tmpdir(), "twined-diagnostics-"));
+        const downloaded = await runTwined([
+          "question",
+          "diagnostics",
+          questionUuid,
+          "-o",
+          into,
+          "--network",
+          network.url,
+        ]);
+        expect(downloaded.stderr).toContain("twined question ask-local --from-diagnostics");
+        expect(downloaded.code).toBe(0);
+        const folder = path.join(into, questionUuid);
+        expect(downloaded.stdout.trim()).toBe(folder);
+        expect(readFileSync(path.join(folder, "input_manifest_datasets/readings/readings.csv"), "utf8")).toBe(
+          "7,8,9\n",
+        );
+        const questions = JSON.parse(readFileSync(path.join(folder, "questions.json"), "utf8")) as { key: string }[];
+        expect(questions.map((each) => each.key)).toEqual(["elevation"]);
+
+        // On this machine, with no network: the same failure, the child answered from the recording.
+        const replayed = await runTwined(["question", "ask-local", "--from-diagnostics", folder], diagnosed);
+        expect(replayed.code).toBe(1);
+        const final = JSON.parse(replayed.stdout) as {
+          kind: string;
+          exception_type: string;
+          exception_message: string;
+        };
+        expect(final).toMatchObject({ kind: "exception", exception_type: "ValueError" });
+        expect(final.exception_message).toContain(remoteMessage.slice(remoteMessage.indexOf("readings 7,8,9")));
+      }, 90_000);
+
+      it("says why a question has no diagnostics", async () => {
+        const answered = await child("examples/elevation").ask({ inputValues: locations });
+        const error = await rejectionOf(client.diagnostics(answered.questionUuid));
+        expect(error).toMatchObject({ status: 404, remoteType: "QuestionDiagnosticsNotFound" });
+        expect(error.message).toContain(answered.questionUuid);
+        if (network.storage !== undefined) expect(error.message).toContain("this one is succeeded");
+        const unknown = await rejectionOf(client.diagnostics(randomUUID()));
+        expect(unknown).toMatchObject({ status: 404 });
+      }, 30_000);
+
       it("answers with output values too large for a message by keeping them in storage, fetched for the asker", async () => {
         if (network.storage === undefined) {
           // Without storage there is nowhere to keep them: the question fails, saying so, and others go on.
@@ -423,6 +502,7 @@ async function registerTestServices(url: string): Promise<void> {
   ] as const) {
     await registerFolder(url, testService(name, app), { namespace: "scenarios", name, tag: "1.0.0" });
   }
+  await registerFolder(url, diagnosed, { namespace: "scenarios", name: "diagnosed", tag: "1.0.0" });
 }
 
 async function waitForStatus(client: NetworkClient, questionUuid: string, status: string): Promise<void> {

@@ -69,3 +69,44 @@ def check(values):
 export const OVERSIZED_APP = `def run(analysis):
     analysis.output_values = "x" * 11_000_000
 `;
+
+/**
+ * A service that fails after asking a child (`examples/elevation`) and reading its input dataset `readings`: what its
+ * crash diagnostics must let a developer replay.
+ */
+export function diagnosedService(): string {
+  const directory = mkdtempSync(path.join(tmpdir(), "twined-diagnosed-"));
+  writeFileSync(
+    path.join(directory, "octue.yaml"),
+    [
+      "services:",
+      "  - namespace: scenarios",
+      "    name: diagnosed",
+      "    children:",
+      "      - key: elevation",
+      "        id: examples/elevation:0.1.0",
+      "        backend: {name: GCPPubSubBackend, project_id: local}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    path.join(directory, "twine.json"),
+    JSON.stringify({
+      children: [{ key: "elevation" }],
+      input_values_schema: {},
+      output_values_schema: {},
+      input_manifest: { datasets: { readings: { purpose: "the readings to check" } } },
+    }),
+  );
+  writeFileSync(path.join(directory, "app.py"), DIAGNOSED_APP);
+  return directory;
+}
+
+const DIAGNOSED_APP = `def run(analysis):
+    answer, _ = analysis.children["elevation"].ask(
+        input_values={"locations": [{"longitude": 1, "latitude": 1}]}, timeout=60
+    )
+    with analysis.input_manifest.get_dataset("readings").files.one().open() as stream:
+        readings = stream.read().strip()
+    raise ValueError(f"readings {readings} disagree with elevation {answer['output_values']}")
+`;

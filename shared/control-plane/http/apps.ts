@@ -1,10 +1,16 @@
 import express, { type Express, type Router } from "express";
-import { signManifestDatasets } from "../../datasets/index.js";
-import { NoAnswerYet, QuestionNotFound } from "../../errors/index.js";
+import {
+  DIAGNOSTICS_URL_SECONDS,
+  type DiagnosticsDocument,
+  describeDiagnostics,
+  signManifestDatasets,
+} from "../../datasets/index.js";
+import { NoAnswerYet, QuestionDiagnosticsNotFound, QuestionNotFound } from "../../errors/index.js";
 import type { ChildEventEnvelope, SerialisedManifest } from "../../events/index.js";
 import { isPlainObject } from "../../json/index.js";
 import { definedProperties } from "../../objects/index.js";
 import type { DatasetStore, QuestionChanges, QuestionStore, SignedObjectReader } from "../../ports/index.js";
+import { joinStorageUri } from "../../storage/index.js";
 import { TWINED_VERSION } from "../../version.js";
 import type { QuestionIntake } from "../question-intake/handler.js";
 import { eventRoutes, questionRoutes } from "../question-intake/http-routes.js";
@@ -14,6 +20,9 @@ import type { RevisionRegistry } from "../revision-registry/handler.js";
 import { revisionRegistryRoutes } from "../revision-registry/http-routes.js";
 import { jsonErrors } from "./json-errors.js";
 import { signedStorageRoutes } from "./signed-storage-routes.js";
+
+/** A UUID, so a diagnostics path never leaves the question's own folder. */
+const QUESTION_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Bodies larger than this are refused before any handler sees them. */
 const BODY_LIMIT = "10mb";
@@ -42,6 +51,8 @@ export interface NetworkDatasets {
   readonly uploadsLocation?: string | undefined;
   /** The network's storage, which signs answers' output datasets for askers without access to its buckets. */
   readonly store?: DatasetStore | undefined;
+  /** Where the network keeps failed questions' diagnostics (`gs://…`), served signed by `/questions/{uuid}/diagnostics`. */
+  readonly diagnosticsLocation?: string | undefined;
 }
 
 /**
@@ -60,6 +71,9 @@ export function questionsApi(options: QuestionsApiOptions): Express {
   });
   app.get("/questions/:questionUuid/output-manifest", async (request, response) => {
     response.json(await signedOutputManifest(options.questions, datasets, request.params.questionUuid));
+  });
+  app.get("/questions/:questionUuid/diagnostics", async (request, response) => {
+    response.json(await signedDiagnostics(options.questions, datasets, request.params.questionUuid));
   });
   app.use(
     "/questions",
@@ -115,6 +129,35 @@ async function signedOutputManifest(
   if (!isPlainObject(manifest) || !isPlainObject(manifest.datasets)) return manifest ?? null;
   if (datasets.store === undefined) return manifest;
   return signManifestDatasets(manifest as SerialisedManifest, { store: datasets.store });
+}
+
+/**
+ * A question's crash diagnostics, each file and dataset signed for an asker without access to the network's buckets.
+ * @throws QuestionDiagnosticsNotFound (404), saying why there are none; QuestionNotFound when the question is unknown too.
+ */
+async function signedDiagnostics(
+  questions: QuestionStore,
+  datasets: NetworkDatasets,
+  questionUuid: string,
+): Promise<DiagnosticsDocument> {
+  if (datasets.store === undefined || datasets.diagnosticsLocation === undefined) {
+    throw new QuestionDiagnosticsNotFound(
+      questionUuid,
+      "this network keeps no diagnostics (it has no diagnostics location)",
+    );
+  }
+  if (!QUESTION_UUID.test(questionUuid)) {
+    throw new QuestionDiagnosticsNotFound(questionUuid, "that is not a question UUID");
+  }
+  const root = joinStorageUri(datasets.diagnosticsLocation, questionUuid);
+  const document = await describeDiagnostics(datasets.store, root, { signFor: DIAGNOSTICS_URL_SECONDS });
+  if (document !== undefined) return document;
+  const question = await questions.get(questionUuid);
+  if (question === undefined) throw new QuestionNotFound(questionUuid);
+  throw new QuestionDiagnosticsNotFound(
+    questionUuid,
+    `none are saved at ${root}. A question keeps them when it fails (save_diagnostics SAVE_DIAGNOSTICS_ON_CRASH, the default) or always (SAVE_DIAGNOSTICS_ON); this one is ${question.status}. A service with its own diagnostics_cloud_path keeps them there: twined question diagnostics gs://<that path>/${questionUuid}`,
+  );
 }
 
 /** Reads output values kept in storage as JSON, when the network has storage. */

@@ -5,6 +5,7 @@ import {
   InvalidServiceID,
   NoAnswerYet,
   NonRetryableError,
+  QuestionDiagnosticsNotFound,
   QuestionNotFound,
   RevisionNotFound,
   StorageAccessDenied,
@@ -22,6 +23,7 @@ export interface ErrorBody {
 export function statusOf(error: unknown): number {
   if (error instanceof QuestionNotFound || error instanceof RevisionNotFound) return 404;
   if (error instanceof StorageObjectNotFound || error instanceof DatasetNotFound) return 404;
+  if (error instanceof QuestionDiagnosticsNotFound) return 404;
   if (error instanceof StorageAccessDenied) return 403;
   if (error instanceof NoAnswerYet) return 409;
   if (error instanceof InvalidServiceID || error instanceof InvalidEvent || error instanceof TwineException) return 400;
@@ -47,7 +49,9 @@ export function errorBody(error: unknown): ErrorBody {
   if (error.pointer !== undefined) details.pointer = error.pointer;
   if (error instanceof TwineException && error.strand !== undefined) details.strand = error.strand;
   if (error instanceof RevisionNotFound) details.service_revision_id = error.serviceRevisionId;
-  if (error instanceof QuestionNotFound) details.question_uuid = error.questionUuid;
+  if (error instanceof QuestionNotFound || error instanceof QuestionDiagnosticsNotFound) {
+    details.question_uuid = error.questionUuid;
+  }
   if (error instanceof InvalidServiceID) details.service_id = error.serviceId;
   return { error: { type: error.name, message: error.message, details } };
 }
