@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,10 +9,12 @@ import { createHttpApi } from "../../platform/http-api.js";
 import { type AskResult, Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
 import { displayPath } from "../../shared/display-path.js";
 import { packageRoot } from "../../shared/package-root.js";
+import { CLEANED_DATASET, describeCleaning, exampleInputManifest } from "../demo/cleaning.js";
 import { surfaceToPng } from "../demo/surface-png.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
+import { downloadOutputs } from "./download-outputs.js";
 
 const EXAMPLES = [
   { folder: "fractal", name: "fractal" },
@@ -25,14 +27,17 @@ const TAG = "0.1.0";
 
 export interface DemoOptions {
   output: string;
+  /** Where the using-manifests answer's output datasets are downloaded to, one folder per dataset. */
+  outputsDir: string;
   size: number;
   dataDir?: string;
   keepRunning?: boolean;
 }
 
 /**
- * `twined demo`: a whole network on this machine, the example services registered with it, two questions asked
- * through it (one whose service asks children of its own), and the fractal drawn as a PNG.
+ * `twined demo`: a whole network on this machine, the example services registered with it, three questions asked
+ * through it (one answered with a dataset, which is downloaded, and one whose service asks children of its own), and
+ * the fractal drawn as a PNG.
  */
 export async function runDemo(options: DemoOptions, output: CliOutput): Promise<number> {
   const dataDirectory = path.resolve(options.dataDir ?? mkdtempSync(path.join(tmpdir(), "twined-demo-")));
@@ -56,6 +61,9 @@ export async function runDemo(options: DemoOptions, output: CliOutput): Promise<
     output.stderr.write(`Registered ${EXAMPLES.map(({ name }) => `examples/${name}:${TAG}`).join(", ")}\n\n`);
 
     const fractal = await askShowingProgress(url, "examples/fractal", {}, output);
+    const inputManifest = exampleInputManifest(serviceDirectory(dataDirectory, "using-manifests"));
+    const cleaning = await askShowingProgress(url, "examples/using-manifests", { inputManifest }, output);
+    const downloaded = await downloadCleaned(client, cleaning, path.resolve(options.outputsDir), output);
     const locations = JSON.parse(
       readFileSync(path.join(packageRoot(), "examples/child-services/parent/data/input/values.json"), "utf8"),
     ) as unknown;
@@ -67,8 +75,9 @@ export async function runDemo(options: DemoOptions, output: CliOutput): Promise<
       picture = path.resolve(options.output);
       writeFileSync(picture, surfaceToPng(surface.data.z));
     }
-    await printSummary(client, [fractal, parent], picture, output);
-    const succeeded = fractal.error === undefined && parent.error === undefined;
+    await printSummary(client, [fractal, cleaning, parent], { picture, downloaded }, output);
+    const succeeded =
+      [fractal, cleaning, parent].every((asked) => asked.error === undefined) && downloaded !== undefined;
 
     if (options.keepRunning === true) {
       output.stdout.write(
@@ -93,7 +102,7 @@ export async function runDemo(options: DemoOptions, output: CliOutput): Promise<
 /** Copies the shipped examples into the data folder (their outputs land there) and registers each as a default. */
 async function registerExamples(client: NetworkClient, dataDirectory: string, size: number): Promise<void> {
   for (const { folder, name } of EXAMPLES) {
-    const directory = path.join(dataDirectory, "services", name);
+    const directory = serviceDirectory(dataDirectory, name);
     mkdirSync(path.dirname(directory), { recursive: true });
     cpSync(path.join(packageRoot(), "examples", folder), directory, {
       recursive: true,
@@ -107,6 +116,10 @@ async function registerExamples(client: NetworkClient, dataDirectory: string, si
       default: true,
     });
   }
+}
+
+function serviceDirectory(dataDirectory: string, name: string): string {
+  return path.join(dataDirectory, "services", name);
 }
 
 /** Points the fractal copy at a configuration of the requested size. */
@@ -123,7 +136,7 @@ interface Asked extends AskResult {
 async function askShowingProgress(
   url: string,
   serviceId: string,
-  question: { inputValues?: unknown },
+  question: { inputValues?: unknown; inputManifest?: Record<string, unknown> },
   output: CliOutput,
 ): Promise<Asked> {
   output.stderr.write(`${pc.bold("Asking")} ${serviceId}\n`);
@@ -146,16 +159,52 @@ async function askShowingProgress(
   return { ...result, questionUuid: result.questionUuid || questionUuid, serviceId };
 }
 
+/**
+ * Downloads the cleaning's output dataset as `twined question ask --download-outputs` does; its folder, or undefined
+ * (saying why) when there is nothing to download or the download failed.
+ */
+async function downloadCleaned(
+  client: NetworkClient,
+  cleaning: Asked,
+  directory: string,
+  output: CliOutput,
+): Promise<string | undefined> {
+  if (cleaning.error !== undefined) return undefined;
+  try {
+    await downloadOutputs(
+      cleaning.questionUuid,
+      cleaning.answer?.output_manifest,
+      directory,
+      (uuid) => client.signedOutputManifest(uuid),
+      output,
+    );
+  } catch (error) {
+    output.stderr.write(`${pc.red(`The output dataset was not downloaded: ${describeError(error)}`)}\n`);
+    return undefined;
+  }
+  output.stderr.write("\n");
+  const folder = path.join(directory, CLEANED_DATASET);
+  if (existsSync(folder)) return folder;
+  output.stderr.write(`${pc.red(`The answer has no ${CLEANED_DATASET} dataset in storage to download`)}\n`);
+  return undefined;
+}
+
+/** What the summary shows beside the answers: the files the demo wrote. */
+interface Written {
+  readonly picture: string | undefined;
+  readonly downloaded: string | undefined;
+}
+
 async function printSummary(
   client: NetworkClient,
   asked: readonly Asked[],
-  picture: string | undefined,
+  written: Written,
   output: CliOutput,
 ): Promise<void> {
   output.stdout.write(`${pc.bold("Summary")}\n`);
   for (const each of asked) {
     const question = await client.question(each.questionUuid);
-    output.stdout.write(`  ${line(question)}  ${describeAnswer(each, picture)}\n`);
+    output.stdout.write(`  ${line(question)}  ${describeAnswer(each, written)}\n`);
     const children = await client.listQuestions({ parent_question_uuid: each.questionUuid });
     children.forEach((child, index) => {
       output.stdout.write(`    ${index === children.length - 1 ? "└" : "├"} ${line(child)}\n`);
@@ -171,11 +220,12 @@ function line(question: QuestionSummary): string {
       ? (Date.parse(end) - Date.parse(times.received)) / 1000
       : undefined;
   const status = question.status === "succeeded" ? pc.green(question.status) : pc.red(question.status);
-  return `${question.recipient.padEnd(28)} ${status}${seconds === undefined ? "" : ` in ${seconds.toFixed(1)} s`}`;
+  return `${question.recipient.padEnd(30)} ${status}${seconds === undefined ? "" : ` in ${seconds.toFixed(1)} s`}`;
 }
 
-function describeAnswer(asked: Asked, picture: string | undefined): string {
+function describeAnswer(asked: Asked, { picture, downloaded }: Written): string {
   if (asked.error !== undefined) return pc.red(asked.error.name);
+  if (asked.serviceId === "examples/using-manifests") return describeCleaning(asked.answer, downloaded);
   if (asked.serviceId === "examples/fractal") {
     const surface = asked.answer?.output_values as { layout?: { width?: number; height?: number; title?: string } };
     const size = `${surface.layout?.width}×${surface.layout?.height}`;

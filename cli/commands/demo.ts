@@ -6,9 +6,14 @@ export function registerDemoCommand(program: Command, output: CliOutput, setExit
   program
     .command("demo")
     .description(
-      "start a network here, register the example services, ask the fractal service and the child-services parent, and draw the fractal",
+      "start a network here, register the example services, ask the fractal service, the using-manifests service (and download its output dataset) and the child-services parent, and draw the fractal",
     )
     .option("-o, --output <file>", "where to write the fractal image", "fractal.png")
+    .option(
+      "--outputs-dir <dir>",
+      "where to download the using-manifests answer's output dataset (into <dir>/cleaned_met_mast_data/)",
+      "twined-demo-outputs",
+    )
     .option(
       "--size <pixels>",
       "width and height of the fractal (its answer grows with the square: 400 is about 7 MB)",

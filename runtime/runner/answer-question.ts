@@ -127,7 +127,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
 
   // Cloud datasets are read (metadata only) once the question is acknowledged: a large dataset takes a while.
   try {
-    data = await readQuestionDatasets(data, datasetAccess);
+    data = await readQuestionDatasets(data, datasetAccess, workingDirectory);
     checkFileTags(twine, data);
   } catch (error) {
     clearInterval(heartbeat);

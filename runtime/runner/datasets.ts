@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { ServiceConfiguration } from "../../shared/config/index.js";
 import {
   type DatasetAccess,
@@ -6,6 +8,7 @@ import {
   storeFor,
   uploadOutputDatasets,
 } from "../../shared/datasets/index.js";
+import { DatasetNotFound } from "../../shared/errors/index.js";
 import type { SerialisedManifest } from "../../shared/events/index.js";
 import { isPlainObject } from "../../shared/json/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
@@ -36,12 +39,36 @@ export interface RunnerDatasets {
 export async function readQuestionDatasets(
   data: ValidatedQuestionData,
   access: DatasetAccess,
+  workingDirectory: string,
 ): Promise<ValidatedQuestionData> {
+  checkLocalDatasetsExist(data.configurationManifest, workingDirectory);
+  checkLocalDatasetsExist(data.inputManifest, workingDirectory);
   const [configurationManifest, inputManifest] = await Promise.all([
     readManifest(data.configurationManifest, access),
     readManifest(data.inputManifest, access),
   ]);
   return { ...data, configurationManifest, inputManifest };
+}
+
+/**
+ * A local dataset folder that does not exist fails the question before the app starts, as a cloud dataset with nothing
+ * stored does, rather than giving the app an empty dataset (Octue's behaviour, and almost always a wrong path).
+ * @throws DatasetNotFound
+ */
+function checkLocalDatasetsExist(manifest: unknown, workingDirectory: string): void {
+  if (!isManifest(manifest)) return;
+  for (const dataset of Object.values(manifest.datasets)) {
+    if (isPlainObject(dataset) && Array.isArray(dataset.files) && dataset.files.length > 0) continue;
+    const datasetPath = typeof dataset === "string" ? dataset : isPlainObject(dataset) ? dataset.path : undefined;
+    if (typeof datasetPath !== "string" || isCloudPath(datasetPath)) continue;
+    const resolved = path.resolve(workingDirectory, datasetPath);
+    if (!existsSync(resolved)) {
+      throw new DatasetNotFound(
+        datasetPath,
+        `there is no folder ${resolved}. A relative path is read from the service's folder; give an absolute path, or ask with twined question ask or Child, which make paths absolute.`,
+      );
+    }
+  }
 }
 
 async function readManifest(manifest: unknown, access: DatasetAccess): Promise<unknown> {

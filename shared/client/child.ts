@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import pRetry from "p-retry";
-import { localDatasetsIn, uploadLocalDatasets } from "../datasets/index.js";
+import { localDatasetsIn, uploadLocalDatasets, withAbsoluteLocalPaths } from "../datasets/index.js";
 import { AnswerTimedOut, AskAborted, NetworkRequestFailed, RemoteException } from "../errors/index.js";
 import type { ChildEventEnvelope, LogRecord, SerialisedManifest } from "../events/index.js";
 import { parseServiceId } from "../identity/index.js";
@@ -186,8 +186,12 @@ export class Child {
     const manifest = options.inputManifest;
     if (manifest === undefined || localDatasetsIn(manifest).length === 0) return options;
     const settings = await this.client.datasetSettings?.();
+    if (settings?.readsLocalFiles === true) {
+      // Its jobs read this machine's disk, from their own service's folder: paths must not depend on where either runs.
+      return { ...options, inputManifest: withAbsoluteLocalPaths(manifest, process.cwd()) };
+    }
     // Without an uploads location the network refuses the question itself, saying why (FileLocationError).
-    if (settings === undefined || settings.readsLocalFiles || settings.uploadsLocation === undefined) return options;
+    if (settings === undefined || settings.uploadsLocation === undefined) return options;
     const store = this.datasets ?? (await defaultDatasetStore());
     const uploaded = await uploadLocalDatasets(manifest as unknown as SerialisedManifest, {
       store,

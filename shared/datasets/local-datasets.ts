@@ -1,3 +1,4 @@
+import path from "node:path";
 import { isPlainObject } from "../json/index.js";
 import { isCloudPath } from "../storage/index.js";
 
@@ -28,4 +29,23 @@ function pathsOf(dataset: Record<string, unknown>): string[] {
     typeof file === "string" ? [file] : isPlainObject(file) && typeof file.path === "string" ? [file.path] : [],
   );
   return [...(typeof dataset.path === "string" ? [dataset.path] : []), ...filePaths];
+}
+
+/**
+ * The manifest with each dataset's relative local path made absolute against `base`: a question asked on this machine
+ * is read by a job whose working directory is its service's folder, not the asker's.
+ */
+export function withAbsoluteLocalPaths<M>(manifest: M, base: string): M {
+  if (!isPlainObject(manifest) || !isPlainObject(manifest.datasets)) return manifest;
+  const absolute = (datasetPath: string) =>
+    isCloudPath(datasetPath) || path.isAbsolute(datasetPath) ? datasetPath : path.resolve(base, datasetPath);
+  const datasets = Object.fromEntries(
+    Object.entries(manifest.datasets).map(([key, dataset]) => {
+      if (typeof dataset === "string") return [key, absolute(dataset)];
+      if (isPlainObject(dataset) && typeof dataset.path === "string")
+        return [key, { ...dataset, path: absolute(dataset.path) }];
+      return [key, dataset];
+    }),
+  );
+  return { ...manifest, datasets } as M;
 }

@@ -71,10 +71,11 @@ function redactedUrl(url: string): string {
 
 /** A dataset path where nothing is stored: no `.octue` dataset file and no objects under it. */
 export class DatasetNotFound extends NonRetryableError {
-  constructor(readonly path: string) {
-    super(
-      `No dataset is stored at ${path}: it has no .octue file and no files under it. Check the path, and that the dataset was uploaded there.`,
-    );
+  constructor(
+    readonly path: string,
+    reason = "it has no .octue file and no files under it. Check the path, and that the dataset was uploaded there.",
+  ) {
+    super(`No dataset is stored at ${path}: ${reason}`);
   }
 }
 

@@ -92,7 +92,15 @@ describeWithStorageEmulator(
       expect(answer.output_values.row_count).toBe(40);
       const cleaned = path.join(downloads, "cleaned_met_mast_data", "cleaned.csv");
       expect(existsSync(cleaned)).toBe(true);
-      expect(readFileSync(cleaned, "utf8").split("\n")[0]).toMatch(/^time_stamp,/);
+      const rows = readFileSync(cleaned, "utf8").trimEnd().split("\n");
+      expect(rows[0]).toMatch(/^time_stamp,/);
+      expect(rows.slice(1)).toHaveLength(40);
+      // The dataset's metadata comes with it, as Octue keeps a downloaded dataset (files' labels are not: the Storage
+      // emulator sends no custom metadata with a signed URL's object, test/examples/using-manifests-network.test.ts).
+      const metadata = JSON.parse(readFileSync(path.join(path.dirname(cleaned), ".octue"), "utf8")) as {
+        dataset: unknown;
+      };
+      expect(metadata.dataset).toMatchObject({ labels: ["cleaned", "mast", "met"], files: ["cleaned.csv"] });
       expect(asked.stderr).toContain(
         `Downloaded cleaned_met_mast_data to ${path.join(downloads, "cleaned_met_mast_data")}`,
       );

@@ -249,6 +249,17 @@ describe("answerQuestion", () => {
     expect((final.event as ResultEvent).output_values).toEqual({ caught: "no terrain" });
   });
 
+  it("fails a question whose local input dataset folder does not exist, before the app starts", async () => {
+    const { final, sink } = await run("def run(analysis):\n    raise RuntimeError('the app ran')\n", {
+      twine: { input_manifest: { datasets: { raw: { purpose: "readings" } } } },
+      event: { input_manifest: { id: "0d0c6f8e-3f55-4f4e-9a3b-1c2d3e4f5a6b", datasets: { raw: "no/such/folder" } } },
+    });
+    const exception = exceptionOf(final);
+    expect(exception.exception_type).toBe("DatasetNotFound");
+    expect(exception.exception_message).toContain("No dataset is stored at no/such/folder: there is no folder");
+    expect(sink.kinds()).toEqual(["delivery_acknowledgement", "exception"]);
+  });
+
   it("writes output datasets to the output folder and references them in the output manifest", async () => {
     const app = [
       "import os",

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import express, { type Response } from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { Child } from "../../../shared/client/index.js";
@@ -33,6 +34,8 @@ class FakeNetwork {
   readonly cancelled: { uuid: string; reason: string }[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** What `GET /datasets` answers; without it the route is unknown, as on a network older than datasets. */
+  datasets: Record<string, unknown> | undefined;
   private server: Server | undefined;
 
   constructor(private readonly script: (body: Record<string, unknown>, index: number) => Step[]) {}
@@ -46,6 +49,11 @@ class FakeNetwork {
       const steps = this.script(body, this.asked.length);
       this.asked.push({ uuid, body, steps, follows: [], summary: { question_uuid: uuid, status: "received" } });
       response.status(202).json({ question_uuid: uuid, recipient: "testing/svc:1.0.0", status: "received" });
+    });
+    app.get("/datasets", (_request, response) => {
+      if (this.datasets === undefined)
+        response.status(404).json({ error: { type: "NotFound", message: "", details: {} } });
+      else response.json(this.datasets);
     });
     app.get("/questions/:uuid/events", (request, response) => {
       const asked = this.find(request.params.uuid);
@@ -164,6 +172,26 @@ describe("Child", () => {
     expect(logs).toEqual(["working"]);
     expect(monitors).toEqual([{ progress: 0.5 }]);
     expect(statuses).toEqual(["queued", "running"]);
+  });
+
+  it("names local datasets by absolute paths to a network whose jobs read this machine's disk", async () => {
+    const { fake, url } = await network(() => [acknowledged, result(null)]);
+    fake.datasets = { reads_local_files: true, uploads_location: null };
+    await new Child({ id: "testing/svc", network: url }).ask({
+      inputManifest: {
+        id: "0d0c6f8e-3f55-4f4e-9a3b-1c2d3e4f5a6b",
+        datasets: { raw: "data/raw", cleaned: { path: "../cleaned", files: [] }, there: "/srv/x", cloud: "gs://b/raw" },
+      },
+    });
+    expect(fake.asked[0]?.body.input_manifest).toEqual({
+      id: "0d0c6f8e-3f55-4f4e-9a3b-1c2d3e4f5a6b",
+      datasets: {
+        raw: path.resolve("data/raw"),
+        cleaned: { path: path.resolve("../cleaned"), files: [] },
+        there: "/srv/x",
+        cloud: "gs://b/raw",
+      },
+    });
   });
 
   it("asks falsy input values too", async () => {
