@@ -2,13 +2,12 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { EmulatedChildAsker } from "../runtime/children/emulated-child-asker.js";
 import type { LoadedServiceConfiguration } from "../shared/config/index.js";
-import { DIAGNOSTICS_FILES, type DiagnosticsSummary } from "../shared/datasets/diagnostics-files.js";
+import { DIAGNOSTICS_FILES, type DiagnosticsSummary, withAbsoluteLocalPaths } from "../shared/datasets/index.js";
 import { displayPath } from "../shared/display-path.js";
 import { DiagnosticsNotFound, InvalidDiagnostics } from "../shared/errors/index.js";
 import { isServiceRevisionId, parseServiceId } from "../shared/identity/index.js";
 import { isPlainObject, parseJson } from "../shared/json/index.js";
 import { definedProperties } from "../shared/objects/index.js";
-import { isCloudPath } from "../shared/storage/index.js";
 
 /** What a replay needs of `diagnostics.json`. */
 export type RecordedSummary = Pick<
@@ -42,9 +41,9 @@ export function readRecordedQuestion(directory: string): RecordedQuestion {
     folder,
     summary: summaryFrom(path.join(folder, DIAGNOSTICS_FILES.summary)),
     configurationValues: read(DIAGNOSTICS_FILES.configurationValues),
-    configurationManifest: withDatasetPathsFrom(read(DIAGNOSTICS_FILES.configurationManifest), folder),
+    configurationManifest: withAbsoluteLocalPaths(read(DIAGNOSTICS_FILES.configurationManifest), folder),
     inputValues: read(DIAGNOSTICS_FILES.inputValues),
-    inputManifest: withDatasetPathsFrom(read(DIAGNOSTICS_FILES.inputManifest), folder),
+    inputManifest: withAbsoluteLocalPaths(read(DIAGNOSTICS_FILES.inputManifest), folder),
     // No questions.json means no child was asked: any ask in the replay is then a divergence.
     childAsker: EmulatedChildAsker.fromRecordedQuestions(readOptionalJson(questionsFile) ?? [], questionsFile),
   };
@@ -162,26 +161,4 @@ function readOptionalJson(file: string): unknown {
     throw new InvalidDiagnostics(file, `cannot be read: ${(error as Error).message}`);
   }
   return parseJson(text, { origin: file });
-}
-
-/**
- * The manifest with its datasets' relative paths made absolute from the diagnostics folder, where the datasets were
- * downloaded beside it; the app would otherwise look for them in the service's folder.
- */
-function withDatasetPathsFrom(manifest: unknown, folder: string): unknown {
-  if (!isPlainObject(manifest) || !isPlainObject(manifest.datasets)) return manifest;
-  const datasets = Object.entries(manifest.datasets).map(([key, dataset]) => [key, datasetFrom(dataset, folder)]);
-  return { ...manifest, datasets: Object.fromEntries(datasets) };
-}
-
-function datasetFrom(dataset: unknown, folder: string): unknown {
-  if (typeof dataset === "string") return localPathFrom(dataset, folder);
-  if (isPlainObject(dataset) && typeof dataset.path === "string") {
-    return { ...dataset, path: localPathFrom(dataset.path, folder) };
-  }
-  return dataset;
-}
-
-function localPathFrom(datasetPath: string, folder: string): string {
-  return isCloudPath(datasetPath) || path.isAbsolute(datasetPath) ? datasetPath : path.resolve(folder, datasetPath);
 }

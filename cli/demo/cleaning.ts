@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { withAbsoluteLocalPaths } from "../../shared/datasets/index.js";
 import { displayPath } from "../../shared/display-path.js";
 import { isPlainObject } from "../../shared/json/index.js";
-import { isStorageUri, isUrl } from "../../shared/storage/index.js";
 
 /** The using-manifests example's output dataset, and the file in it the demo points at. */
 export const CLEANED_DATASET = "cleaned_met_mast_data";
@@ -16,25 +16,7 @@ export function exampleInputManifest(serviceDirectory: string): Record<string, u
   const manifest = JSON.parse(
     readFileSync(path.join(serviceDirectory, "data", "input", "manifest.json"), "utf8"),
   ) as Record<string, unknown>;
-  const datasets = isPlainObject(manifest.datasets) ? manifest.datasets : {};
-  return {
-    ...manifest,
-    datasets: Object.fromEntries(
-      Object.entries(datasets).map(([key, dataset]) => [key, absoluteDataset(dataset, serviceDirectory)]),
-    ),
-  };
-}
-
-function absoluteDataset(dataset: unknown, serviceDirectory: string): unknown {
-  if (typeof dataset === "string") return absolutePath(dataset, serviceDirectory);
-  if (isPlainObject(dataset) && typeof dataset.path === "string") {
-    return { ...dataset, path: absolutePath(dataset.path, serviceDirectory) };
-  }
-  return dataset;
-}
-
-function absolutePath(datasetPath: string, serviceDirectory: string): string {
-  return isStorageUri(datasetPath) || isUrl(datasetPath) ? datasetPath : path.resolve(serviceDirectory, datasetPath);
+  return withAbsoluteLocalPaths(manifest, serviceDirectory);
 }
 
 /**
