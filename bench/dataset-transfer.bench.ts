@@ -56,8 +56,11 @@ function subsetManifest(manifest: SerialisedManifest, files: readonly string[]):
   return { ...manifest, datasets: { [KEY]: { ...dataset, files: [...files] } } };
 }
 
+/** The data files below `folder`; the `.octue` metadata files a download writes are not among them. */
 function filesBelow(folder: string): number {
-  return readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).length;
+  return readdirSync(folder, { recursive: true, withFileTypes: true }).filter(
+    (entry) => entry.isFile() && entry.name !== ".octue",
+  ).length;
 }
 
 /** Throughput of each side (median over rounds), their ratio, and the HTTP requests each made per file. */

@@ -3,11 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { downloadManifestDatasets } from "../../../shared/datasets/index.js";
+import { downloadDatafile, downloadManifestDatasets } from "../../../shared/datasets/index.js";
+import { StorageChecksumMismatch } from "../../../shared/errors/index.js";
 import type { SerialisedManifest } from "../../../shared/events/index.js";
 import type { DatasetStore } from "../../../shared/ports/index.js";
 import { type DatafileMetadata, encodeDatafileMetadata } from "../../../shared/storage/index.js";
 import { TWINED_VERSION } from "../../../shared/version.js";
+import { rejectionOf } from "../../support/error-of.js";
 import { type ServedFolderStorage, serveFolderStorage } from "../../support/folder-storage.js";
 
 const repositoryRoot = path.resolve(import.meta.dirname, "../../..");
@@ -233,5 +235,27 @@ describe("downloadManifestDatasets", () => {
       datafiles: { "a.csv": datafile(A_ID, null, { height: 100 }, ["corrected", "wind"]) },
     });
     expect(filesBelow(folder).filter((file) => file.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("downloadDatafile", () => {
+  it("refuses bytes whose CRC32C is not the one storage gave, and leaves nothing behind", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "twined-checksum-"));
+    // A signed URL whose bytes were changed on the way: storage's hash is for other bytes.
+    const fetchTampered: typeof fetch = async () =>
+      new Response("tampered", { headers: { "x-goog-hash": "crc32c=AAAAAA==,md5=1B2M2Y8AsgTpgAmY7PhCfg==" } });
+    const destination = path.join(folder, "readings.csv");
+    const error = await rejectionOf(
+      downloadDatafile(
+        { fetch: fetchTampered },
+        "https://storage.example/b/readings.csv?X-Goog-Signature=secret",
+        destination,
+      ),
+    );
+    expect(error).toBeInstanceOf(StorageChecksumMismatch);
+    expect(error.message).toContain("https://storage.example/b/readings.csv");
+    expect(error.message).not.toContain("secret");
+    expect(readdirSync(folder)).toEqual([]);
+    rmSync(folder, { recursive: true, force: true });
   });
 });
