@@ -13,6 +13,10 @@ import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import type { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
 import { isObservable, type QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
+import {
+  type RestartRecoveryReport,
+  recoverAfterRestart,
+} from "../shared/control-plane/question-reconciler/restart-recovery.js";
 import { definedProperties } from "../shared/objects/index.js";
 import type {
   BusMessage,
@@ -120,6 +124,12 @@ export interface EmbeddedNetwork {
   readonly events: EventSink;
   /** Tells jobs where the network's HTTP API is, so services can ask their children through it. */
   setNetworkUrl(url: string): void;
+  /**
+   * Ends or resumes every question this network's data directory holds unfinished from a network that stopped (see
+   * `recoverAfterRestart`); call it once the network serves (its jobs may ask children through its address). Does
+   * nothing for a launcher whose jobs run elsewhere, which the reconciler watches.
+   */
+  recover(): Promise<RestartRecoveryReport>;
   close(): Promise<void>;
 }
 
@@ -130,6 +140,7 @@ const LOCAL_DELIVERY: SubscriptionOptions = {
 
 /** The composition root of the embedded default: builds the adapters and wires every handler to its subscription. */
 export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {}): Promise<EmbeddedNetwork> {
+  const startedAt = new Date().toISOString();
   const dataDirectory = path.resolve(options.dataDirectory ?? ".twined");
   mkdirSync(dataDirectory, { recursive: true });
   const stores = options.stores ?? openSqliteStores(options.databasePath ?? path.join(dataDirectory, "twined.sqlite"));
@@ -202,6 +213,10 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     events: sink,
     setNetworkUrl(url) {
       networkUrl = url;
+    },
+    async recover() {
+      if (isObservable(launcher)) return { resumed: [], failed: [] };
+      return recoverAfterRestart({ questions, bus, topics, launcher: handlers.launcher, startedAt });
     },
     async close() {
       await reconciling?.stop();

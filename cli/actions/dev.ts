@@ -72,6 +72,12 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   const { port } = server.address() as AddressInfo;
   network.setNetworkUrl(`http://${options.host}:${port}`);
   jobNetworkUrl ??= `http://${options.host}:${port}`;
+  const recovered = await network.recover();
+  if (recovered.failed.length + recovered.resumed.length > 0) {
+    output.stdout.write(
+      `Recovered from a network that stopped on this data: ${recovered.resumed.length} unfinished question(s) resumed, ${recovered.failed.length} that were running failed (NetworkStopped).\n`,
+    );
+  }
   output.stdout.write(
     `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}). Ctrl-C stops it.\n`,
   );

@@ -6,6 +6,7 @@ import type {
   EventBus,
   JobLauncher,
   JobObserver,
+  QuestionRecord,
   QuestionStore,
   RevisionStore,
 } from "../../ports/index.js";
@@ -44,6 +45,22 @@ export class KueueLauncher {
       const { applied } = await this.deps.questions.transition(questionUuid, "dispatched");
       if (!applied) return;
     }
+    await this.launch(question);
+  }
+
+  /**
+   * Launches again a question whose job was lost with the process that ran it (a network on this machine that stopped
+   * while the question waited for resources or was being launched). Does nothing for a question in any other state.
+   */
+  async relaunchLost(questionUuid: string): Promise<void> {
+    const question = await this.deps.questions.get(questionUuid);
+    if (question === undefined) throw new QuestionNotFound(questionUuid);
+    if (question.status !== "dispatched" && question.status !== "queued") return;
+    await this.launch(question);
+  }
+
+  private async launch(question: QuestionRecord): Promise<void> {
+    const questionUuid = question.questionUuid;
     const id = parseServiceId(question.recipient, { requireRevisionTag: true });
     const revision = await this.deps.revisions.get(id.namespace, id.name, id.revisionTag);
     try {
