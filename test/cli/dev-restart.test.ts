@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -45,6 +46,45 @@ interface Summary {
   answer?: unknown;
 }
 
+/** The processes whose command line names `pattern` (pgrep -f), or whose parent is `parent` (pgrep -P). */
+function processes(options: { pattern?: string; parent?: number }): number[] {
+  const args = options.parent === undefined ? ["-f", options.pattern ?? ""] : ["-P", String(options.parent)];
+  try {
+    return execFileSync("pgrep", args, { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function register(base: string, service: string): Promise<void> {
+  const put = await fetch(`${base}/registry/restart/sleeper/revisions/1.0.0`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      twine: { input_values_schema: {}, output_values_schema: {} },
+      source: { kind: "directory", path: service },
+      default: true,
+    }),
+  });
+  expect(put.status).toBe(201);
+}
+
+async function ask(base: string, seconds: number): Promise<string> {
+  const response = await fetch(`${base}/questions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ recipient: "restart/sleeper", input_values: { seconds }, cpus: 1 }),
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { question_uuid: string }).question_uuid;
+}
+
+async function exceptionTypes(base: string, uuid: string): Promise<string[]> {
+  const response = await fetch(`${base}/questions/${uuid}/events?kinds=exception`);
+  const { events } = (await response.json()) as { events: { event: { exception_type: string } }[] };
+  return events.map((event) => event.event.exception_type);
+}
+
 async function summary(base: string, uuid: string): Promise<Summary> {
   return (await (await fetch(`${base}/questions/${uuid}`)).json()) as Summary;
 }
@@ -61,31 +101,13 @@ describe.each(backends)("twined dev killed and started again on %s", (_name, bac
     let second: TwinedProcess | undefined;
     try {
       const base = await listening(first);
-      const put = await fetch(`${base}/registry/restart/sleeper/revisions/1.0.0`, {
-        method: "PUT",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          twine: { input_values_schema: {}, output_values_schema: {} },
-          source: { kind: "directory", path: service },
-          default: true,
-        }),
-      });
-      expect(put.status).toBe(201);
-      const ask = async (seconds: number) => {
-        const response = await fetch(`${base}/questions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ recipient: "restart/sleeper", input_values: { seconds }, cpus: 1 }),
-        });
-        expect(response.status).toBe(202);
-        return ((await response.json()) as { question_uuid: string }).question_uuid;
-      };
-      const running = await ask(30);
+      await register(base, service);
+      const running = await ask(base, 30);
       await waitFor(async () => (await summary(base, running)).status === "running", {
         timeoutMs: 60_000,
         description: "the first question to run",
       });
-      const waiting = [await ask(1), await ask(1)];
+      const waiting = [await ask(base, 1), await ask(base, 1)];
       await waitFor(
         async () => (await Promise.all(waiting.map((uuid) => summary(base, uuid)))).every((q) => q.status === "queued"),
         { timeoutMs: 60_000, description: "the others to wait for the one CPU" },
@@ -101,15 +123,13 @@ describe.each(backends)("twined dev killed and started again on %s", (_name, bac
       expect(failed.status).toBe("failed");
       expect(failed.error?.type).toBe("NetworkStopped");
       expect(failed.error?.message).toContain("the network stopped while the question ran");
-      // Its asker hears of it as an exception event, as from any failure.
-      await waitFor(
-        async () => {
-          const response = await fetch(`${again}/questions/${running}/events?kinds=exception`);
-          const { events } = (await response.json()) as { events: { event: { exception_type: string } }[] };
-          return events.some((event) => event.event.exception_type === "NetworkStopped");
-        },
-        { timeoutMs: 30_000, description: "the exception event of the failed question" },
-      );
+      // Its asker hears of it as an exception event, as from any failure. On Pub/Sub the event waits behind the
+      // question's earlier messages that the killed network had taken and never acknowledged (same ordering key)
+      // until their acknowledgement deadline passes.
+      await waitFor(async () => (await exceptionTypes(again, running)).includes("NetworkStopped"), {
+        timeoutMs: 120_000,
+        description: "the exception event of the failed question",
+      });
       for (const uuid of waiting) {
         let last: Summary = { status: "unknown" };
         await waitFor(
@@ -126,5 +146,53 @@ describe.each(backends)("twined dev killed and started again on %s", (_name, bac
       second?.kill("SIGINT");
     }
     expect(await second?.exited).toBe(0);
+  }, 300_000);
+
+  it("fails a question whose job runner, or whose app, is killed, saying so", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "twined-kills-"));
+    const service = sleeperService(root);
+    const twined = startTwined([
+      "dev",
+      ...["--port", "0", "--data-dir", path.join(root, ".twined"), "--cpus", "1", "--isolated-jobs"],
+      ...backend(),
+    ]);
+    try {
+      const base = await listening(twined);
+      await register(base, service);
+      const killed = async (victim: "runner" | "app") => {
+        const uuid = await ask(base, 30);
+        let runner: number | undefined;
+        let app: number | undefined;
+        await waitFor(
+          async () => {
+            // The job's runner is `twined service answer`, named by the question's own folder; the app its child.
+            runner = processes({ pattern: uuid })[0];
+            app = runner === undefined ? undefined : processes({ parent: runner })[0];
+            return (await summary(base, uuid)).status === "running" && app !== undefined;
+          },
+          { timeoutMs: 60_000, description: `the question's job and app to run (${victim})` },
+        );
+        process.kill((victim === "runner" ? runner : app) ?? 0, "SIGKILL");
+        let last: Summary = { status: "unknown" };
+        await waitFor(
+          async () => {
+            last = await summary(base, uuid);
+            return last.status === "failed";
+          },
+          { timeoutMs: 60_000, description: () => `the question to fail (it is ${last.status})` },
+        );
+        // An app orphaned by its runner's death would sleep on.
+        if (victim === "runner" && app !== undefined && processes({ pattern: uuid }).length === 0) {
+          process.kill(app, "SIGKILL");
+        }
+        expect(await exceptionTypes(base, uuid)).toEqual(["ServiceCrashed"]);
+        return last.error?.message ?? "";
+      };
+      expect(await killed("runner")).toMatch(/the job ended \(exit code null\) without answering/);
+      expect(await killed("app")).toMatch(/the app process ended \(signal SIGKILL\)/);
+    } finally {
+      twined.kill("SIGINT");
+    }
+    expect(await twined.exited).toBe(0);
   }, 240_000);
 });
