@@ -54,6 +54,8 @@ export async function runDemo(options: DemoOptions, output: CliOutput): Promise<
     });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     network.setNetworkUrl(url);
+    // A demo network kept with --data-dir may have stopped with questions unfinished.
+    await network.recover();
     output.stderr.write(`${pc.bold("Twined network")} running at ${url} (data in ${displayPath(dataDirectory)})\n`);
 
     const client = new NetworkClient(url);

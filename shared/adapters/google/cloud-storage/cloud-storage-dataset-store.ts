@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { type File, type FileMetadata, Storage, type StorageOptions } from "@google-cloud/storage";
+import { type File, type FileMetadata, IdempotencyStrategy, Storage, type StorageOptions } from "@google-cloud/storage";
 import pLimit from "p-limit";
 import {
   StorageAccessDenied,
@@ -40,7 +40,12 @@ export class CloudStorageDatasetStore implements DatasetStore {
   private readonly signing: Storage;
 
   constructor(options: CloudStorageDatasetStoreOptions = {}) {
-    const clientOptions: StorageOptions = definedProperties({ projectId: options.projectId });
+    const clientOptions: StorageOptions = {
+      ...definedProperties({ projectId: options.projectId }),
+      // Every write names its object and carries all its bytes, so repeating one is harmless; by default the client
+      // repeats writes only under a precondition, and a connection dropped mid-upload would fail a whole question.
+      retryOptions: { autoRetry: true, maxRetries: 3, idempotencyStrategy: IdempotencyStrategy.RetryAlways },
+    };
     this.storage = options.storage ?? new Storage(clientOptions);
     this.signing =
       options.signer === undefined
