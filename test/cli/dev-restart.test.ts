@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -53,6 +53,23 @@ function processes(options: { pattern?: string; parent?: number }): number[] {
     return execFileSync("pgrep", args, { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** The runner of the question's job and its app's Python process, once both are there. */
+function jobProcesses(questionUuid: string): [runner: number, app: number] | undefined {
+  for (const runner of processes({ pattern: questionUuid })) {
+    const app = processes({ parent: runner }).find((child) => commandLine(child).includes("twined_harness"));
+    if (app !== undefined) return [runner, app];
+  }
+  return undefined;
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return ""; // it has ended
   }
 }
 
@@ -165,9 +182,9 @@ describe.each(backends)("twined dev killed and started again on %s", (_name, bac
         let app: number | undefined;
         await waitFor(
           async () => {
-            // The job's runner is `twined service answer`, named by the question's own folder; the app its child.
-            runner = processes({ pattern: uuid })[0];
-            app = runner === undefined ? undefined : processes({ parent: runner })[0];
+            // The job's runner is `twined service answer`, named by the question's own folder (perhaps behind a
+            // launcher process of Node's that also names it); the app is the runner's Python child.
+            [runner, app] = jobProcesses(uuid) ?? [];
             return (await summary(base, uuid)).status === "running" && app !== undefined;
           },
           { timeoutMs: 60_000, description: `the question's job and app to run (${victim})` },
@@ -185,7 +202,16 @@ describe.each(backends)("twined dev killed and started again on %s", (_name, bac
         if (victim === "runner" && app !== undefined && processes({ pattern: uuid }).length === 0) {
           process.kill(app, "SIGKILL");
         }
-        expect(await exceptionTypes(base, uuid)).toEqual(["ServiceCrashed"]);
+        // The status can be recorded before the asker's event is (another subscription, on Pub/Sub).
+        let types: string[] = [];
+        await waitFor(
+          async () => {
+            types = await exceptionTypes(base, uuid);
+            return types.length > 0;
+          },
+          { timeoutMs: 60_000, description: "the question's exception event" },
+        );
+        expect(types).toEqual(["ServiceCrashed"]);
         return last.error?.message ?? "";
       };
       expect(await killed("runner")).toMatch(/the job ended \(exit code null\) without answering/);
