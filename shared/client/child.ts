@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import pRetry from "p-retry";
 import { localDatasetsIn, uploadLocalDatasets, withAbsoluteLocalPaths } from "../datasets/index.js";
@@ -220,7 +221,8 @@ export class Child {
       ["sender", this.asker],
       ["input_manifest", options.inputManifest],
       ["children", options.children],
-      ["question_uuid", options.questionUuid],
+      // Each attempt names its question, so that sending it again after a dropped connection asks it only once.
+      ["question_uuid", options.questionUuid ?? randomUUID()],
       ["parent_question_uuid", options.parentQuestionUuid],
       ["originator_question_uuid", options.originatorQuestionUuid],
       ["originator", options.originator],

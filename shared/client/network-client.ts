@@ -52,7 +52,8 @@ export class NetworkClient {
   }
 
   ask(body: Record<string, unknown>): Promise<QuestionSummary> {
-    return this.request("POST", "/questions", body);
+    // A question with its own UUID is asked once however often it is sent, so a dropped connection can be retried.
+    return this.request("POST", "/questions", body, typeof body.question_uuid === "string");
   }
 
   question(questionUuid: string): Promise<QuestionSummary> {
@@ -163,16 +164,26 @@ export class NetworkClient {
     return { created: response.status === 201, revision: (await response.json()) as Record<string, unknown> };
   }
 
-  private async request<T = QuestionSummary>(method: string, route: string, body?: unknown): Promise<T> {
-    const response = await this.send(route, {
+  private async request<T = QuestionSummary>(
+    method: string,
+    route: string,
+    body?: unknown,
+    repeatable = method === "GET",
+  ): Promise<T> {
+    const init = {
       method,
       ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-    });
+    };
+    const response = await this.send(route, init, repeatable ? RETRIES_AFTER_A_DROPPED_CONNECTION : 0);
     if (!response.ok) throw await failure(response);
     return (await response.json()) as T;
   }
 
-  private async send(route: string, init: RequestInit): Promise<Response> {
+  /**
+   * Sends a request; `retries` times more when the connection was dropped before any answer (a server closing an idle
+   * kept-alive connection as it is reused, say), for a request that is safe to repeat.
+   */
+  private async send(route: string, init: RequestInit, retries = 0): Promise<Response> {
     // Outside the try: a token that cannot be had is its own error, not an unreachable network.
     const token = typeof this.identityToken === "function" ? await this.identityToken() : this.identityToken;
     const headers = new Headers(init.headers);
@@ -180,6 +191,7 @@ export class NetworkClient {
     try {
       return await fetch(`${this.baseUrl}${route}`, { ...init, headers });
     } catch (error) {
+      if (retries > 0 && isDroppedConnection(error)) return this.send(route, init, retries - 1);
       const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
       throw new NetworkRequestFailed(
         `cannot reach the Twined network at ${this.baseUrl} (${reason}); start one with 'twined dev' or set --network / TWINED_NETWORK_URL`,
@@ -188,6 +200,14 @@ export class NetworkClient {
       );
     }
   }
+}
+
+const RETRIES_AFTER_A_DROPPED_CONNECTION = 2;
+
+/** A connection reset or closed under a request, as opposed to a network that is not there at all. */
+function isDroppedConnection(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause?.code === "ECONNRESET" || cause?.code === "UND_ERR_SOCKET" || cause?.code === "EPIPE";
 }
 
 /** The network's JSON error (`{error: {type, message, details}}`) as an error, or what it said otherwise. */

@@ -164,6 +164,8 @@ describe("Child", () => {
     expect(fake.asked[0]?.body).toEqual({
       recipient: "testing/svc",
       sender: "testing/asker:2.0.0",
+      // Named by the asker, so that asking again after a dropped connection asks once.
+      question_uuid: questionUuid,
       input_values: { a: 1, b: 2 },
       priority: 5,
       cpus: 2,
