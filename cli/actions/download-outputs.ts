@@ -1,6 +1,5 @@
-import { type DatasetAccess, downloadManifestDatasets } from "../../shared/datasets/index.js";
+import { type DatasetAccess, downloadManifestDatasets, isSerialisedManifest } from "../../shared/datasets/index.js";
 import type { SerialisedManifest } from "../../shared/events/index.js";
-import { isPlainObject } from "../../shared/json/index.js";
 import type { CliOutput } from "../output.js";
 
 /**
@@ -15,11 +14,11 @@ export async function downloadOutputs(
   signed: (questionUuid: string) => Promise<unknown>,
   output: CliOutput,
 ): Promise<void> {
-  if (!isManifest(outputManifest)) return;
+  if (!isSerialisedManifest(outputManifest)) return;
   let manifest: SerialisedManifest = outputManifest;
   try {
     const signedManifest = await signed(questionUuid);
-    if (isManifest(signedManifest)) manifest = signedManifest;
+    if (isSerialisedManifest(signedManifest)) manifest = signedManifest;
   } catch (error) {
     output.stderr.write(
       `note: the network did not sign the outputs (${error instanceof Error ? error.message : String(error)}); downloading them with this machine's Google credentials\n`,
@@ -33,8 +32,4 @@ export async function downloadOutputs(
   };
   const folders = await downloadManifestDatasets(manifest, directory, access);
   for (const [key, folder] of Object.entries(folders)) output.stderr.write(`Downloaded ${key} to ${folder}\n`);
-}
-
-function isManifest(value: unknown): value is SerialisedManifest {
-  return isPlainObject(value) && isPlainObject(value.datasets);
 }

@@ -1,7 +1,11 @@
 import type { ChildConfiguration } from "../../shared/config/index.js";
-import { type DatasetAccess, resolveManifestDatasets, signManifestDatasets } from "../../shared/datasets/index.js";
-import type { LogRecord, ParentAttributes, SerialisedManifest } from "../../shared/events/index.js";
-import { isPlainObject } from "../../shared/json/index.js";
+import {
+  type DatasetAccess,
+  isSerialisedManifest,
+  resolveManifestDatasets,
+  signManifestDatasets,
+} from "../../shared/datasets/index.js";
+import type { LogRecord, ParentAttributes } from "../../shared/events/index.js";
 import type { ChildAnswer, ChildAsker, ChildQuestion } from "../../shared/ports/index.js";
 import type { DiagnosticsRecorder } from "./diagnostics-recorder.js";
 
@@ -87,7 +91,7 @@ export async function answerChildRequest(
   let answer: ChildAnswer;
   try {
     const inputManifest =
-      context.datasets?.store !== undefined && isManifest(request.input_manifest)
+      context.datasets?.store !== undefined && isSerialisedManifest(request.input_manifest)
         ? await signManifestDatasets(request.input_manifest, context.datasets)
         : request.input_manifest;
     answer = await context.childAsker.ask({ ...question, inputManifest }, (envelope) => {
@@ -115,7 +119,7 @@ export async function answerChildRequest(
   }
   let outputManifest = answer.outcome.outputManifest;
   try {
-    if (isManifest(outputManifest))
+    if (isSerialisedManifest(outputManifest))
       outputManifest = await resolveManifestDatasets(outputManifest, context.datasets ?? {});
   } catch (error) {
     // The child answered, but its output datasets cannot be read from here: the app learns why, and which question.
@@ -133,8 +137,4 @@ export async function answerChildRequest(
     answer: { output_values: answer.outcome.outputValues, output_manifest: outputManifest },
     error: null,
   };
-}
-
-function isManifest(value: unknown): value is SerialisedManifest {
-  return isPlainObject(value) && isPlainObject(value.datasets);
 }

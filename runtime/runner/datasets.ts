@@ -4,12 +4,12 @@ import type { ServiceConfiguration } from "../../shared/config/index.js";
 import {
   type DatasetAccess,
   DEFAULT_SIGNED_URL_SECONDS,
+  isSerialisedManifest,
   resolveManifestDatasets,
   storeFor,
   uploadOutputDatasets,
 } from "../../shared/datasets/index.js";
 import { DatasetNotFound } from "../../shared/errors/index.js";
-import type { SerialisedManifest } from "../../shared/events/index.js";
 import { isPlainObject } from "../../shared/json/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
 import { isCloudPath, joinStorageUri } from "../../shared/storage/index.js";
@@ -56,7 +56,7 @@ export async function readQuestionDatasets(
  * @throws DatasetNotFound
  */
 function checkLocalDatasetsExist(manifest: unknown, workingDirectory: string): void {
-  if (!isManifest(manifest)) return;
+  if (!isSerialisedManifest(manifest)) return;
   for (const dataset of Object.values(manifest.datasets)) {
     if (isPlainObject(dataset) && Array.isArray(dataset.files) && dataset.files.length > 0) continue;
     const datasetPath = typeof dataset === "string" ? dataset : isPlainObject(dataset) ? dataset.path : undefined;
@@ -72,7 +72,7 @@ function checkLocalDatasetsExist(manifest: unknown, workingDirectory: string): v
 }
 
 async function readManifest(manifest: unknown, access: DatasetAccess): Promise<unknown> {
-  if (!isManifest(manifest) || !Object.values(manifest.datasets).some(isInCloud)) return manifest;
+  if (!isSerialisedManifest(manifest) || !Object.values(manifest.datasets).some(isInCloud)) return manifest;
   return resolveManifestDatasets(manifest, access);
 }
 
@@ -88,7 +88,7 @@ export async function saveOutputDatasets(
     readonly datasets?: RunnerDatasets;
   },
 ): Promise<unknown> {
-  if (!isManifest(outputManifest)) return outputManifest;
+  if (!isSerialisedManifest(outputManifest)) return outputManifest;
   const location = context.configuration.outputLocation ?? context.datasets?.outputLocation;
   if (location === undefined) return outputManifest;
   const access = context.datasets?.access ?? {
@@ -104,10 +104,6 @@ export async function saveOutputDatasets(
     ...definedProperties({ signedUrls, concurrency: access.concurrency }),
   });
   return report.manifest;
-}
-
-function isManifest(value: unknown): value is SerialisedManifest {
-  return isPlainObject(value) && isPlainObject(value.datasets);
 }
 
 function isInCloud(dataset: unknown): boolean {

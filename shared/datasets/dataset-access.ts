@@ -4,7 +4,9 @@ import {
   StorageObjectNotFound,
   StorageRequestFailed,
 } from "../errors/index.js";
-import type { DatasetStore } from "../ports/index.js";
+import type { SerialisedManifest } from "../events/index.js";
+import { isPlainObject } from "../json/index.js";
+import type { DatasetStore, StoredObject } from "../ports/index.js";
 
 /** What reading and writing datasets needs: storage for `gs://` paths, and the web for signed URLs. */
 export interface DatasetAccess {
@@ -64,4 +66,21 @@ async function refusalDetail(response: Response): Promise<string> {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Every object whose name starts with `prefix`'s name, page after page. */
+export async function listAllObjects(store: DatasetStore, prefix: string): Promise<StoredObject[]> {
+  const objects: StoredObject[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await store.list(prefix, pageToken === undefined ? {} : { pageToken });
+    objects.push(...page.objects);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== undefined);
+  return objects;
+}
+
+/** A manifest as the wire carries it: an object with a `datasets` object. */
+export function isSerialisedManifest(value: unknown): value is SerialisedManifest {
+  return isPlainObject(value) && isPlainObject(value.datasets);
 }

@@ -5,7 +5,7 @@ import type { SerialisedManifest } from "../events/index.js";
 import { isPlainObject } from "../json/index.js";
 import type { DatasetStore } from "../ports/index.js";
 import { joinStorageUri, parseStorageUri } from "../storage/index.js";
-import { type DatasetAccess, DEFAULT_CONCURRENCY } from "./dataset-access.js";
+import { type DatasetAccess, DEFAULT_CONCURRENCY, listAllObjects } from "./dataset-access.js";
 import {
   DIAGNOSTICS_FILES,
   type DiagnosticsManifestStrand,
@@ -77,16 +77,9 @@ export async function describeDiagnostics(
 /** The objects directly in the folder `root` (not in its dataset folders). */
 async function topLevelFiles(store: DatasetStore, root: string): Promise<string[]> {
   const prefix = `${root.replace(/\/+$/, "")}/`;
-  const found: string[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await store.list(prefix, pageToken === undefined ? {} : { pageToken });
-    for (const object of page.objects) {
-      if (!object.path.slice(prefix.length).includes("/")) found.push(object.path);
-    }
-    pageToken = page.nextPageToken;
-  } while (pageToken !== undefined);
-  return found;
+  return (await listAllObjects(store, prefix))
+    .map((object) => object.path)
+    .filter((objectPath) => !objectPath.slice(prefix.length).includes("/"));
 }
 
 /**

@@ -19,7 +19,14 @@ import {
   OCTUE_METADATA_PREFIX,
   parseStorageUri,
 } from "../storage/index.js";
-import { type DatasetAccess, DEFAULT_CONCURRENCY, fetchSigned, storeFor, withoutQuery } from "./dataset-access.js";
+import {
+  type DatasetAccess,
+  DEFAULT_CONCURRENCY,
+  fetchSigned,
+  listAllObjects,
+  storeFor,
+  withoutQuery,
+} from "./dataset-access.js";
 
 /** The folder Octue keeps signed datasets' documents in, beside the files; never part of a dataset. */
 export const SIGNED_METADATA_FOLDER = ".signed_metadata_files";
@@ -206,14 +213,7 @@ async function readDatasetDocument(path: string, access: DatasetAccess): Promise
 async function listAll(path: string, access: DatasetAccess): Promise<StoredObject[]> {
   const store = storeFor(access, path);
   const prefix = `gs://${parseStorageUri(path, "prefix").bucket}/${folderPrefix(parseStorageUri(path, "prefix"))}`;
-  const objects: StoredObject[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await store.list(prefix, pageToken === undefined ? {} : { pageToken });
-    objects.push(...page.objects);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== undefined);
-  return objects;
+  return listAllObjects(store, prefix);
 }
 
 /** Octue's listing filter: signed documents, metadata files and folder placeholders are not files of the dataset. */

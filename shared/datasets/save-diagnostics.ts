@@ -4,10 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { SerialisedDataset, SerialisedManifest } from "../events/index.js";
-import { isPlainObject } from "../json/index.js";
 import type { DatasetStore } from "../ports/index.js";
 import { isStorageUri, isUrl, joinStorageUri, parseStorageUri } from "../storage/index.js";
-import { type DatasetAccess, DEFAULT_CONCURRENCY, storeFor } from "./dataset-access.js";
+import { type DatasetAccess, DEFAULT_CONCURRENCY, isSerialisedManifest, storeFor } from "./dataset-access.js";
 import {
   DIAGNOSTICS_FILES,
   type DiagnosticsManifestStrand,
@@ -73,7 +72,7 @@ export async function saveQuestionDiagnostics(
     ["configuration_manifest", diagnostics.configurationManifest, DIAGNOSTICS_FILES.configurationManifest],
     ["input_manifest", diagnostics.inputManifest, DIAGNOSTICS_FILES.inputManifest],
   ] as const) {
-    if (!isManifest(manifest)) continue;
+    if (!isSerialisedManifest(manifest)) continue;
     parts.push(
       attempt(file, async () => {
         const copied = await copyManifestDatasets(manifest, strand, root, options, limit, problems);
@@ -192,8 +191,4 @@ async function writeJson(store: DatasetStore, path: string, value: unknown): Pro
 
 function singleDataset(key: string, dataset: SerialisedDataset): SerialisedManifest {
   return { id: randomUUID(), datasets: { [key]: dataset } };
-}
-
-function isManifest(value: unknown): value is SerialisedManifest {
-  return isPlainObject(value) && isPlainObject(value.datasets);
 }

@@ -13,7 +13,7 @@ import {
   isCloudPath,
   joinStorageUri,
 } from "../storage/index.js";
-import { DEFAULT_CONCURRENCY } from "./dataset-access.js";
+import { DEFAULT_CONCURRENCY, listAllObjects } from "./dataset-access.js";
 import { METADATA_FILENAME } from "./resolve-datasets.js";
 import { signDataset } from "./sign-datasets.js";
 
@@ -129,7 +129,7 @@ async function uploadDataset(
   counts: { uploaded: number; unchanged: number },
 ): Promise<string[]> {
   // What is there already, in one listing rather than a request per file.
-  const existing = new Map((await listAll(store, `${destination}/`)).map((object) => [object.path, object]));
+  const existing = new Map((await listAllObjects(store, `${destination}/`)).map((object) => [object.path, object]));
   const metadata = new RecordedMetadata();
   const files = await Promise.all(
     local.files.map((file) =>
@@ -208,17 +208,6 @@ async function uploadFile(
   await store.upload(file, objectPath, { metadata, crc32c });
   counts.uploaded++;
   return objectPath;
-}
-
-async function listAll(store: DatasetStore, prefix: string): Promise<StoredObject[]> {
-  const objects: StoredObject[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await store.list(prefix, pageToken === undefined ? {} : { pageToken });
-    objects.push(...page.objects);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== undefined);
-  return objects;
 }
 
 /** Files' metadata as the harness wrote it, each folder's `.octue` file read once. */
