@@ -5,7 +5,7 @@
  * writes, handler invocations, which are Cloud Function invocations when deployed).
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -31,6 +31,8 @@ import { InstantJobs, latencySummary, median, round, timeProcess, trivialService
 
 const QUESTIONS = 100;
 const LATENCY_ROUNDS = 15;
+const CHATTY_LINES = 2000;
+const CHATTY_ROUNDS = 3;
 const PROJECT = "twined-bench";
 
 /** Counts what passes through a bus: messages published, and handler invocations. */
@@ -78,7 +80,7 @@ function countingStores(stores: NetworkStores): NetworkStores & { reads: number;
       },
     });
   return {
-    questions: wrap<QuestionStore>(stores.questions, ["create", "transition", "appendEvent"]),
+    questions: wrap<QuestionStore>(stores.questions, ["create", "transition", "appendEvent", "recordEvents"]),
     revisions: wrap<RevisionStore>(stores.revisions, ["register", "setDefault"]),
     close: () => stores.close(),
     get reads() {
@@ -176,6 +178,65 @@ async function latency(stack: Stack, service: string, bare: readonly number[]) {
   return latencySummary(times, bare);
 }
 
+/** A service whose app logs `CHATTY_LINES` lines, each a `log_record` event on the way to its asker. */
+function chattyService(): string {
+  const directory = mkdtempSync(path.join(tmpdir(), "twined-bench-chatty-"));
+  writeFileSync(path.join(directory, "octue.yaml"), "services:\n  - namespace: bench\n    name: chatty\n");
+  writeFileSync(
+    path.join(directory, "twine.json"),
+    JSON.stringify({ input_values_schema: { type: "object" }, output_values_schema: { type: "object" } }),
+  );
+  writeFileSync(
+    path.join(directory, "app.py"),
+    [
+      "import logging",
+      "logger = logging.getLogger(__name__)",
+      "def run(analysis):",
+      `    for line in range(${CHATTY_LINES}):`,
+      "        logger.info('line %d of the chatty app', line)",
+      "    analysis.output_values = {'lines': " + String(CHATTY_LINES) + "}",
+    ].join("\n"),
+  );
+  return directory;
+}
+
+/**
+ * One question at a time whose app logs `CHATTY_LINES` lines, asked with `Child` over HTTP: wall time (median of
+ * `CHATTY_ROUNDS`), and the events the store recorded per second of it.
+ */
+async function chatty(stack: Stack, service: string) {
+  const environment = `c${randomBytes(4).toString("hex")}`;
+  const network = await startEmbeddedNetwork({
+    dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-bench-stack-")),
+    environment,
+    eventBus: stack.bus(),
+    stores: stack.stores(environment),
+  });
+  const server = createHttpApi(network, { pollIntervalMs: 50 }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  network.setNetworkUrl(url);
+  await new NetworkClient(url).registerRevision("bench", "chatty", "1.0.0", {
+    twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")) as Record<string, unknown>,
+    source: { kind: "directory", path: service },
+    default: true,
+  });
+  const child = new Child({ id: "bench/chatty", network: url });
+  const times: number[] = [];
+  let events = 0;
+  for (let round = 0; round < CHATTY_ROUNDS; round++) {
+    const start = performance.now();
+    const { questionUuid } = await child.ask({ inputValues: {}, onLog: () => {} });
+    times.push(performance.now() - start);
+    events = (await network.questions.events({ questionUuid, limit: CHATTY_LINES * 2 })).length;
+  }
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await network.close();
+  const ms = median(times);
+  return { wallMs: round(ms), eventsRecorded: events, eventsPerSecond: round((events / ms) * 1000) };
+}
+
 export async function benchEmulatorStack(): Promise<Record<string, unknown>> {
   if (!hasGcloud()) return { error: "gcloud is not installed: the emulators cannot run" };
   const emulators: RunningEmulator[] = [];
@@ -200,14 +261,22 @@ export async function benchEmulatorStack(): Promise<Record<string, unknown>> {
     const bare = Array.from({ length: 10 }, () =>
       timeProcess("python3", ["bare.py", '{"numbers": [1, 2, 3]}'], service),
     );
+    const chattyApp = chattyService();
     const report: Record<string, unknown> = {
       questions: QUESTIONS,
+      chattyLines: CHATTY_LINES,
       latencyRounds: LATENCY_ROUNDS,
       bareAppP50Ms: round(median(bare)),
     };
     for (const stack of stacks) {
-      report[stack.name] = { ...(await throughput(stack)), latency: await latency(stack, service, bare) };
+      report[stack.name] = {
+        ...(await throughput(stack)),
+        latency: await latency(stack, service, bare),
+        chatty: await chatty(stack, chattyApp),
+      };
     }
+    const wall = (name: string) => (report[name] as { chatty: { wallMs: number } }).chatty.wallMs;
+    report.chattyEmulatorsOverEmbedded = round(wall("emulators") / wall("embedded"));
     return report;
   } finally {
     for (const emulator of emulators) emulator.stop();

@@ -105,7 +105,8 @@ export function networkSubscriptions(topics: TopicNames): SubscriptionSpec[] {
       functionName: "answer-forwarder",
       subscription: `${topics.services}.answer-forwarder`,
       topic: topics.services,
-      options: { filter: 'attributes.sender_type = "CHILD"', enableMessageOrdering: true },
+      // Unordered: each event carries its place, so events of one question can be recorded together, in parallel.
+      options: { filter: 'attributes.sender_type = "CHILD"' },
       handle: (handlers, message) => handlers.forwarder.handle(message),
     },
   ];

@@ -8,7 +8,7 @@ locals {
     { name = "${local.topics.accepted}.twine-validator", topic = "accepted", function = "twine-validator", filter = "", ordered = false },
     { name = "${local.topics.validated}.kueue-launcher", topic = "validated", function = "kueue-launcher", filter = "", ordered = false },
     { name = "${local.topics.cancellations}.kueue-launcher", topic = "cancellations", function = "kueue-launcher", filter = "", ordered = false },
-    { name = "${local.topics.services}.answer-forwarder", topic = "services", function = "answer-forwarder", filter = "attributes.sender_type = \"CHILD\"", ordered = true },
+    { name = "${local.topics.services}.answer-forwarder", topic = "services", function = "answer-forwarder", filter = "attributes.sender_type = \"CHILD\"", ordered = false },
   ]
   pubsub_service_agent = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }

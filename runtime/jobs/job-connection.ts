@@ -10,11 +10,14 @@ export interface JobConnection {
   close(): Promise<void>;
 }
 
-/** One sink that hands each event to every given sink in turn, so they all see the same order. */
+/**
+ * One sink that hands each event to every given sink at once, so each sees the events in the order they were emitted
+ * even while earlier ones are still being confirmed.
+ */
 export function teeSinks(...sinks: readonly EventSink[]): EventSink {
   return {
     async emit(envelope: ChildEventEnvelope): Promise<void> {
-      for (const sink of sinks) await sink.emit(envelope);
+      await Promise.all(sinks.map((sink) => sink.emit(envelope)));
     },
   };
 }

@@ -40,6 +40,11 @@ export interface ParentAttributes extends CommonAttributes {
 /** Attributes of events a child sends in answer to a question. */
 export interface ChildAttributes extends CommonAttributes {
   sender_type: "CHILD";
+  /**
+   * The event's place among its question's responses (0, 1, 2…), given by the one process that sends them (Twined's
+   * runner). Octue stopped sending it in 0.56.0 and ignores it; without it, events are ordered by `datetime`.
+   */
+  order?: number;
 }
 
 export type EventAttributes = ParentAttributes | ChildAttributes;

@@ -5,6 +5,7 @@ export { formatPythonUtcIsoformat, isIsoDatetime } from "./datetime-text.js";
 export type * from "./envelope.js";
 export type * from "./event-bodies.js";
 export * from "./event-kinds.js";
+export { eventSequence, isSenderOrdered, TIME_ORDERED_FROM } from "./event-order.js";
 export { exceptionEnvelopeFor, exceptionEvent, serviceExceptionMessage } from "./exception-message.js";
 export * from "./message-limits.js";
 export { isPythonParsableUuid } from "./uuid-text.js";

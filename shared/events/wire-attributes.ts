@@ -74,7 +74,12 @@ export function attributesFromWire(wire: unknown): EventAttributes {
     retry_count: reader.integer("retry_count", 0, `like "0" for a first attempt`),
   };
   if (senderType === "CHILD") {
-    const child: ChildAttributes = { ...common, sender_type: "CHILD", ...tail };
+    const child: ChildAttributes = {
+      ...common,
+      sender_type: "CHILD",
+      ...tail,
+      ...definedProperties({ order: reader.optionalInteger("order", 0, `like "0" for a question's first response`) }),
+    };
     return child;
   }
   const parent: ParentAttributes = {

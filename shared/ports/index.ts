@@ -2,6 +2,7 @@ export type * from "./child-asker.js";
 export type * from "./dataset-store.js";
 export type * from "./event-bus.js";
 export * from "./event-publishing.js";
+export * from "./event-records.js";
 export type * from "./event-sink.js";
 export * from "./job-container.js";
 export type * from "./job-executor.js";

@@ -36,7 +36,10 @@ export type NewQuestion = Omit<
   "status" | "createdAt" | "updatedAt" | "statusTimes" | "answer" | "error"
 >;
 
-/** An event in a question's log, numbered in the order the store recorded it (1, 2, 3…). */
+/**
+ * An event in a question's log. `sequence` is its place in the question's order ({@link eventSequence}): 1, 2, 3… as
+ * its sender numbered it, or from its time when the sender did not; several copies of an event are one event.
+ */
 export interface StoredEvent {
   readonly questionUuid: string;
   readonly sequence: number;
@@ -64,10 +67,27 @@ export interface QuestionQuery {
   readonly limit?: number;
 }
 
+/** A status change to make with a write of events, if the state machine allows it then. */
+export interface StatusChange {
+  readonly to: QuestionStatus;
+  readonly outcome?: QuestionOutcome;
+}
+
+/** What a write of events did: for each event given, in order, whether it was new and where it went. */
+export interface RecordedEvents {
+  readonly events: readonly { readonly appended: boolean; readonly sequence: number }[];
+  /** Whether the status change given was made. */
+  readonly applied: boolean;
+  /** The question as it is after the write. */
+  readonly question: QuestionRecord;
+}
+
 /**
  * Questions and their event logs. Every write is safe to repeat and to receive out of order: creation is idempotent
  * by question UUID, status changes are compare-and-set along the state machine, and events are de-duplicated by their
- * `uuid` attribute. Adapters: SQLite (embedded) and Firestore.
+ * `uuid` attribute. Recording events writes only the events (never the question's own record) unless the status
+ * changes, so a question that sends thousands of events does not contend with itself. Adapters: SQLite (embedded)
+ * and Firestore.
  */
 export interface QuestionStore {
   /** Creates the question, or returns the existing one with `created: false` if its UUID is known. */
@@ -83,10 +103,24 @@ export interface QuestionStore {
     to: QuestionStatus,
     outcome?: QuestionOutcome,
   ): Promise<{ readonly applied: boolean; readonly question: QuestionRecord }>;
-  /** Records a response event; a repeated event `uuid` is not recorded twice (`appended: false`, its first sequence). */
+  /**
+   * Records one event; a repeated event `uuid` is not recorded twice (`appended: false`, where it first went).
+   * @throws QuestionNotFound for an event of an unknown question; EventUuidConflict for a `uuid` another question's
+   *   event already has.
+   */
   appendEvent(
     envelope: ChildEventEnvelope | EventEnvelope,
   ): Promise<{ readonly appended: boolean; readonly sequence: number }>;
+  /**
+   * Records events of one question in one write, each once, and makes `change` in the same write when the state
+   * machine allows it (as {@link transition} would). Events of another question are refused (InvalidEvent).
+   * @throws QuestionNotFound for an unknown question, recording nothing.
+   */
+  recordEvents(
+    questionUuid: string,
+    envelopes: readonly (ChildEventEnvelope | EventEnvelope)[],
+    change?: StatusChange,
+  ): Promise<RecordedEvents>;
   events(query: EventQuery): Promise<StoredEvent[]>;
   list(query: QuestionQuery): Promise<QuestionRecord[]>;
   close(): Promise<void>;

@@ -267,3 +267,56 @@ describe("the routes of jobs that reach their network over HTTP", () => {
     }
   });
 });
+
+describe("live event streams", () => {
+  /** Serves the question routes alone, with the given wait for missing events. */
+  async function routes(gapWaitMs: number) {
+    const app = express();
+    app.use(express.json());
+    app.use("/questions", questionRoutes(network.intake, network.questions, { pollIntervalMs: 10, gapWaitMs }));
+    app.use(jsonErrors());
+    const bare = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => bare.once("listening", resolve));
+    return { bare, url: `http://127.0.0.1:${(bare.address() as AddressInfo).port}` };
+  }
+
+  function numbered(question: ParentAttributes, order: number, event: ChildEventEnvelope["event"]): ChildEventEnvelope {
+    return { event, attributes: { ...deriveResponseAttributes(question), order } };
+  }
+
+  /** Reads a stream to its end, returning the ids (sequences) of its events in the order they came. */
+  async function readStream(url: string): Promise<{ ids: number[] }> {
+    const response = await fetch(url, { headers: { accept: "text/event-stream" } });
+    const text = await response.text();
+    return { ids: [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1])) };
+  }
+
+  it("sends a question's events in their order, holding one back until the event before it arrives", async () => {
+    const question = await storedQuestion();
+    const uuid = question.question_uuid;
+    const { bare, url } = await routes(60_000);
+    try {
+      await network.questions.appendEvent(numbered(question, 0, { kind: "delivery_acknowledgement" }));
+      await network.questions.appendEvent(numbered(question, 2, { kind: "heartbeat" }));
+      const reading = readStream(`${url}/questions/${uuid}/events`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await network.questions.appendEvent(numbered(question, 3, { kind: "result", output_values: 1 }));
+      await network.questions.appendEvent(numbered(question, 1, { kind: "heartbeat" }));
+      expect((await reading).ids).toEqual([1, 2, 3, 4]);
+    } finally {
+      await new Promise((resolve) => bare.close(resolve));
+    }
+  });
+
+  it("goes on without a missing event once it has waited long enough", async () => {
+    const question = await storedQuestion();
+    const { bare, url } = await routes(200);
+    try {
+      await network.questions.appendEvent(numbered(question, 0, { kind: "delivery_acknowledgement" }));
+      await network.questions.appendEvent(numbered(question, 2, { kind: "result", output_values: 1 }));
+      expect((await readStream(`${url}/questions/${question.question_uuid}/events`)).ids).toEqual([1, 3]);
+    } finally {
+      await new Promise((resolve) => bare.close(resolve));
+    }
+  });
+});

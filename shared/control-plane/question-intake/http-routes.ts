@@ -1,6 +1,6 @@
 import { type Request, type Response, Router } from "express";
 import { InvalidEvent, QuestionNotFound } from "../../errors/index.js";
-import { type ChildEventEnvelope, validateEvent } from "../../events/index.js";
+import { type ChildEventEnvelope, isSenderOrdered, validateEvent } from "../../events/index.js";
 import { definedProperties } from "../../objects/index.js";
 import type { QuestionChanges, QuestionQuery, QuestionRecord, QuestionStore, StoredEvent } from "../../ports/index.js";
 import { isQuestionStatus, isTerminal } from "../../questions/index.js";
@@ -9,9 +9,17 @@ import { type OutputValuesReader, withOutputValues } from "./output-values.js";
 
 const FINAL_EVENT_GRACE_MS = 2_000;
 
+/**
+ * How long a live stream holds back events behind a numbered one that has not arrived (Pub/Sub may deliver out of
+ * order, or redeliver after a failure) before going on without it; Octue's parents waited as long.
+ */
+const GAP_WAIT_MS = 10_000;
+
 export interface QuestionRoutesOptions {
   /** How often a live event stream looks for new events when nothing wakes it sooner. */
   readonly pollIntervalMs?: number;
+  /** How long a live stream waits for a missing numbered event before going on without it (default 10 s). */
+  readonly gapWaitMs?: number;
   /** Wakes live event streams when their question changes (same-process stores); without it they poll. */
   readonly changes?: QuestionChanges;
   /**
@@ -157,7 +165,11 @@ export function questionRoutes(
   return router;
 }
 
-/** Sends events as Server-Sent Events as they are recorded, and ends the stream after the question's final event. */
+/**
+ * Sends events as Server-Sent Events in their question's order, and ends the stream after the question's final
+ * event. An event numbered past one still missing is held back until the missing one arrives, or for
+ * `gapWaitMs` at most.
+ */
 async function streamEvents(
   request: Request,
   response: Response,
@@ -186,6 +198,15 @@ async function streamEvents(
     }
     return event.envelope.event.kind === "result" || event.envelope.event.kind === "exception";
   };
+  const gapWaitMs = options.gapWaitMs ?? GAP_WAIT_MS;
+  let gapSince: number | undefined;
+  /** Whether `event` is numbered past one that has not arrived yet, and may still. */
+  const behindGap = (event: StoredEvent): boolean => {
+    if (!isSenderOrdered(event.sequence) || event.sequence <= last + 1) return false;
+    gapSince ??= Date.now();
+    return Date.now() - gapSince < gapWaitMs;
+  };
+
   let terminalSince: number | undefined;
   let lastStatus: string | undefined;
   try {
@@ -200,6 +221,8 @@ async function streamEvents(
   async function followQuestion(): Promise<void> {
     while (!closed) {
       for (const event of await questions.events({ questionUuid, afterSequence: last })) {
+        if (behindGap(event)) break;
+        gapSince = undefined;
         if (await send(event)) return;
       }
       const question = await questions.get(questionUuid);
@@ -213,7 +236,13 @@ async function streamEvents(
       // that event a moment; a question whose final event never comes still ends the stream.
       if (question !== undefined && isTerminal(question.status)) {
         terminalSince ??= Date.now();
-        if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) return;
+        if (Date.now() - terminalSince > FINAL_EVENT_GRACE_MS) {
+          // What is still held back behind a gap will not be completed now: send it as it is.
+          for (const event of await questions.events({ questionUuid, afterSequence: last })) {
+            if (await send(event)) return;
+          }
+          return;
+        }
       }
       await (options.changes?.next(questionUuid, pollIntervalMs) ??
         new Promise((resolve) => setTimeout(resolve, pollIntervalMs)));

@@ -43,10 +43,11 @@ async function setUp(pushEndpoint: string | undefined) {
   // As if validated and handed to a launcher, which is when a job's events start to arrive.
   await stores.questions.transition(attributes.question_uuid, "validated");
   await stores.questions.transition(attributes.question_uuid, "dispatched");
+  let order = 0;
   const message = (event: object): BusMessage => {
     const encoded = encodeEvent({
       event,
-      attributes: renewEventIdentity(deriveResponseAttributes(attributes)),
+      attributes: { ...renewEventIdentity(deriveResponseAttributes(attributes)), order: order++ },
     } as never);
     return {
       id: "1",
@@ -135,6 +136,63 @@ describe("AnswerForwarder", () => {
         deliveryAttempt: 1,
       }),
     ).resolves.toBeUndefined();
+    await stores.close();
+  });
+
+  it("writes the events of one question that arrive together in one write, with the status they announce", async () => {
+    const { stores, questionUuid, message } = await setUp(undefined);
+    const writes: { events: number; change: string | undefined }[] = [];
+    const questions = new Proxy(stores.questions, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== "recordEvents" || typeof value !== "function") return value;
+        return (uuid: string, envelopes: readonly unknown[], change?: { to: string }) => {
+          writes.push({ events: envelopes.length, change: change?.to });
+          return value.call(target, uuid, envelopes, change);
+        };
+      },
+    });
+    const forwarder = new AnswerForwarder({ questions, pushSecret: "s" });
+    const logs = Array.from({ length: 5 }, (_, line) =>
+      message({ kind: "log_record", log_record: { msg: `line ${line}`, levelname: "INFO" } }),
+    );
+    const [acknowledgement, ...rest] = [message({ kind: "delivery_acknowledgement" }), ...logs];
+    await forwarder.handle(acknowledgement as BusMessage);
+    // Delivered together and in reverse: one write, placed by their order, the question already known to be running.
+    await Promise.all([...rest].reverse().map((each) => forwarder.handle(each)));
+    await Promise.all([
+      forwarder.handle(message({ kind: "heartbeat" })),
+      forwarder.handle(message({ kind: "result" })),
+    ]);
+    expect(writes).toEqual([
+      { events: 1, change: "running" },
+      { events: 5, change: undefined },
+      { events: 2, change: "succeeded" },
+    ]);
+    const events = await stores.questions.events({ questionUuid });
+    expect(events.map((each) => each.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await stores.questions.get(questionUuid))?.status).toBe("succeeded");
+    await stores.close();
+  });
+
+  it("fails every delivery of a write that fails, so the bus delivers them again", async () => {
+    const { stores, questionUuid, message } = await setUp(undefined);
+    let failing = true;
+    const questions = new Proxy(stores.questions, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== "recordEvents" || typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          failing ? Promise.reject(new Error("store unavailable")) : value.apply(target, args);
+      },
+    });
+    const forwarder = new AnswerForwarder({ questions, pushSecret: "s" });
+    const deliveries = [message({ kind: "delivery_acknowledgement" }), message({ kind: "heartbeat" })];
+    const outcomes = await Promise.allSettled(deliveries.map((each) => forwarder.handle(each)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    failing = false;
+    await Promise.all(deliveries.map((each) => forwarder.handle(each)));
+    expect(await stores.questions.events({ questionUuid })).toHaveLength(2);
     await stores.close();
   });
 });

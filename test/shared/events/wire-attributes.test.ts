@@ -61,8 +61,16 @@ describe("attributesFromWire / attributesToWire", () => {
   });
 
   it("reads child attributes and ignores question-only and unknown keys", () => {
-    const wire = { ...attributesToWire(REPLAY_ATTRIBUTES), forward_logs: "1", order: "3" };
+    const wire = { ...attributesToWire(REPLAY_ATTRIBUTES), forward_logs: "1", colour: "blue" };
     expect(attributesFromWire(wire)).toStrictEqual(REPLAY_ATTRIBUTES);
+  });
+
+  it("reads a response's order, Octue's historic numbering that Twined's runner sends again", () => {
+    const wire = { ...attributesToWire(REPLAY_ATTRIBUTES), order: "3" };
+    expect(attributesFromWire(wire)).toStrictEqual({ ...REPLAY_ATTRIBUTES, order: 3 });
+    expect(attributesToWire({ ...REPLAY_ATTRIBUTES, order: 3 }).order).toBe("3");
+    const error = wireError({ ...wire, order: "-1" });
+    expect(error.pointer).toBe("/attributes/order");
   });
 
   it("accepts the legacy parent_question_uuid value null as absent", () => {

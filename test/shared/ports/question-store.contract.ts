@@ -1,11 +1,18 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CorruptStoreRecord, InvalidStoreQuery, QuestionNotFound } from "../../../shared/errors/index.js";
+import {
+  CorruptStoreRecord,
+  EventUuidConflict,
+  InvalidEvent,
+  InvalidStoreQuery,
+  QuestionNotFound,
+} from "../../../shared/errors/index.js";
 import {
   type ChildEvent,
   type ChildEventEnvelope,
   createQuestionAttributes,
   deriveResponseAttributes,
+  eventSequence,
 } from "../../../shared/events/index.js";
 import type { NewQuestion, QuestionRecord, QuestionStore } from "../../../shared/ports/index.js";
 import { canTransition, isTerminal, QUESTION_STATUSES, type QuestionStatus } from "../../../shared/questions/index.js";
@@ -283,7 +290,7 @@ export function describeQuestionStoreContract(
     });
 
     describe("appendEvent", () => {
-      it("numbers a question's events 1, 2, 3… in the order they are recorded", async () => {
+      it("places a question's events 1, 2, 3… as their sender numbered them", async () => {
         const question = await created(store);
         const envelopes = [ack(question), log(question, "one"), result(question, 1)];
         const results = [];
@@ -325,40 +332,67 @@ export function describeQuestionStoreContract(
         expect(stored.map((event) => event.envelope)).toEqual([acknowledgement, envelope, answer]);
       });
 
-      it("gives each distinct event one row, in first-arrival order, whatever the delivery order and duplicates", async () => {
+      it("gives each distinct event one row, in its sender's order, whatever the delivery order and duplicates", async () => {
         await fc.assert(
           fc.asyncProperty(
             fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 20 }),
             async (deliveries) => {
               const question = await created(store);
               const envelopes = [0, 1, 2, 3, 4, 5].map((index) => log(question, `message ${index}`));
-              const firstSequence = new Map<number, number>();
+              const delivered = new Set<number>();
               for (const index of deliveries) {
                 const envelope = envelopes[index] as ChildEventEnvelope;
                 const outcome = await store.appendEvent(envelope);
-                const known = firstSequence.get(index);
-                if (known === undefined) {
-                  firstSequence.set(index, firstSequence.size + 1);
-                  expect(outcome).toEqual({ appended: true, sequence: firstSequence.size });
-                } else {
-                  expect(outcome).toEqual({ appended: false, sequence: known });
-                }
+                expect(outcome).toEqual({ appended: !delivered.has(index), sequence: index + 1 });
+                delivered.add(index);
               }
               const stored = await store.events({ questionUuid: question.questionUuid });
-              expect(stored.map((event) => event.sequence)).toEqual([...firstSequence.values()]);
-              expect(stored.map((event) => event.envelope)).toEqual(
-                [...firstSequence.keys()].map((index) => envelopes[index]),
-              );
+              const expected = [...delivered].sort((a, b) => a - b);
+              expect(stored.map((event) => event.sequence)).toEqual(expected.map((index) => index + 1));
+              expect(stored.map((event) => event.envelope)).toEqual(expected.map((index) => envelopes[index]));
             },
           ),
           { numRuns: 40 },
         );
       });
 
+      it("places events their sender did not number after the numbered ones, by the time they were sent", async () => {
+        const question = await created(store);
+        const numbered = log(question, "numbered");
+        const early = unnumbered(log(question, "sent first"), "2026-01-01T10:00:00.000001+00:00");
+        const late = unnumbered(log(question, "sent second"), "2026-01-01T10:00:00.000002+00:00");
+        expect(await store.appendEvent(late)).toEqual({ appended: true, sequence: eventSequence(late.attributes) });
+        expect(await store.appendEvent(early)).toEqual({ appended: true, sequence: eventSequence(early.attributes) });
+        await store.appendEvent(numbered);
+        const stored = await store.events({ questionUuid: question.questionUuid });
+        expect(stored.map((event) => event.envelope)).toEqual([numbered, early, late]);
+        expect(eventSequence(early.attributes)).toBe(Date.parse("2026-01-01T10:00:00Z") * 1000 + 1);
+      });
+
+      it("keeps events that share a place in the order they arrived", async () => {
+        const question = await created(store);
+        const [first, second] = [log(question, "a"), log(question, "b")];
+        const twins = [first, second].map((envelope) => ({
+          ...envelope,
+          attributes: { ...envelope.attributes, order: 7 },
+        }));
+        await store.appendEvent(twins[1] as ChildEventEnvelope);
+        await nextMillisecond();
+        await store.appendEvent(twins[0] as ChildEventEnvelope);
+        const stored = await store.events({ questionUuid: question.questionUuid });
+        expect(stored.map((event) => [event.sequence, event.envelope])).toEqual([
+          [8, twins[1]],
+          [8, twins[0]],
+        ]);
+      });
+
       it("records the question's own parent events (question, cancellation) too", async () => {
         const question = await created(store);
         const envelope = { event: question.question, attributes: question.attributes };
-        expect(await store.appendEvent(envelope)).toEqual({ appended: true, sequence: 1 });
+        expect(await store.appendEvent(envelope)).toEqual({
+          appended: true,
+          sequence: eventSequence(question.attributes),
+        });
         const [stored] = await store.events({ questionUuid: question.questionUuid });
         expect(stored?.envelope).toEqual(envelope);
       });
@@ -370,6 +404,68 @@ export function describeQuestionStoreContract(
         expect((error as QuestionNotFound).questionUuid).toBe(stranger.questionUuid);
         await store.create(stranger);
         expect(await store.events({ questionUuid: stranger.questionUuid })).toEqual([]);
+      });
+    });
+
+    describe("recordEvents", () => {
+      it("records a batch once per event, against what is stored and within itself", async () => {
+        const question = await created(store);
+        const [acknowledgement, first, second] = [ack(question), log(question, "1"), log(question, "2")];
+        await store.appendEvent(first);
+        const recorded = await store.recordEvents(question.questionUuid, [acknowledgement, first, second, second]);
+        expect(recorded.events).toEqual([
+          { appended: true, sequence: 1 },
+          { appended: false, sequence: 2 },
+          { appended: true, sequence: 3 },
+          { appended: false, sequence: 3 },
+        ]);
+        expect(recorded.applied).toBe(false);
+        expect(recorded.question).toEqual(question);
+        const stored = await store.events({ questionUuid: question.questionUuid });
+        expect(stored.map((event) => event.envelope)).toEqual([acknowledgement, first, second]);
+      });
+
+      it("makes a status change in the same write, as transition would, and leaves the record alone otherwise", async () => {
+        const question = await created(store);
+        await store.transition(question.questionUuid, "validated");
+        await store.transition(question.questionUuid, "dispatched");
+        const answer = result(question, 3);
+        const finished = await store.recordEvents(question.questionUuid, [ack(question), answer], {
+          to: "succeeded",
+          outcome: { answer: { output_values: 3 } },
+        });
+        expect(finished.applied).toBe(true);
+        expect(finished.question.status).toBe("succeeded");
+        expect(finished.question.answer).toEqual({ output_values: 3 });
+        expect(await store.get(question.questionUuid)).toEqual(finished.question);
+        // A late event still gets recorded; the change it asks for cannot undo the end.
+        const late = await store.recordEvents(question.questionUuid, [heartbeat(question)], { to: "running" });
+        expect(late.applied).toBe(false);
+        expect(late.events).toEqual([{ appended: true, sequence: 3 }]);
+        expect(late.question).toEqual(finished.question);
+      });
+
+      it("refuses events of another question, and an unknown question, recording nothing", async () => {
+        const question = await created(store);
+        const other = await created(store);
+        const mixed = await rejection(store.recordEvents(question.questionUuid, [ack(question), ack(other)]));
+        expect(mixed).toBeInstanceOf(InvalidEvent);
+        expect((mixed as InvalidEvent).pointer).toBe("/attributes/question_uuid");
+        const stranger = newQuestion();
+        const unknown = await rejection(store.recordEvents(stranger.questionUuid, [ack(stranger)], { to: "running" }));
+        expect(unknown).toBeInstanceOf(QuestionNotFound);
+        expect(await store.events({ questionUuid: question.questionUuid })).toEqual([]);
+      });
+
+      it("refuses an event UUID another question's event has", async () => {
+        const question = await created(store);
+        const other = await created(store);
+        const original = ack(question);
+        await store.appendEvent(original);
+        const reused = { ...ack(other), attributes: { ...ack(other).attributes, uuid: original.attributes.uuid } };
+        const error = await rejection(store.recordEvents(other.questionUuid, [reused]));
+        expect(error).toBeInstanceOf(EventUuidConflict);
+        expect(await store.events({ questionUuid: other.questionUuid })).toEqual([]);
       });
     });
 
@@ -594,8 +690,19 @@ function randomQuestionUuid(): string {
   return newQuestion().questionUuid;
 }
 
+const nextOrder = new Map<string, number>();
+
+/** A response as Twined's runner sends it: numbered 0, 1, 2… per question in the order the test makes them. */
 function respond(question: NewQuestion, event: ChildEvent): ChildEventEnvelope {
-  return { event, attributes: deriveResponseAttributes(question.attributes) };
+  const order = nextOrder.get(question.questionUuid) ?? 0;
+  nextOrder.set(question.questionUuid, order + 1);
+  return { event, attributes: { ...deriveResponseAttributes(question.attributes), order } };
+}
+
+/** The same event as an Octue service sends it: no `order`, placed by its `datetime`. */
+function unnumbered(envelope: ChildEventEnvelope, datetime: string): ChildEventEnvelope {
+  const { order: _order, ...attributes } = envelope.attributes;
+  return { ...envelope, attributes: { ...attributes, datetime } };
 }
 
 function ack(question: NewQuestion): ChildEventEnvelope {

@@ -181,15 +181,17 @@ export class LocalJobLauncher implements JobLauncher {
     if (job.finalSent) return;
     const final = envelope.event.kind === "result" || envelope.event.kind === "exception";
     if (final) job.finalSent = true;
-    job.emitting = job.emitting.then(() =>
+    const send = () =>
       this.options.sink.emit(envelope).catch(async (error: unknown) => {
         // An event that cannot be sent (e.g. larger than a message may be) must not take the network down; a lost
         // answer becomes an exception, so the asker still hears how the question ended.
         const reason = error instanceof Error ? error : new Error(String(error));
         this.options.onOutput?.(questionUuid, `could not send a ${envelope.event.kind} event: ${reason.message}\n`);
         if (final) await this.send(job, exceptionEvent(job.spec.revision.sruid, reason));
-      }),
-    );
+      });
+    // Events go to the sink as they come (it keeps their order, and a publisher batches them); the final one waits
+    // for every other, so nothing of the question is still being sent once its answer is.
+    job.emitting = final ? job.emitting.then(send) : Promise.all([job.emitting, send()]).then(() => {});
   }
 
   private async emitFinal(job: Job, event: ExceptionEvent): Promise<void> {

@@ -7,6 +7,7 @@ import type {
   QuestionQuery,
   QuestionRecord,
   QuestionStore,
+  StatusChange,
   StoredEvent,
 } from "../../../ports/index.js";
 import type { QuestionStatus } from "../../../questions/index.js";
@@ -55,6 +56,16 @@ export class QuestionChangeNotifier implements QuestionStore, QuestionChanges {
     const appended = await this.store.appendEvent(envelope);
     if (appended.appended) this.notify(envelope.attributes.question_uuid);
     return appended;
+  }
+
+  async recordEvents(
+    questionUuid: string,
+    envelopes: readonly (ChildEventEnvelope | EventEnvelope)[],
+    change?: StatusChange,
+  ) {
+    const recorded = await this.store.recordEvents(questionUuid, envelopes, change);
+    if (recorded.applied || recorded.events.some((event) => event.appended)) this.notify(questionUuid);
+    return recorded;
   }
 
   events(query: EventQuery): Promise<StoredEvent[]> {

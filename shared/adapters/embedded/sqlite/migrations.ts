@@ -64,6 +64,31 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX revisions_one_default ON revisions (namespace, name) WHERE is_default = 1;
   CREATE INDEX revisions_by_order ON revisions (registration_order);
   `,
+  // 2: events keyed by their UUID, placed by the sequence their sender gave (not numbered by the store), and kept in
+  // arrival order (`id`) for ties and for tree-wide reading.
+  `
+  CREATE TABLE events_by_uuid (
+    id INTEGER PRIMARY KEY,
+    event_uuid TEXT NOT NULL UNIQUE,
+    question_uuid TEXT NOT NULL REFERENCES questions (question_uuid),
+    sequence INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    parent_question_uuid TEXT,
+    originator_question_uuid TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    envelope_json TEXT NOT NULL
+  ) STRICT;
+  INSERT INTO events_by_uuid (event_uuid, question_uuid, sequence, kind, parent_question_uuid,
+      originator_question_uuid, recorded_at, envelope_json)
+    SELECT event_uuid, question_uuid, sequence, kind, parent_question_uuid, originator_question_uuid, recorded_at,
+      envelope_json
+    FROM events ORDER BY recorded_at, question_uuid, sequence;
+  DROP TABLE events;
+  ALTER TABLE events_by_uuid RENAME TO events;
+  CREATE INDEX events_by_question ON events (question_uuid, sequence, id);
+  CREATE INDEX events_by_parent ON events (parent_question_uuid, recorded_at, id);
+  CREATE INDEX events_by_originator ON events (originator_question_uuid, recorded_at, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,17 +1,22 @@
-import { EventUuidConflict, InvalidEvent, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
+import { EventUuidConflict, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
 import { isPlainObject } from "../../../json/index.js";
 import { definedProperties } from "../../../objects/index.js";
 import {
+  answersPerEnvelope,
   type EventQuery,
   type EventSelectorField,
+  type EventToRecord,
   eventSelector,
+  eventsToRecord,
   type NewQuestion,
   type QuestionOutcome,
   type QuestionQuery,
   type QuestionRecord,
   type QuestionStore,
   queryLimit,
+  type RecordedEvents,
+  type StatusChange,
   type StoredEvent,
 } from "../../../ports/index.js";
 import { canTransition, isTerminal, type QuestionStatus } from "../../../questions/index.js";
@@ -99,82 +104,37 @@ export class SqliteQuestionStore implements QuestionStore {
     return this.db
       .transaction(() => {
         const current = this.require(questionUuid);
-        if (!canTransition(current.status, to)) return { applied: false, question: current };
-        const now = this.timestamp();
-        // An outcome only belongs to the status that ends the question; with any other it is ignored. Columns can be
-        // overwritten because only a non-terminal question gets here, and only terminal moves carry an outcome.
-        const final = isTerminal(to) ? outcome : undefined;
-        this.statements
-          .get(
-            `UPDATE questions SET status = @to, updated_at = @now, status_times_json = @statusTimes,
-               answer_json = @answer, error_json = @error
-             WHERE question_uuid = @questionUuid AND status = @from`,
-          )
-          .run({
-            questionUuid,
-            from: current.status,
-            to,
-            now,
-            statusTimes: JSON.stringify({ ...current.statusTimes, [to]: now }),
-            answer: final?.answer === undefined ? null : JSON.stringify(final.answer),
-            error: final?.error === undefined ? null : JSON.stringify(final.error),
-          });
-        return { applied: true, question: this.require(questionUuid) };
+        const applied = this.move(current, { to, ...definedProperties({ outcome }) });
+        return { applied, question: applied ? this.require(questionUuid) : current };
       })
       .immediate();
   }
 
   async appendEvent(envelope: ChildEventEnvelope | EventEnvelope): Promise<{ appended: boolean; sequence: number }> {
+    const { events } = await this.recordEvents(envelope.attributes.question_uuid, [envelope]);
+    const [only] = events;
+    if (only === undefined) throw new Error("recording one event gave no answer");
+    return only;
+  }
+
+  async recordEvents(
+    questionUuid: string,
+    envelopes: readonly (ChildEventEnvelope | EventEnvelope)[],
+    change?: StatusChange,
+  ): Promise<RecordedEvents> {
     this.assertOpen();
-    const { attributes } = envelope;
-    const questionUuid = attributes.question_uuid;
-    // The UUID is what makes redelivery harmless, so an event without one cannot be recorded safely.
-    if (typeof attributes.uuid !== "string" || attributes.uuid === "") {
-      throw new InvalidEvent("the event has no uuid attribute to de-duplicate it by", {
-        pointer: "/attributes/uuid",
-        questionUuid,
-      });
-    }
+    const { events, positions } = eventsToRecord(questionUuid, envelopes);
     return this.db
       .transaction(() => {
-        const seen = this.statements
-          .get("SELECT question_uuid, sequence FROM events WHERE event_uuid = ?")
-          .get(attributes.uuid);
-        if (isPlainObject(seen) && typeof seen.sequence === "number") {
-          if (seen.question_uuid !== questionUuid) {
-            throw new EventUuidConflict(attributes.uuid, questionUuid, String(seen.question_uuid));
-          }
-          return { appended: false, sequence: seen.sequence };
-        }
-        const question = this.read(questionUuid);
-        if (question === undefined) throw new QuestionNotFound(questionUuid);
-        const last = this.statements
-          .get("SELECT sequence, recorded_at FROM events WHERE question_uuid = ? ORDER BY sequence DESC LIMIT 1")
-          .get(questionUuid);
-        const lastSequence = isPlainObject(last) && typeof last.sequence === "number" ? last.sequence : 0;
-        const lastRecordedAt = isPlainObject(last) && typeof last.recorded_at === "string" ? last.recorded_at : "";
-        // Never earlier than the previous event, so tree-wide queries (ordered by time) keep each question's
-        // events in sequence even if the clock steps back.
-        const recordedAt = laterTime(this.timestamp(), lastRecordedAt);
-        const sequence = lastSequence + 1;
-        this.statements
-          .get(
-            `INSERT INTO events (question_uuid, sequence, event_uuid, kind, parent_question_uuid,
-               originator_question_uuid, recorded_at, envelope_json)
-             VALUES (@questionUuid, @sequence, @eventUuid, @kind, @parent, @originator, @recordedAt, @envelope)`,
-          )
-          .run({
-            questionUuid,
-            sequence,
-            eventUuid: attributes.uuid,
-            kind: envelope.event.kind,
-            // The question's own tree links, not the event's, so a malformed response cannot move it elsewhere.
-            parent: question.parentQuestionUuid ?? null,
-            originator: question.originatorQuestionUuid,
-            recordedAt,
-            envelope: JSON.stringify(envelope),
-          });
-        return { appended: true, sequence };
+        const question = this.require(questionUuid);
+        const recordedAt = this.timestamp();
+        const answers = events.map((event) => this.insertEvent(question, event, recordedAt));
+        const applied = change !== undefined && this.move(question, change);
+        return {
+          events: answersPerEnvelope(positions, answers),
+          applied,
+          question: applied ? this.require(questionUuid) : question,
+        };
       })
       .immediate();
   }
@@ -192,7 +152,8 @@ export class SqliteQuestionStore implements QuestionStore {
       conditions.push("kind NOT IN (SELECT value FROM json_each(@excludeKinds))");
     }
     if (query.afterSequence !== undefined) conditions.push("sequence > @afterSequence");
-    const order = selector.field === "questionUuid" ? "sequence" : "recorded_at, sequence, question_uuid";
+    // Ties in a question's order (events sent in the same microsecond) and across a tree go by arrival.
+    const order = selector.field === "questionUuid" ? "sequence, id" : "recorded_at, id";
     const rows = this.statements
       .get(`SELECT * FROM events WHERE ${conditions.join(" AND ")} ORDER BY ${order} LIMIT @limit`)
       .all({
@@ -237,6 +198,68 @@ export class SqliteQuestionStore implements QuestionStore {
     if (this.ownsDatabase && this.db.open) this.db.close();
   }
 
+  /** Inserts the event unless its UUID is known; a known one must be the same question's. */
+  private insertEvent(
+    question: QuestionRecord,
+    event: EventToRecord,
+    recordedAt: string,
+  ): { appended: boolean; sequence: number } {
+    const { changes } = this.statements
+      .get(
+        `INSERT INTO events (question_uuid, sequence, event_uuid, kind, parent_question_uuid,
+           originator_question_uuid, recorded_at, envelope_json)
+         VALUES (@questionUuid, @sequence, @eventUuid, @kind, @parent, @originator, @recordedAt, @envelope)
+         ON CONFLICT (event_uuid) DO NOTHING`,
+      )
+      .run({
+        questionUuid: question.questionUuid,
+        sequence: event.sequence,
+        eventUuid: event.uuid,
+        kind: event.envelope.event.kind,
+        // The question's own tree links, not the event's, so a malformed response cannot move it elsewhere.
+        parent: question.parentQuestionUuid ?? null,
+        originator: question.originatorQuestionUuid,
+        recordedAt,
+        envelope: JSON.stringify(event.envelope),
+      });
+    if (changes === 1) return { appended: true, sequence: event.sequence };
+    const seen = this.statements.get("SELECT question_uuid, sequence FROM events WHERE event_uuid = ?").get(event.uuid);
+    if (!isPlainObject(seen) || typeof seen.sequence !== "number") {
+      throw new Error(`event ${event.uuid} was neither inserted nor found`);
+    }
+    if (seen.question_uuid !== question.questionUuid) {
+      throw new EventUuidConflict(event.uuid, question.questionUuid, String(seen.question_uuid));
+    }
+    return { appended: false, sequence: seen.sequence };
+  }
+
+  /**
+   * Moves `current` to `change.to` if the state machine allows it, recording an outcome with a terminal status (with
+   * any other it is ignored). Columns can be overwritten because only a non-terminal question moves, and only
+   * terminal moves carry an outcome.
+   */
+  private move(current: QuestionRecord, change: StatusChange): boolean {
+    if (!canTransition(current.status, change.to)) return false;
+    const now = this.timestamp();
+    const final = isTerminal(change.to) ? change.outcome : undefined;
+    this.statements
+      .get(
+        `UPDATE questions SET status = @to, updated_at = @now, status_times_json = @statusTimes,
+           answer_json = @answer, error_json = @error
+         WHERE question_uuid = @questionUuid AND status = @from`,
+      )
+      .run({
+        questionUuid: current.questionUuid,
+        from: current.status,
+        to: change.to,
+        now,
+        statusTimes: JSON.stringify({ ...current.statusTimes, [change.to]: now }),
+        answer: final?.answer === undefined ? null : JSON.stringify(final.answer),
+        error: final?.error === undefined ? null : JSON.stringify(final.error),
+      });
+    return true;
+  }
+
   private read(questionUuid: string): QuestionRecord | undefined {
     const row = this.statements.get("SELECT * FROM questions WHERE question_uuid = ?").get(questionUuid);
     return row === undefined ? undefined : questionFromRow(row);
@@ -263,9 +286,3 @@ const SELECTOR_COLUMNS: Readonly<Record<EventSelectorField, string>> = {
   parentQuestionUuid: "parent_question_uuid",
   originatorQuestionUuid: "originator_question_uuid",
 };
-
-/** The later of two ISO-8601 UTC times; they sort as text because the store writes them all in one format. */
-function laterTime(first: string, second: string): string {
-  if (first >= second) return first;
-  return second;
-}

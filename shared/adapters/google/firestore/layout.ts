@@ -51,8 +51,8 @@ export class FirestoreLayout {
     return this.question(questionUuid).collection(this.collectionId("events"));
   }
 
-  event(questionUuid: string, sequence: number): DocumentReference {
-    return this.events(questionUuid).doc(eventDocumentId(sequence));
+  event(questionUuid: string, sequence: number, eventUuid: string): DocumentReference {
+    return this.events(questionUuid).doc(eventDocumentId(sequence, eventUuid));
   }
 
   eventId(eventUuid: string): DocumentReference {
@@ -80,9 +80,12 @@ export class FirestoreLayout {
   }
 }
 
-/** Zero-padded, so the console lists a question's events in sequence order. */
-export function eventDocumentId(sequence: number): string {
-  return String(sequence).padStart(10, "0");
+/**
+ * The sequence zero-padded (so the console lists a question's events in order), then the event's UUID (so events
+ * that share a place, sent in the same microsecond, are still two documents).
+ */
+export function eventDocumentId(sequence: number, eventUuid: string): string {
+  return `${String(sequence).padStart(16, "0")}-${eventUuid}`;
 }
 
 /**

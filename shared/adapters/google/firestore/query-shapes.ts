@@ -54,9 +54,9 @@ export function questionListShape(fields: readonly QuestionFilterField[]): Query
 }
 
 /**
- * One question's events come from its own subcollection in sequence order; a tree's come from the `events`
- * collection group in recording order, ties broken by sequence and then by document path, which starts with the
- * question UUID: the SQLite adapter's order (recorded_at, sequence, question_uuid).
+ * One question's events come from its own subcollection in sequence order, ties (events that share a place) in
+ * arrival order; a tree's come from the `events` collection group in arrival order. The SQLite adapter's orders:
+ * (sequence, arrival) and (recorded_at, arrival).
  */
 export function eventShape(selector: EventSelectorField, byKind: boolean): QueryShape {
   const kind = byKind ? ["kind"] : [];
@@ -65,7 +65,10 @@ export function eventShape(selector: EventSelectorField, byKind: boolean): Query
       collectionGroup: COLLECTION_IDS.events,
       queryScope: "COLLECTION",
       equalities: kind,
-      orderBy: [{ fieldPath: "sequence", direction: "asc" }],
+      orderBy: [
+        { fieldPath: "sequence", direction: "asc" },
+        { fieldPath: "recordedAt", direction: "asc" },
+      ],
     };
   }
   return {

@@ -44,8 +44,6 @@ export function newQuestionDocument(question: NewQuestion, now: Timestamp): Docu
     createdAt: now,
     updatedAt: now,
     statusTimes: { received: now },
-    lastSequence: 0,
-    lastEventRecordedAt: null,
   };
 }
 
@@ -120,29 +118,11 @@ function statusTimesOf(read: FieldReader): Partial<Record<QuestionStatus, string
   return result;
 }
 
-/** What numbering the next event of a question needs, read from its document. */
-export interface EventNumbering {
-  readonly parentQuestionUuid: string | undefined;
-  readonly originatorQuestionUuid: string;
-  readonly lastSequence: number;
-  readonly lastEventRecordedAt: Timestamp | undefined;
-}
-
-export function eventNumberingFromDocument(questionUuid: string, data: unknown): EventNumbering {
-  const read: FieldReader = FieldReader.of(data, "question", questionUuid);
-  return {
-    parentQuestionUuid: read.optionalText("parentQuestionUuid"),
-    originatorQuestionUuid: read.text("originatorQuestionUuid"),
-    lastSequence: read.number("lastSequence"),
-    lastEventRecordedAt: read.optionalTimestamp("lastEventRecordedAt"),
-  };
-}
-
 export function eventDocument(
   envelope: ChildEventEnvelope | EventEnvelope,
   sequence: number,
   recordedAt: Timestamp,
-  numbering: EventNumbering,
+  question: Pick<QuestionRecord, "parentQuestionUuid" | "originatorQuestionUuid">,
 ): DocumentData {
   return {
     questionUuid: envelope.attributes.question_uuid,
@@ -150,8 +130,8 @@ export function eventDocument(
     eventUuid: envelope.attributes.uuid,
     kind: envelope.event.kind,
     // The question's own tree links, not the event's, so a malformed response cannot move it elsewhere.
-    parentQuestionUuid: numbering.parentQuestionUuid ?? null,
-    originatorQuestionUuid: numbering.originatorQuestionUuid,
+    parentQuestionUuid: question.parentQuestionUuid ?? null,
+    originatorQuestionUuid: question.originatorQuestionUuid,
     recordedAt,
     event: JSON.stringify(envelope.event),
     attributes: definedProperties({ ...envelope.attributes }),

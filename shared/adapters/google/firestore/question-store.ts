@@ -1,14 +1,26 @@
-import { type Firestore, type Query, type QueryDocumentSnapshot, Timestamp } from "@google-cloud/firestore";
+import {
+  type Firestore,
+  type Query,
+  type QueryDocumentSnapshot,
+  Timestamp,
+  type Transaction,
+  type WriteBatch,
+} from "@google-cloud/firestore";
 import { EventUuidConflict, InvalidEvent, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
-import type {
-  EventQuery,
-  NewQuestion,
-  QuestionOutcome,
-  QuestionQuery,
-  QuestionRecord,
-  QuestionStore,
-  StoredEvent,
+import {
+  answersPerEnvelope,
+  type EventQuery,
+  type EventToRecord,
+  eventsToRecord,
+  type NewQuestion,
+  type QuestionOutcome,
+  type QuestionQuery,
+  type QuestionRecord,
+  type QuestionStore,
+  type RecordedEvents,
+  type StatusChange,
+  type StoredEvent,
 } from "../../../ports/index.js";
 import { canTransition, isTerminal, type QuestionStatus } from "../../../questions/index.js";
 import { hasGoogleApiStatus, Status } from "../google-api-status.js";
@@ -19,13 +31,15 @@ import {
   eventDocument,
   eventIdFromDocument,
   eventKindOf,
-  eventNumberingFromDocument,
   newQuestionDocument,
   questionFromDocument,
   storedEventFromDocument,
   transitionChanges,
 } from "./question-documents.js";
 import { type EventQueryPlan, planEventQuery, planQuestionList } from "./question-queries.js";
+
+/** Events per batched write: each is two `create`s, and Firestore takes 500 writes in a batch. */
+const EVENTS_PER_BATCH = 200;
 
 /** Events read per round trip when some are filtered out after reading. */
 const MIN_PAGE_SIZE = 50;
@@ -34,9 +48,11 @@ const MIN_PAGE_SIZE = 50;
 const CLOSE_WAIT_MS = 30_000;
 
 /**
- * The cloud {@link QuestionStore}: `questions/{questionUuid}`, its events in `questions/{uuid}/events/{sequence}`,
- * and `eventIds/{eventUuid}` recording which question and sequence each event UUID first got. Creation is a `create`
- * precondition; status changes and event numbering are transactions reading only the documents they decide on.
+ * The cloud {@link QuestionStore}: `questions/{questionUuid}`, its events in
+ * `questions/{uuid}/events/{sequence}-{eventUuid}`, and `eventIds/{eventUuid}` recording which question and sequence
+ * each event UUID first got. Creation, and recording an event, are `create` preconditions; status changes are
+ * transactions reading only the documents they decide on. The question's document is written only when its status
+ * changes.
  */
 export class FirestoreQuestionStore implements QuestionStore {
   private readonly db: Firestore;
@@ -108,40 +124,26 @@ export class FirestoreQuestionStore implements QuestionStore {
   }
 
   async appendEvent(envelope: ChildEventEnvelope | EventEnvelope): Promise<{ appended: boolean; sequence: number }> {
+    const { events } = await this.recordEvents(envelope.attributes.question_uuid, [envelope]);
+    const [only] = events;
+    if (only === undefined) throw new Error("recording one event gave no answer");
+    return only;
+  }
+
+  async recordEvents(
+    questionUuid: string,
+    envelopes: readonly (ChildEventEnvelope | EventEnvelope)[],
+    change?: StatusChange,
+  ): Promise<RecordedEvents> {
     this.assertOpen();
-    const { attributes } = envelope;
-    const questionUuid = attributes.question_uuid;
-    const eventUuid = eventUuidOf(envelope);
     if (!isDocumentId(questionUuid)) throw new QuestionNotFound(questionUuid);
-    const questionRef = this.layout.question(questionUuid);
-    const eventIdRef = this.layout.eventId(eventUuid);
-    return this.track(
-      this.db.runTransaction(
-        async (transaction) => {
-          // One read for both: the event's first recording (if any) and the question's numbering.
-          const [seen, question] = await transaction.getAll(eventIdRef, questionRef);
-          if (seen?.exists) {
-            const first = eventIdFromDocument(eventUuid, seen.data());
-            if (first.questionUuid !== questionUuid) {
-              throw new EventUuidConflict(eventUuid, questionUuid, first.questionUuid);
-            }
-            return { appended: false, sequence: first.sequence };
-          }
-          if (question === undefined || !question.exists) throw new QuestionNotFound(questionUuid);
-          const numbering = eventNumberingFromDocument(questionUuid, question.data());
-          const sequence = numbering.lastSequence + 1;
-          const recordedAt = laterTime(this.timestamp(), numbering.lastEventRecordedAt);
-          transaction.create(eventIdRef, { questionUuid, sequence });
-          transaction.create(
-            this.layout.event(questionUuid, sequence),
-            eventDocument(envelope, sequence, recordedAt, numbering),
-          );
-          transaction.update(questionRef, { lastSequence: sequence, lastEventRecordedAt: recordedAt });
-          return { appended: true, sequence };
-        },
-        { maxAttempts: TRANSACTION_ATTEMPTS },
-      ),
-    );
+    const { events, positions } = eventsToRecord(questionUuid, envelopes);
+    for (const event of events) assertEventUuidNamesDocument(event);
+    const recorded =
+      change === undefined
+        ? await this.track(this.writeEvents(questionUuid, events))
+        : await this.track(this.writeEventsAndStatus(questionUuid, events, change));
+    return { ...recorded, events: answersPerEnvelope(positions, recorded.events) };
   }
 
   async events(query: EventQuery): Promise<StoredEvent[]> {
@@ -189,6 +191,108 @@ export class FirestoreQuestionStore implements QuestionStore {
     return work;
   }
 
+  /**
+   * Events alone: the question is read (not locked) for its tree links, and each event is two `create`s (its UUID's
+   * record and itself) in batched writes, so events of one question never contend on a document. A batch refused
+   * because an event is already there is written again event by event, to find which.
+   */
+  private async writeEvents(
+    questionUuid: string,
+    events: readonly EventToRecord[],
+  ): Promise<Omit<RecordedEvents, "events"> & { events: { appended: boolean; sequence: number }[] }> {
+    const question = await this.require(questionUuid);
+    const arrivals = this.arrivalTimes(events.length);
+    const answers: { appended: boolean; sequence: number }[] = [];
+    for (let start = 0; start < events.length; start += EVENTS_PER_BATCH) {
+      const chunk = events.slice(start, start + EVENTS_PER_BATCH);
+      const times = arrivals.slice(start, start + EVENTS_PER_BATCH);
+      try {
+        const batch = this.db.batch();
+        for (const [index, event] of chunk.entries()) {
+          this.createEvent(batch, question, event, times[index] ?? this.timestamp());
+        }
+        await batch.commit();
+        answers.push(...chunk.map((event) => ({ appended: true, sequence: event.sequence })));
+      } catch (error) {
+        if (!hasGoogleApiStatus(error, Status.ALREADY_EXISTS)) throw error;
+        const written = chunk.map((event, index) => this.writeEvent(question, event, times[index] ?? this.timestamp()));
+        answers.push(...(await Promise.all(written)));
+      }
+    }
+    return { events: answers, applied: false, question };
+  }
+
+  private async writeEvent(
+    question: QuestionRecord,
+    event: EventToRecord,
+    recordedAt: Timestamp,
+  ): Promise<{ appended: boolean; sequence: number }> {
+    try {
+      const batch = this.db.batch();
+      this.createEvent(batch, question, event, recordedAt);
+      await batch.commit();
+      return { appended: true, sequence: event.sequence };
+    } catch (error) {
+      if (!hasGoogleApiStatus(error, Status.ALREADY_EXISTS)) throw error;
+    }
+    const seen = await this.layout.eventId(event.uuid).get();
+    return firstRecording(event, question.questionUuid, seen.data());
+  }
+
+  /** Events with a status change: one transaction, reading the question and the events' UUID records. */
+  private writeEventsAndStatus(
+    questionUuid: string,
+    events: readonly EventToRecord[],
+    change: StatusChange,
+  ): Promise<RecordedEvents> {
+    const questionRef = this.layout.question(questionUuid);
+    return this.db.runTransaction(
+      async (transaction) => {
+        const [snapshot, ...seen] = await transaction.getAll(
+          questionRef,
+          ...events.map((event) => this.layout.eventId(event.uuid)),
+        );
+        const data = snapshot?.data();
+        if (data === undefined) throw new QuestionNotFound(questionUuid);
+        const question = questionFromDocument(questionUuid, data);
+        const now = this.timestamp();
+        const arrivals = this.arrivalTimes(events.length);
+        const answers = events.map((event, index) => {
+          const first = seen[index];
+          if (first?.exists) return firstRecording(event, questionUuid, first.data());
+          this.createEvent(transaction, question, event, arrivals[index] ?? now);
+          return { appended: true, sequence: event.sequence };
+        });
+        if (!canTransition(question.status, change.to)) return { events: answers, applied: false, question };
+        // An outcome only belongs to the status that ends the question; with any other it is ignored.
+        const outcome = isTerminal(change.to) ? change.outcome : undefined;
+        const changes = transitionChanges(data, change.to, now, outcome);
+        transaction.update(questionRef, changes);
+        return {
+          events: answers,
+          applied: true,
+          question: questionFromDocument(questionUuid, { ...data, ...changes }),
+        };
+      },
+      { maxAttempts: TRANSACTION_ATTEMPTS },
+    );
+  }
+
+  private createEvent(
+    writer: WriteBatch | Transaction,
+    question: QuestionRecord,
+    event: EventToRecord,
+    recordedAt: Timestamp,
+  ): void {
+    const { questionUuid } = question;
+    // Both are `create`s: the write fails as a whole if either document is there already.
+    writer.create(this.layout.eventId(event.uuid), { questionUuid, sequence: event.sequence });
+    writer.create(
+      this.layout.event(questionUuid, event.sequence, event.uuid),
+      eventDocument(event.envelope, event.sequence, recordedAt, question),
+    );
+  }
+
   private async require(questionUuid: string): Promise<QuestionRecord> {
     const question = await this.get(questionUuid);
     if (question === undefined) throw new QuestionNotFound(questionUuid);
@@ -199,35 +303,44 @@ export class FirestoreQuestionStore implements QuestionStore {
     return Timestamp.fromDate(this.now());
   }
 
+  /**
+   * When each event of a write arrived: now, a microsecond apart in the order given, so events that share a place in
+   * their question's order keep their arrival order (Firestore keeps microseconds).
+   */
+  private arrivalTimes(count: number): Timestamp[] {
+    const milliseconds = this.now().getTime();
+    const seconds = Math.floor(milliseconds / 1000);
+    const nanoseconds = (milliseconds - seconds * 1000) * 1_000_000;
+    return Array.from({ length: count }, (_, index) => {
+      const total = nanoseconds + index * 1000;
+      return new Timestamp(seconds + Math.floor(total / 1e9), total % 1e9);
+    });
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new StoreClosed("Firestore question store");
   }
 }
 
-/** The UUID is what makes redelivery harmless, so an event without one cannot be recorded safely. */
-function eventUuidOf(envelope: ChildEventEnvelope | EventEnvelope): string {
-  const { uuid, question_uuid: questionUuid } = envelope.attributes;
-  if (typeof uuid !== "string" || uuid === "") {
-    throw new InvalidEvent("the event has no uuid attribute to de-duplicate it by", {
+/** Events are recorded under their UUID, so one that cannot name a document cannot be recorded. */
+function assertEventUuidNamesDocument(event: EventToRecord): void {
+  if (!isDocumentId(event.uuid)) {
+    throw new InvalidEvent(`the event's uuid attribute ${JSON.stringify(event.uuid)} cannot name a document`, {
       pointer: "/attributes/uuid",
-      questionUuid,
+      questionUuid: event.envelope.attributes.question_uuid,
     });
   }
-  if (!isDocumentId(uuid)) {
-    throw new InvalidEvent(`the event's uuid attribute ${JSON.stringify(uuid)} cannot name a document`, {
-      pointer: "/attributes/uuid",
-      questionUuid,
-    });
-  }
-  return uuid;
 }
 
-/**
- * Never earlier than the question's previous event, so tree-wide queries (ordered by time) keep each question's
- * events in sequence even if the clock steps back.
- */
-function laterTime(now: Timestamp, previous: Timestamp | undefined): Timestamp {
-  return previous !== undefined && previous.toMillis() > now.toMillis() ? previous : now;
+/** Where an event already recorded went, if it was this question's. */
+function firstRecording(
+  event: EventToRecord,
+  questionUuid: string,
+  data: unknown,
+): { appended: boolean; sequence: number } {
+  const first = eventIdFromDocument(event.uuid, data);
+  if (first.questionUuid !== questionUuid) throw new EventUuidConflict(event.uuid, questionUuid, first.questionUuid);
+  return { appended: false, sequence: first.sequence };
 }
 
 /** Reads up to the plan's limit of events, paging on when kinds filtered after reading leave a page short. */

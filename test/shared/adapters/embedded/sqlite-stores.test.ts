@@ -295,7 +295,7 @@ describe("the SQLite stores", () => {
       await questions.close();
     });
 
-    it("records times from the injected clock, never letting a question's event times run backwards", async () => {
+    it("records times from the injected clock: an event's time is when it arrived", async () => {
       const times = ["2030-01-01T00:00:05.000Z", "2030-01-01T00:00:06.000Z", "2030-01-01T00:00:01.000Z"];
       let next = 0;
       const questions = SqliteQuestionStore.open(":memory:", {
@@ -307,7 +307,7 @@ describe("the SQLite stores", () => {
       await questions.appendEvent(response(question));
       await questions.appendEvent(response(question));
       const events = await questions.events({ questionUuid: question.questionUuid });
-      expect(events.map((event) => event.recordedAt)).toEqual(["2030-01-01T00:00:06.000Z", "2030-01-01T00:00:06.000Z"]);
+      expect(events.map((event) => event.recordedAt)).toEqual(["2030-01-01T00:00:06.000Z", "2030-01-01T00:00:01.000Z"]);
       await questions.close();
     });
 
@@ -408,7 +408,10 @@ function newQuestion(): NewQuestion {
 }
 
 function response(question: NewQuestion): ChildEventEnvelope {
-  return { event: { kind: "heartbeat" }, attributes: deriveResponseAttributes(question.attributes) };
+  return {
+    event: { kind: "heartbeat" },
+    attributes: { ...deriveResponseAttributes(question.attributes), order: numberFor(question) },
+  };
 }
 
 function newRevision(revisionTag: string): NewRevision {
@@ -419,4 +422,13 @@ function newRevision(revisionTag: string): NewRevision {
     twine: {},
     source: { kind: "directory", path: "." },
   };
+}
+
+const nextOrder = new Map<string, number>();
+
+/** Numbers a question's responses 0, 1, 2… as Twined's runner does. */
+function numberFor(question: NewQuestion): number {
+  const order = nextOrder.get(question.questionUuid) ?? 0;
+  nextOrder.set(question.questionUuid, order + 1);
+  return order;
 }
