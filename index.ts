@@ -17,6 +17,8 @@ export {
 } from "./shared/client/child.js";
 export {
   DEFAULT_NETWORK_URL,
+  type DeadLetterReplay,
+  type DeadLetterSummary,
   type FollowUpdate,
   type IdentityToken,
   NetworkClient,

@@ -194,7 +194,7 @@ function chattyService(): string {
       "def run(analysis):",
       `    for line in range(${CHATTY_LINES}):`,
       "        logger.info('line %d of the chatty app', line)",
-      "    analysis.output_values = {'lines': " + String(CHATTY_LINES) + "}",
+      `    analysis.output_values = {'lines': ${CHATTY_LINES}}`,
     ].join("\n"),
   );
   return directory;

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { TWINED_VERSION } from "../shared/version.js";
+import { registerDeadLetterCommands } from "./commands/dead-letters.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerDevCommand } from "./commands/dev.js";
 import { registerQuestionCommands } from "./commands/question.js";
@@ -27,6 +28,7 @@ export function buildProgram(output: CliOutput, setExitCode: (code: number) => v
   registerServiceCommands(program, output, setExitCode);
   registerTwineCommands(program, output, setExitCode);
   registerRevisionCommands(program, output, setExitCode);
+  registerDeadLetterCommands(program, output, setExitCode);
   for (const command of program.commands) inheritSettings(command, program);
   return program;
 }

@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { PubSub } from "@google-cloud/pubsub";
 import { NETWORK_FUNCTIONS } from "../platform/function-catalog.js";
-import { deadLetterSubscription, networkSubscriptions } from "../platform/network-wiring.js";
+import { deadLetterKeeperSubscription, networkSubscriptions } from "../platform/network-wiring.js";
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import { topicNames } from "../shared/control-plane/index.js";
 import { packageRoot } from "../shared/package-root.js";
@@ -55,15 +55,16 @@ export interface LocalTopology {
 
 /**
  * A local copy of a deployed network: every function as its own Functions Framework server, fed by emulator push
- * subscriptions with the production filters, ordering and dead-lettering, and one gateway in front of the HTTP
- * functions (what a load balancer does in the cloud).
+ * subscriptions with the production filters, ordering and dead-lettering (and the dead-letter keeper by the kept
+ * subscription), and one gateway in front of the HTTP functions (what a load balancer does in the cloud).
  */
 export async function startLocalTopology(options: LocalTopologyOptions): Promise<LocalTopology> {
   const topics = topicNames(options.environment);
   const gatewayPort = await freePort();
   const url = `http://127.0.0.1:${gatewayPort}`;
   const specs = networkSubscriptions(topics);
-  const names = [...new Set([...HTTP_FUNCTIONS, ...specs.map((spec) => spec.functionName)])];
+  const keeper = deadLetterKeeperSubscription(topics);
+  const names = [...new Set([...HTTP_FUNCTIONS, ...[...specs, keeper].map((spec) => spec.functionName)])];
   const processes: ChildProcess[] = [];
   const proxies: Server[] = [];
   const functionUrls: Record<string, string> = {};
@@ -75,7 +76,7 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
     for (const server of [gateway, ...proxies]) {
       await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
     }
-    for (const spec of specs) await bus.deleteSubscription(spec.subscription).catch(() => undefined);
+    for (const spec of [...specs, keeper]) await bus.deleteSubscription(spec.subscription).catch(() => undefined);
     await bus.close();
     await Promise.all(processes.map(stopProcess));
   };
@@ -88,7 +89,12 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
     await Promise.all(names.map((name) => waitUntilServing(functionUrls[name] ?? "", name)));
 
     for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
-    await bus.ensureSubscription(deadLetterSubscription(topics), topics.deadLetters);
+    // No dead-letter policy: a dead letter of a dead letter would come back forever.
+    await bus.ensureSubscription(keeper.subscription, keeper.topic, {
+      ...keeper.options,
+      pushEndpoint: functionUrls[keeper.functionName] ?? "",
+      retryPolicy: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 10 },
+    });
     for (const spec of specs) {
       let endpoint = functionUrls[spec.functionName] ?? "";
       if (options.duplicateDeliveries === true) {

@@ -9,3 +9,4 @@ import "./kueue-launcher/index.js";
 import "./answer-forwarder/index.js";
 import "./revision-registry/index.js";
 import "./question-reconciler/index.js";
+import "./dead-letter-keeper/index.js";

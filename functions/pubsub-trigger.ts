@@ -7,8 +7,15 @@ import type { BusMessage } from "../shared/ports/index.js";
 export interface PubSubTriggerOptions {
   /** Handles the message; `origin` tells which subscription or topic it came from, when the delivery says. */
   readonly handle: (message: BusMessage, origin: Omit<PushedDelivery, "message">) => Promise<void>;
-  /** Keeps a message that can never be processed, with the reason, so it is acknowledged rather than retried forever. */
-  readonly deadLetter: (reason: string, message: Pick<BusMessage, "data" | "attributes">) => Promise<void>;
+  /**
+   * Keeps a message that can never be processed, with the reason, so it is acknowledged rather than retried forever;
+   * `origin` is where it came from, when the delivery could be read.
+   */
+  readonly deadLetter: (
+    reason: string,
+    message: Pick<BusMessage, "data" | "attributes">,
+    origin?: Omit<PushedDelivery, "message">,
+  ) => Promise<void>;
   readonly log?: (text: string) => void;
 }
 
@@ -34,7 +41,7 @@ export function pubsubTrigger(options: PubSubTriggerOptions): (request: Request,
       await options.handle(message, origin);
     } catch (error) {
       if (isPermanentFailure(error)) {
-        await options.deadLetter(`${error.name}: ${error.message}`, message);
+        await options.deadLetter(`${error.name}: ${error.message}`, message, origin);
         options.log?.(`dead letter ${message.id}: ${error.name}: ${error.message}`);
         response.status(204).end();
         return;

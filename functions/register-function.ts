@@ -5,8 +5,13 @@ import {
   openGoogleCloudNetwork,
   readGoogleCloudSettings,
 } from "../platform/google-cloud-network.js";
-import { networkSubscriptions } from "../platform/network-wiring.js";
+import {
+  deadLetterKeeperSubscription,
+  networkSubscriptions,
+  type SubscriptionSpec,
+} from "../platform/network-wiring.js";
 import { jsonErrors } from "../shared/control-plane/http/json-errors.js";
+import type { PushedDelivery } from "../shared/control-plane/pushed-message.js";
 import { InvalidPushRequest } from "../shared/errors/index.js";
 import { matchesFilter } from "../shared/subscription-filter/index.js";
 import { pubsubTrigger } from "./pubsub-trigger.js";
@@ -56,15 +61,18 @@ export function registerSubscriptionFunction(functionName: string): void {
         .send(error instanceof Error ? error.message : String(error));
       return;
     }
-    const specs = networkSubscriptions(current.topics).filter((each) => each.functionName === functionName);
+    const specs = [...networkSubscriptions(current.topics), deadLetterKeeperSubscription(current.topics)].filter(
+      (each) => each.functionName === functionName,
+    );
     if (specs.length === 0) throw new Error(`no subscription is handled by a function named ${functionName}`);
+    // One function may have several triggers (the launcher: validated questions and cancellations).
+    const specFor = (origin: Omit<PushedDelivery, "message"> | undefined): SubscriptionSpec | undefined =>
+      specs.length === 1
+        ? specs[0]
+        : specs.find((each) => each.subscription === origin?.subscription || each.topic === origin?.topic);
     await pubsubTrigger({
-      // One function may have several triggers (the launcher: validated questions and cancellations).
       handle: (message, origin) => {
-        const spec =
-          specs.length === 1
-            ? specs[0]
-            : specs.find((each) => each.subscription === origin.subscription || each.topic === origin.topic);
+        const spec = specFor(origin);
         if (spec === undefined) {
           throw new InvalidPushRequest(
             `${functionName} handles ${specs.map((each) => each.subscription).join(" and ")}; this delivery came from ${origin.subscription ?? origin.topic ?? "an unnamed subscription"}`,
@@ -77,7 +85,8 @@ export function registerSubscriptionFunction(functionName: string): void {
         }
         return spec.handle(current.handlers, message);
       },
-      deadLetter: current.deadLetter,
+      // The topic it came from, where a replay sends it.
+      deadLetter: (reason, message, origin) => current.deadLetter(reason, message, specFor(origin)?.topic),
       log: (text) => process.stderr.write(`${functionName}: ${text}\n`),
     })(request, response);
   });

@@ -8,7 +8,8 @@ import {
 } from "../shared/adapters/embedded/in-memory-event-bus/in-memory-event-bus.js";
 import { LocalJobLauncher, ProcessJobExecutor } from "../shared/adapters/embedded/local-jobs/index.js";
 import { QuestionChangeNotifier } from "../shared/adapters/embedded/question-changes/question-change-notifier.js";
-import { openSqliteStores } from "../shared/adapters/embedded/sqlite/index.js";
+import { openSqliteStores, SqliteDeadLetterStore } from "../shared/adapters/embedded/sqlite/index.js";
+import type { DeadLetterKeeper } from "../shared/control-plane/dead-letters/handler.js";
 import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import type { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
@@ -21,6 +22,7 @@ import { definedProperties } from "../shared/objects/index.js";
 import type {
   BusMessage,
   BusSubscriber,
+  DeadLetterStore,
   EventBus,
   EventSink,
   JobLauncher,
@@ -34,7 +36,7 @@ import { publishEvent } from "../shared/ports/index.js";
 import { folderStorage, type NetworkStorage, runnerDatasets } from "./network-storage.js";
 import {
   buildNetworkHandlers,
-  deadLetterSubscription,
+  deadLetterKeeperSubscription,
   guarded,
   networkSubscriptions,
   recordDeadLetter,
@@ -77,7 +79,10 @@ export interface EmbeddedNetworkOptions {
    */
   readonly reconcileIntervalMs?: number;
   readonly reconciler?: Partial<QuestionReconcilerSettings>;
-  /** Messages that could never be processed, with the reason; they are also kept on the dead-letters topic. */
+  /**
+   * Messages that could never be processed, with the reason; they are also published on the dead-letters topic, and
+   * kept in the dead letter store from there.
+   */
   readonly onDeadLetter?: (reason: string, message: BusMessage) => void;
   /**
    * Other dataset storage instead of the data directory's folder (Cloud Storage, or its emulator); closed with the
@@ -89,12 +94,20 @@ export interface EmbeddedNetworkOptions {
    * the network behave as one whose jobs run elsewhere (askers must upload local datasets).
    */
   readonly readsLocalFiles?: boolean;
+  /**
+   * The functions whose subscriptions this process takes (`SubscriptionSpec.functionName`); default all. Several
+   * processes on one bus and one set of stores then make one network, split as a deployed one is, and one part can
+   * stop while the others go on: its subscriptions are still made, and hold its messages until it is back.
+   */
+  readonly functions?: readonly string[];
 }
 
-/** Where a network keeps questions and revisions. */
+/** Where a network keeps questions and revisions, and its dead letters. */
 export interface NetworkStores {
   readonly questions: QuestionStore;
   readonly revisions: RevisionStore;
+  /** Without it, dead letters are kept in the data directory's SQLite database. */
+  readonly deadLetters?: DeadLetterStore;
   close(): Promise<void>;
 }
 
@@ -119,6 +132,8 @@ export interface EmbeddedNetwork {
    */
   readonly jobsReachStorage: boolean;
   readonly intake: QuestionIntake;
+  /** Lists and replays the network's dead letters (`/dead-letters`). */
+  readonly deadLetters: DeadLetterKeeper;
   readonly launcher: JobLauncher;
   /** Publishes a service's response events on the services topic, as jobs do (also those posting over HTTP). */
   readonly events: EventSink;
@@ -143,7 +158,9 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   const startedAt = new Date().toISOString();
   const dataDirectory = path.resolve(options.dataDirectory ?? ".twined");
   mkdirSync(dataDirectory, { recursive: true });
-  const stores = options.stores ?? openSqliteStores(options.databasePath ?? path.join(dataDirectory, "twined.sqlite"));
+  const databasePath = options.databasePath ?? path.join(dataDirectory, "twined.sqlite");
+  const stores = options.stores ?? openSqliteStores(databasePath);
+  const deadLetters = deadLetterStore(stores, databasePath);
   const questions = new QuestionChangeNotifier(stores.questions);
   const bus = options.eventBus ?? new InMemoryEventBus(options.bus);
   const topics = topicNames(options.environment ?? "local");
@@ -176,6 +193,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   const handlers = buildNetworkHandlers({
     questions,
     revisions: stores.revisions,
+    deadLetters: deadLetters.store,
     bus,
     topics,
     jobs: launcher,
@@ -186,16 +204,26 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   const reconciling = isObservable(launcher)
     ? new RepeatingTask(() => handlers.reconciler.reconcile(), options.reconcileIntervalMs ?? 2000)
     : undefined;
-  const deadLetter = async (reason: string, message: BusMessage) => {
+  const deadLetter = async (reason: string, message: BusMessage, topic: string) => {
     options.onDeadLetter?.(reason, message);
-    await recordDeadLetter(bus, topics, reason, message);
+    await recordDeadLetter(bus, topics, reason, message, topic);
   };
 
   const subscribers: BusSubscriber[] = [];
-  await bus.ensureSubscription(deadLetterSubscription(topics), topics.deadLetters);
+  // The keeper first, so that no dead letter the others make waits for it.
+  const keeper = deadLetterKeeperSubscription(topics);
+  const runs = (functionName: string) => options.functions === undefined || options.functions.includes(functionName);
+  await bus.ensureSubscription(keeper.subscription, keeper.topic, { ...LOCAL_DELIVERY, ...keeper.options });
+  if (runs(keeper.functionName)) {
+    subscribers.push(bus.subscribe(keeper.subscription, (message) => keeper.handle(handlers, message)));
+  }
   for (const spec of networkSubscriptions(topics)) {
     await bus.ensureSubscription(spec.subscription, spec.topic, { ...LOCAL_DELIVERY, ...spec.options });
-    const handle = guarded((message) => spec.handle(handlers, message), deadLetter);
+    if (!runs(spec.functionName)) continue;
+    const handle = guarded(
+      (message) => spec.handle(handlers, message),
+      (reason, message) => deadLetter(reason, message, spec.topic),
+    );
     subscribers.push(bus.subscribe(spec.subscription, handle));
   }
 
@@ -209,6 +237,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     readsLocalFiles,
     jobsReachStorage,
     intake: handlers.intake,
+    deadLetters: handlers.deadLetters,
     launcher,
     events: sink,
     setNetworkUrl(url) {
@@ -224,7 +253,14 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       await Promise.all(subscribers.map((subscriber) => subscriber.close()));
       await bus.close();
       await stores.close();
+      if (deadLetters.owned) await deadLetters.store.close();
       await storage.close();
     },
   };
+}
+
+/** The stores' dead letter store, or one on the data directory's database (which the network then closes). */
+function deadLetterStore(stores: NetworkStores, databasePath: string): { store: DeadLetterStore; owned: boolean } {
+  if (stores.deadLetters !== undefined) return { store: stores.deadLetters, owned: false };
+  return { store: SqliteDeadLetterStore.open(databasePath), owned: true };
 }

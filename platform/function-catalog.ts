@@ -1,13 +1,13 @@
 /**
  * The Cloud Functions of a Twined network and who calls each one: the list that the deployment (cloudbuild.yaml,
- * infra/compute) and the local topology are checked against.
+ * infra/) and the local topology are checked against.
  */
 export interface NetworkFunction {
   /** The Functions Framework target, which is also the deploy's `--entry-point`. */
   readonly target: string;
   /**
    * `askers`: people and services over HTTP (the questions API, the registry). `pubsub`: a push subscription of
-   * `networkSubscriptions()`. `scheduler`: Cloud Scheduler, on a timer.
+   * `networkSubscriptions()`, or the dead-letter keeper's. `scheduler`: Cloud Scheduler, on a timer.
    */
   readonly caller: "askers" | "pubsub" | "scheduler";
 }
@@ -20,6 +20,7 @@ export const NETWORK_FUNCTIONS: readonly NetworkFunction[] = [
   { target: "answer-forwarder", caller: "pubsub" },
   { target: "revision-registry", caller: "askers" },
   { target: "question-reconciler", caller: "scheduler" },
+  { target: "dead-letter-keeper", caller: "pubsub" },
 ];
 
 /**

@@ -134,7 +134,8 @@ export interface GoogleCloudNetwork {
   /** Cloud Storage, loaded when a request first needs it (signing an answer's outputs, reading a stored answer). */
   readonly datasets: DatasetStore;
   readonly handlers: NetworkHandlers;
-  deadLetter(reason: string, message: Pick<BusMessage, "data" | "attributes">): Promise<void>;
+  /** Publishes a message that can never be processed on the dead-letters topic, naming the topic it came from. */
+  deadLetter(reason: string, message: Pick<BusMessage, "data" | "attributes">, topic?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -153,6 +154,7 @@ export function openGoogleCloudNetwork(
   const handlers = buildNetworkHandlers({
     questions: stores.questions,
     revisions: stores.revisions,
+    deadLetters: stores.deadLetters,
     bus,
     topics,
     jobs,
@@ -177,7 +179,7 @@ export function openGoogleCloudNetwork(
     stores,
     datasets,
     handlers,
-    deadLetter: (reason, message) => recordDeadLetter(bus, topics, reason, message),
+    deadLetter: (reason, message, topic) => recordDeadLetter(bus, topics, reason, message, topic),
     async close() {
       await jobs.close();
       await bus.close();

@@ -4,7 +4,10 @@ import { RevisionRegistry } from "../shared/control-plane/revision-registry/hand
 import { definedProperties } from "../shared/objects/index.js";
 import type { EmbeddedNetwork } from "./embedded-network.js";
 
-/** The HTTP API of an embedded network: `/questions`, `/events`, `/registry` and `/healthz`, JSON errors throughout. */
+/**
+ * The HTTP API of an embedded network: `/questions`, `/events`, `/registry`, `/dead-letters` and `/healthz`, JSON errors
+ * throughout.
+ */
 export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalMs?: number } = {}): Express {
   return questionsApi({
     intake: network.intake,
@@ -12,6 +15,7 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
     changes: network.changes,
     publishEvent: (envelope) => network.events.emit(envelope),
     registry: new RevisionRegistry(network.revisions),
+    deadLetters: network.deadLetters,
     datasets: {
       readsLocalFiles: network.readsLocalFiles,
       store: network.storage.store,

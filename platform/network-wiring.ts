@@ -1,4 +1,6 @@
 import { AnswerForwarder } from "../shared/control-plane/answer-forwarder/handler.js";
+import { TWINED_DEAD_LETTER_ATTRIBUTES } from "../shared/control-plane/dead-letters/dead-letter-message.js";
+import { DeadLetterKeeper } from "../shared/control-plane/dead-letters/handler.js";
 import type { TopicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
 import { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
@@ -7,10 +9,11 @@ import {
   type QuestionReconcilerSettings,
 } from "../shared/control-plane/question-reconciler/handler.js";
 import { TwineValidator } from "../shared/control-plane/twine-validator/handler.js";
-import { InvalidEvent, NonRetryableError } from "../shared/errors/index.js";
+import { DeadLetterNotRecorded, InvalidEvent, NonRetryableError } from "../shared/errors/index.js";
 import { definedProperties } from "../shared/objects/index.js";
 import type {
   BusMessage,
+  DeadLetterStore,
   EventBus,
   JobLauncher,
   MessageHandler,
@@ -26,11 +29,13 @@ export interface NetworkHandlers {
   readonly launcher: KueueLauncher;
   readonly forwarder: AnswerForwarder;
   readonly reconciler: QuestionReconciler;
+  readonly deadLetters: DeadLetterKeeper;
 }
 
 export interface NetworkHandlerDependencies {
   readonly questions: QuestionStore;
   readonly revisions: RevisionStore;
+  readonly deadLetters: DeadLetterStore;
   readonly bus: EventBus;
   readonly topics: TopicNames;
   readonly jobs: JobLauncher;
@@ -53,6 +58,13 @@ export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkH
       topics: deps.topics,
       launcher: deps.jobs,
       ...definedProperties({ settings: deps.reconciler }),
+    }),
+    deadLetters: new DeadLetterKeeper({
+      store: deps.deadLetters,
+      bus: deps.bus,
+      topics: deps.topics,
+      topicOfSubscription: (subscription) =>
+        networkSubscriptions(deps.topics).find((spec) => spec.subscription === subscription)?.topic,
     }),
   };
 }
@@ -112,9 +124,32 @@ export function networkSubscriptions(topics: TopicNames): SubscriptionSpec[] {
   ];
 }
 
-/** Where dead letters are kept for inspection (`twined` reads them from here). */
+/** The subscription that keeps every dead letter, for the dead-letter keeper (and for seven days in Pub/Sub too). */
 export function deadLetterSubscription(topics: TopicNames): string {
   return `${topics.deadLetters}.kept`;
+}
+
+/**
+ * The dead-letter keeper's subscription: every message of the dead-letters topic, recorded in the dead letter store
+ * for `twined dead-letters list` and `replay`. Apart from `networkSubscriptions()` because it is fed differently: it
+ * has no dead-letter policy and its failures are never dead-lettered (a dead letter of a dead letter would come back
+ * forever); a message it cannot record is retried.
+ */
+export function deadLetterKeeperSubscription(topics: TopicNames): SubscriptionSpec {
+  return {
+    functionName: "dead-letter-keeper",
+    subscription: deadLetterSubscription(topics),
+    topic: topics.deadLetters,
+    options: {},
+    handle: async (handlers, message) => {
+      try {
+        await handlers.deadLetters.record(message);
+      } catch (error) {
+        if (isPermanentFailure(error)) throw new DeadLetterNotRecorded(message.id, error);
+        throw error;
+      }
+    },
+  };
 }
 
 /** A message that can never be processed (bad JSON, schema violation, unknown revision…): retrying cannot help. */
@@ -122,15 +157,24 @@ export function isPermanentFailure(error: unknown): error is Error {
   return error instanceof NonRetryableError || error instanceof InvalidEvent;
 }
 
-/** Records a message that can never be processed on the dead-letters topic, with the reason as an attribute. */
+/**
+ * Records a message that can never be processed on the dead-letters topic, with the reason and the topic it came from
+ * (when known: a replay sends it back there) as attributes.
+ */
 export async function recordDeadLetter(
   bus: EventBus,
   topics: TopicNames,
   reason: string,
   message: { readonly data: Buffer; readonly attributes: Readonly<Record<string, string>> },
+  topic?: string,
 ): Promise<void> {
   await bus.publish(topics.deadLetters, message.data, {
-    attributes: { ...message.attributes, twined_dead_letter_reason: reason.slice(0, 1000) },
+    attributes: {
+      ...message.attributes,
+      // Pub/Sub's limit on an attribute value is 1024 bytes.
+      [TWINED_DEAD_LETTER_ATTRIBUTES.reason]: reason.slice(0, 1000),
+      ...definedProperties({ [TWINED_DEAD_LETTER_ATTRIBUTES.topic]: topic }),
+    },
   });
 }
 
@@ -138,7 +182,10 @@ export async function recordDeadLetter(
  * Acknowledges messages that can never succeed, after recording them as dead letters; lets every other failure
  * propagate so the bus redelivers the message.
  */
-export function guarded(handler: MessageHandler, onDeadLetter: (reason: string, message: BusMessage) => Promise<void>) {
+export function guarded(
+  handler: MessageHandler,
+  onDeadLetter: (reason: string, message: BusMessage) => Promise<void>,
+): MessageHandler {
   return async (message: BusMessage): Promise<void> => {
     try {
       await handler(message);

@@ -2,8 +2,9 @@ import { questionsApi } from "../../shared/control-plane/http/apps.js";
 import { publishEvent } from "../../shared/ports/index.js";
 import { registerHttpFunction, registerSubscriptionFunction } from "../register-function.js";
 
-// The questions API over HTTP. Another instance may record the events, so live streams poll the store; jobs that reach
-// the network over HTTP post their events, which go to the services topic like those a job publishes itself…
+// The questions API over HTTP, with the network's dead letters. Another instance may record the events, so live streams
+// poll the store; jobs that reach the network over HTTP post their events, which go to the services topic like those a
+// job publishes itself…
 registerHttpFunction("question-intake", (network) =>
   questionsApi({
     intake: network.handlers.intake,
@@ -16,6 +17,7 @@ registerHttpFunction("question-intake", (network) =>
       diagnosticsLocation: network.settings.storage.diagnosticsLocation,
       store: network.datasets,
     },
+    deadLetters: network.handlers.deadLetters,
   }),
 );
 

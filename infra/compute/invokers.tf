@@ -1,8 +1,10 @@
 # Who may call each function (a gen2 function is a Cloud Run service of the same name): Pub/Sub's push identity the
-# subscription-fed ones, Cloud Scheduler's the reconciler, askers the questions API and the registry, and the services'
-# release builds the registry. The functions are deployed by cloudbuild.yaml before this stack is applied.
+# subscription-fed ones, Cloud Scheduler's the reconciler, askers the questions API (dead letters included) and the
+# registry, and the services' release builds the registry. The grants are on the functions, so they are made here,
+# after cloudbuild.yaml has deployed them: while compute is destroyed, the durable stack's pushes are refused and
+# retried, and their messages wait (docs/deploying.md, "Saving money").
 resource "google_cloud_run_v2_service_iam_member" "push" {
-  for_each = toset([for row in local.subscriptions : row.function])
+  for_each = toset(local.pushed_functions)
   name     = "${var.environment}-twined-${each.value}"
   location = var.region
   role     = "roles/run.invoker"

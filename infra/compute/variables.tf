@@ -20,12 +20,6 @@ variable "environment" {
   }
 }
 
-variable "services_topic_name" {
-  description = "The services topic's name, if the durable stack was given one."
-  type        = string
-  default     = ""
-}
-
 variable "launcher" {
   description = "How questions run: kueue (Kubernetes Jobs on a GKE Autopilot cluster, queued by Kueue) or cloud-run (Cloud Run jobs, no cluster). The functions' TWINED_LAUNCHER (cloudbuild.yaml's _LAUNCHER)."
   type        = string

@@ -1,6 +1,7 @@
-# The network's compute: the GKE Autopilot cluster with Kueue, what feeds and schedules the functions, and the access
-# they need. It holds no data: `terraform destroy` here stops the spending, `terraform apply` brings it back, and the
-# durable stack (../durable) keeps every question, event and revision meanwhile. The functions' code is deployed by
+# The network's compute: the GKE Autopilot cluster with Kueue, what schedules and may call the functions, and the
+# access they need. It holds no data: `terraform destroy` here stops the spending, `terraform apply` brings it back, and
+# the durable stack (../durable) keeps every question, event and revision meanwhile, and the messages published in
+# between on its subscriptions. The functions' code is deployed by
 # cloudbuild.yaml, after the durable stack and before this one (docs/deploying.md).
 terraform {
   required_version = ">= 1.6"

@@ -30,6 +30,38 @@ export type FollowUpdate =
   | { readonly type: "event"; readonly event: StreamedEvent }
   | { readonly type: "status"; readonly status: QuestionStatus; readonly at: string };
 
+/**
+ * A message the network could not process, as `GET /dead-letters` shows it: why, where it was published, and its data
+ * (as text when it is UTF-8, else base64; in a listing, its first 16 KiB).
+ */
+export interface DeadLetterSummary {
+  /** The Pub/Sub message ID of the dead-letter message; `replayDeadLetters` names it. */
+  readonly id: string;
+  readonly reason: string;
+  /** The topic a replay sends it to; null when nothing says. */
+  readonly topic: string | null;
+  readonly first_seen_at: string;
+  readonly attempts: number;
+  readonly question_uuid: string | null;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly data: string;
+  readonly data_encoding: "utf-8" | "base64";
+  /** Bytes of the whole data. */
+  readonly data_size: number;
+  readonly data_truncated: boolean;
+  readonly replayed_at: string | null;
+}
+
+/** What `replayDeadLetters` did with each dead letter. */
+export interface DeadLetterReplay {
+  /** Sent again, each to its original topic. */
+  readonly replayed: readonly string[];
+  /** Named, but replayed already. */
+  readonly already_replayed: readonly string[];
+  /** Left waiting by a replay of all: nothing says where they were published. */
+  readonly skipped: readonly { readonly id: string; readonly reason: string }[];
+}
+
 /** A bearer token for the network, or where to get a fresh one before each request. */
 export type IdentityToken = string | (() => Promise<string>);
 
@@ -91,6 +123,36 @@ export class NetworkClient {
 
   setDefaultRevision(namespace: string, name: string, revisionTag: string): Promise<Record<string, unknown>> {
     return this.request("PUT", `/registry/${namespace}/${name}/default`, { revision_tag: revisionTag });
+  }
+
+  /** The network's dead letters, newest first: at most `limit` (default 100), only those not yet replayed if `pending`. */
+  async listDeadLetters(
+    options: { readonly limit?: number; readonly pending?: boolean } = {},
+  ): Promise<DeadLetterSummary[]> {
+    const query = parameters({
+      limit: options.limit === undefined ? undefined : String(options.limit),
+      pending: options.pending === undefined ? undefined : String(options.pending),
+    });
+    const { dead_letters: letters } = await this.request<{ dead_letters: DeadLetterSummary[] }>(
+      "GET",
+      `/dead-letters?${query}`,
+    );
+    return letters;
+  }
+
+  /** One dead letter with all of its data. */
+  deadLetter(id: string): Promise<DeadLetterSummary> {
+    return this.request("GET", `/dead-letters/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Sends dead letters again, each to the topic it was first published on: these, or every one not yet replayed. A
+   * dead letter is replayed once however often this is sent, so a dropped connection is retried.
+   */
+  replayDeadLetters(
+    selection: { readonly ids: readonly string[] } | { readonly all: true },
+  ): Promise<DeadLetterReplay> {
+    return this.request("POST", "/dead-letters/replay", selection, true);
   }
 
   /**

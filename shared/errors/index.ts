@@ -5,6 +5,7 @@ export * from "./client-errors.js";
 export * from "./cloud-run-errors.js";
 export * from "./config-errors.js";
 export * from "./control-plane-errors.js";
+export * from "./dead-letter-errors.js";
 export * from "./deployment-errors.js";
 export * from "./emulator-errors.js";
 export * from "./event-errors.js";

@@ -15,12 +15,13 @@ export class InvalidStoreQuery extends TwinedError {
 }
 
 /**
- * A stored question, event or revision that no longer parses into its record type (edited by hand, written by a
- * newer Twined). `key` is the question UUID or SRUID of the record, so an operator can find and repair it.
+ * A stored question, event, revision or dead letter that no longer parses into its record type (edited by hand,
+ * written by a newer Twined). `key` is the record's question UUID, SRUID or dead letter ID, so an operator can find and
+ * repair it.
  */
 export class CorruptStoreRecord extends TwinedError {
   constructor(
-    readonly recordType: "question" | "event" | "revision",
+    readonly recordType: "question" | "event" | "revision" | "dead letter",
     readonly key: string,
     detail: string,
   ) {

@@ -1,5 +1,6 @@
 export type * from "./child-asker.js";
 export type * from "./dataset-store.js";
+export * from "./dead-letter-store.js";
 export type * from "./event-bus.js";
 export * from "./event-publishing.js";
 export * from "./event-records.js";

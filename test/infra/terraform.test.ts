@@ -7,7 +7,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { deployedFunctionName, NETWORK_FUNCTIONS } from "../../platform/function-catalog.js";
 import { parsePriorityClasses } from "../../platform/job-launcher-settings.js";
-import { deadLetterSubscription, networkSubscriptions } from "../../platform/network-wiring.js";
+import {
+  deadLetterKeeperSubscription,
+  deadLetterSubscription,
+  networkSubscriptions,
+} from "../../platform/network-wiring.js";
 import { topicNames } from "../../shared/control-plane/index.js";
 import type { StackEvaluator } from "../../tools/deploy-checks/terraform-stack.js";
 import { unknownFields } from "../support/fake-kubernetes/field-tree.js";
@@ -19,6 +23,7 @@ import {
   loadStack,
   type NetworkBuild,
   PROJECT,
+  PROJECT_NUMBER,
   ROOT,
   stageEnvironment,
 } from "./deployment-fixture.js";
@@ -53,6 +58,24 @@ function attributesOf(evaluator: StackEvaluator, address: string, key?: string |
 
 function functionUrl(target: string, environment = "main"): string {
   return `https://europe-west1-${PROJECT}.cloudfunctions.net/${deployedFunctionName(environment, target)}`;
+}
+
+/**
+ * The subscription pushes to the function's deployed address, wrapped (a delivery names its subscription, which tells
+ * the launcher's two feeds apart), signed by the push identity for that address, and the function gives up before the
+ * push's acknowledgement deadline passes (after which Pub/Sub would deliver it again).
+ */
+function expectPushedTo(subscription: Attributes | undefined, target: string): void {
+  const push = block(subscription, "push_config");
+  expect(push.push_endpoint, target).toBe(functionUrl(target));
+  expect(push.no_wrapper, target).toBeUndefined();
+  expect(block(push, "oidc_token"), target).toEqual({
+    service_account_email: `main-twined-push@${PROJECT}.iam.gserviceaccount.com`,
+    audience: functionUrl(target),
+  });
+  const deploy = build.steps.find((step) => flag(step.args, "--entry-point") === target);
+  const timeout = Number.parseInt(flag(deploy?.args ?? [], "--timeout") ?? "", 10);
+  expect(timeout, `${target}'s --timeout`).toBeLessThanOrEqual(Number(subscription?.ack_deadline_seconds));
 }
 
 function manifests(evaluator: StackEvaluator = compute): Manifest[] {
@@ -99,6 +122,66 @@ describe("infra/durable", () => {
         deadLetterSubscription(topics),
       );
     }
+  });
+
+  it("feeds each Pub/Sub function from the subscriptions networkSubscriptions() names, pushed to its address", () => {
+    const topics = topicNames("main");
+    const subscriptions = durable.instances("google_pubsub_subscription.function").map((each) => each.attributes);
+    const specs = networkSubscriptions(topics);
+    expect(subscriptions.map((each) => each.name).sort()).toEqual(specs.map((spec) => spec.subscription).sort());
+    for (const spec of specs) {
+      const subscription = subscriptions.find((each) => each.name === spec.subscription);
+      expect(subscription?.topic, spec.subscription).toBe(`projects/${PROJECT}/topics/${spec.topic}`);
+      expect(subscription?.filter, spec.subscription).toBe(spec.options.filter ?? "");
+      expect(subscription?.enable_message_ordering, spec.subscription).toBe(
+        spec.options.enableMessageOrdering === true,
+      );
+      expectPushedTo(subscription, spec.functionName);
+      // Messages wait a week for a function that is gone; a message it keeps refusing becomes a dead letter.
+      expect(subscription?.message_retention_duration, spec.subscription).toBe("604800s");
+      expect(block(subscription, "retry_policy")).toEqual({ minimum_backoff: "10s", maximum_backoff: "600s" });
+      expect(block(subscription, "dead_letter_policy")).toEqual({
+        dead_letter_topic: `projects/${PROJECT}/topics/${topics.deadLetters}`,
+        max_delivery_attempts: 10,
+      });
+      expect(block(subscription, "expiration_policy")).toEqual({ ttl: "" });
+    }
+  });
+
+  it("keeps every dead letter for the dead-letter keeper, pushed to it, retried rather than dead-lettered again", () => {
+    const topics = topicNames("main");
+    const keeper = deadLetterKeeperSubscription(topics);
+    const kept = attributesOf(durable, "google_pubsub_subscription.dead_letters_kept");
+    expect(kept.name).toBe(keeper.subscription);
+    expect(kept.topic).toBe(`projects/${PROJECT}/topics/${keeper.topic}`);
+    expect(kept.filter ?? "").toBe(keeper.options.filter ?? "");
+    expect(kept.enable_message_ordering ?? false).toBe(keeper.options.enableMessageOrdering === true);
+    expect(kept.dead_letter_policy).toBeUndefined();
+    expect(kept.retain_acked_messages).toBe(true);
+    expectPushedTo(kept, keeper.functionName);
+  });
+
+  it("lets Pub/Sub's service agent dead-letter from each function subscription and sign the pushes", () => {
+    const agent = `serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+    const acknowledges = durable
+      .instances("google_pubsub_subscription_iam_member.service_agent_acknowledges")
+      .map((each) => each.attributes);
+    expect(acknowledges.map((each) => each.subscription).sort()).toEqual(
+      networkSubscriptions(topicNames("main"))
+        .map((spec) => spec.subscription)
+        .sort(),
+    );
+    for (const grant of acknowledges) expect(grant).toMatchObject({ role: "roles/pubsub.subscriber", member: agent });
+    expect(attributesOf(durable, "google_pubsub_topic_iam_member.service_agent_dead_letters")).toMatchObject({
+      topic: topicNames("main").deadLetters,
+      role: "roles/pubsub.publisher",
+      member: agent,
+    });
+    expect(attributesOf(durable, "google_service_account_iam_member.service_agent_signs_pushes")).toMatchObject({
+      service_account_id: `projects/${PROJECT}/serviceAccounts/main-twined-push@${PROJECT}.iam.gserviceaccount.com`,
+      role: "roles/iam.serviceAccountTokenCreator",
+      member: agent,
+    });
   });
 
   it("creates the Firestore database the functions use, with every index and exemption of firestore.indexes.json", () => {
@@ -149,40 +232,16 @@ describe("infra/durable", () => {
 });
 
 describe("infra/compute", () => {
-  it("feeds each Pub/Sub function from the subscriptions networkSubscriptions() names, signed for its address", () => {
-    const topics = topicNames("main");
-    const subscriptions = compute.instances("google_pubsub_subscription.function").map((each) => each.attributes);
-    const specs = networkSubscriptions(topics);
-    expect(subscriptions.map((each) => each.name).sort()).toEqual(specs.map((spec) => spec.subscription).sort());
-    for (const spec of specs) {
-      const subscription = subscriptions.find((each) => each.name === spec.subscription);
-      expect(subscription?.topic, spec.subscription).toBe(`projects/${PROJECT}/topics/${spec.topic}`);
-      expect(subscription?.filter, spec.subscription).toBe(spec.options.filter ?? "");
-      expect(subscription?.enable_message_ordering, spec.subscription).toBe(
-        spec.options.enableMessageOrdering === true,
-      );
-      const push = block(subscription, "push_config");
-      expect(push.push_endpoint).toBe(functionUrl(spec.functionName));
-      // Wrapped deliveries name their subscription, which tells the launcher's two feeds apart.
-      expect(push.no_wrapper).toBeUndefined();
-      expect(block(push, "oidc_token")).toEqual({
-        service_account_email: `main-twined-push@${PROJECT}.iam.gserviceaccount.com`,
-        audience: functionUrl(spec.functionName),
-      });
-      expect(block(subscription, "dead_letter_policy").dead_letter_topic).toBe(
-        `projects/${PROJECT}/topics/${topics.deadLetters}`,
-      );
-      // A push still running when its ack deadline passes is delivered again: the function must give up first.
-      const deploy = build.steps.find((step) => flag(step.args, "--entry-point") === spec.functionName);
-      const timeout = Number.parseInt(flag(deploy?.args ?? [], "--timeout") ?? "", 10);
-      expect(timeout, `${spec.functionName}'s --timeout`).toBeLessThanOrEqual(
-        Number(subscription?.ack_deadline_seconds),
-      );
-    }
+  it("owns no subscription: destroying compute loses no message", () => {
+    const subscriptions = [...compute.stack.resources.keys()].filter((address) => address.includes("pubsub"));
+    expect(subscriptions).toEqual([]);
   });
 
   it("lets each function be called only by its callers: Pub/Sub, Cloud Scheduler, askers", async () => {
-    const fed = new Set(networkSubscriptions(topicNames("main")).map((spec) => spec.functionName));
+    const topics = topicNames("main");
+    const fed = new Set(
+      [...networkSubscriptions(topics), deadLetterKeeperSubscription(topics)].map((spec) => spec.functionName),
+    );
     expect([...fed].sort()).toEqual(
       NETWORK_FUNCTIONS.filter((each) => each.caller === "pubsub")
         .map((each) => each.target)

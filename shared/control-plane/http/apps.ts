@@ -12,6 +12,8 @@ import { definedProperties } from "../../objects/index.js";
 import type { DatasetStore, QuestionChanges, QuestionStore, SignedObjectReader } from "../../ports/index.js";
 import { joinStorageUri } from "../../storage/index.js";
 import { TWINED_VERSION } from "../../version.js";
+import type { DeadLetterKeeper } from "../dead-letters/handler.js";
+import { deadLetterRoutes } from "../dead-letters/http-routes.js";
 import type { QuestionIntake } from "../question-intake/handler.js";
 import { eventRoutes, questionRoutes } from "../question-intake/http-routes.js";
 import type { OutputValuesReader } from "../question-intake/output-values.js";
@@ -42,6 +44,8 @@ export interface QuestionsApiOptions {
   readonly signedStorage?: SignedObjectReader;
   /** The network's datasets, as askers see them: where to upload local ones, and signed outputs. */
   readonly datasets?: NetworkDatasets;
+  /** Serves the network's dead letters under `/dead-letters`, to list and replay them. */
+  readonly deadLetters?: DeadLetterKeeper;
 }
 
 export interface NetworkDatasets {
@@ -56,8 +60,8 @@ export interface NetworkDatasets {
 }
 
 /**
- * The questions API (`/questions`, `/events`, `/healthz`, and `/registry` when given one), JSON errors throughout: the
- * question-intake function in the cloud, and `twined dev`'s whole API.
+ * The questions API (`/questions`, `/events`, `/healthz`, and `/registry` and `/dead-letters` when given them), JSON
+ * errors throughout: the question-intake function in the cloud, and `twined dev`'s whole API.
  */
 export function questionsApi(options: QuestionsApiOptions): Express {
   const app = jsonApp();
@@ -88,6 +92,7 @@ export function questionsApi(options: QuestionsApiOptions): Express {
   );
   app.use("/events", eventRoutes(options.questions, valuesReader(datasets.store)));
   if (options.registry !== undefined) app.use("/registry", revisionRegistryRoutes(options.registry));
+  if (options.deadLetters !== undefined) app.use("/dead-letters", deadLetterRoutes(options.deadLetters));
   if (options.signedStorage !== undefined) app.use("/storage", signedStorageRoutes(options.signedStorage));
   return finish(app);
 }

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler } from "express";
 import {
   DatasetNotFound,
+  DeadLetterNotFound,
+  DeadLetterNotReplayable,
   InvalidEvent,
   InvalidServiceID,
   NoAnswerYet,
@@ -23,9 +25,9 @@ export interface ErrorBody {
 export function statusOf(error: unknown): number {
   if (error instanceof QuestionNotFound || error instanceof RevisionNotFound) return 404;
   if (error instanceof StorageObjectNotFound || error instanceof DatasetNotFound) return 404;
-  if (error instanceof QuestionDiagnosticsNotFound) return 404;
+  if (error instanceof QuestionDiagnosticsNotFound || error instanceof DeadLetterNotFound) return 404;
   if (error instanceof StorageAccessDenied) return 403;
-  if (error instanceof NoAnswerYet) return 409;
+  if (error instanceof NoAnswerYet || error instanceof DeadLetterNotReplayable) return 409;
   if (error instanceof InvalidServiceID || error instanceof InvalidEvent || error instanceof TwineException) return 400;
   if (error instanceof NonRetryableError) return 400;
   if (isBodyParserError(error)) return error.status;
@@ -53,6 +55,9 @@ export function errorBody(error: unknown): ErrorBody {
     details.question_uuid = error.questionUuid;
   }
   if (error instanceof InvalidServiceID) details.service_id = error.serviceId;
+  if (error instanceof DeadLetterNotFound || error instanceof DeadLetterNotReplayable) {
+    details.dead_letter_id = error.deadLetterId;
+  }
   return { error: { type: error.name, message: error.message, details } };
 }
 

@@ -6,6 +6,7 @@ import {
   UnknownTopic,
 } from "../../../errors/bus-errors.js";
 import { assertWithinMessageLimits } from "../../../events/message-limits.js";
+import { PUBSUB_DEAD_LETTER_ATTRIBUTES } from "../../../ports/dead-letter-store.js";
 import type {
   BusMessage,
   BusSubscriber,
@@ -67,12 +68,7 @@ const REAL_TIMERS: BusTimers = {
 };
 
 /** The attributes Pub/Sub adds to a message it forwards to a dead-letter topic. */
-export const DEAD_LETTER_ATTRIBUTES = {
-  deliveryCount: "CloudPubSubDeadLetterSourceDeliveryCount",
-  subscription: "CloudPubSubDeadLetterSourceSubscription",
-  subscriptionProject: "CloudPubSubDeadLetterSourceSubscriptionProject",
-  topicPublishTime: "CloudPubSubDeadLetterSourceTopicPublishTime",
-} as const;
+export const DEAD_LETTER_ATTRIBUTES = PUBSUB_DEAD_LETTER_ATTRIBUTES;
 
 /** One subscription's state. Dropped from the bus (and marked deleted) by `deleteSubscription`. */
 interface SubscriptionState {
@@ -100,6 +96,7 @@ interface SubscriptionState {
  *   where Pub/Sub would redeliver it at once; this keeps an always-failing handler from spinning.
  * - One subscriber per subscription at a time (Pub/Sub shares messages among several); a second `subscribe` throws.
  * - Nothing is persisted or expires: retained messages live as long as the bus, and `close()` discards them.
+ * - Message IDs are numbers in text counting up from the bus's creation time, unique across buses in practice.
  */
 export class InMemoryEventBus implements EventBus {
   /** Topic → its subscriptions. Topics are never deleted, so a dead-letter topic, once checked, stays valid. */
@@ -109,7 +106,11 @@ export class InMemoryEventBus implements EventBus {
   private readonly timers: BusTimers;
   private readonly random: () => number;
   private readonly now: () => Date;
-  private lastMessageId = 0;
+  /**
+   * Counts on from the bus's creation time in microseconds, so that IDs are unique across buses too, as Pub/Sub's
+   * are: a dead letter kept in a store that outlives the bus (SQLite) is known by its ID.
+   */
+  private lastMessageId = Date.now() * 1000;
   private closed = false;
 
   constructor(private readonly options: InMemoryEventBusOptions = {}) {

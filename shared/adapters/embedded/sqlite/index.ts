@@ -6,6 +6,7 @@ export {
   schemaVersion,
   type TwinedDatabase,
 } from "./database.js";
+export { SqliteDeadLetterStore } from "./dead-letter-store.js";
 export { SCHEMA_VERSION } from "./migrations.js";
 export { SqliteQuestionStore, type SqliteStoreOptions } from "./question-store.js";
 export { SqliteRevisionStore } from "./revision-store.js";

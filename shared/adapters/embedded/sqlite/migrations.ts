@@ -89,6 +89,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_by_parent ON events (parent_question_uuid, recorded_at, id);
   CREATE INDEX events_by_originator ON events (originator_question_uuid, recorded_at, id);
   `,
+  // Dead letters: messages the network could not process, kept until an operator replays them. Listed newest first
+  // seen, pending ones on their own.
+  `
+  CREATE TABLE dead_letters (
+    dead_letter_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    topic TEXT,
+    first_seen_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    question_uuid TEXT,
+    data BLOB NOT NULL,
+    attributes_json TEXT NOT NULL,
+    replayed_at TEXT
+  ) STRICT;
+  CREATE INDEX dead_letters_by_time ON dead_letters (first_seen_at, dead_letter_id);
+  CREATE INDEX dead_letters_pending ON dead_letters (first_seen_at, dead_letter_id) WHERE replayed_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

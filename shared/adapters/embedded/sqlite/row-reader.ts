@@ -42,6 +42,12 @@ export class RowReader {
     return this.row[column] === null ? undefined : this.number(column);
   }
 
+  bytes(column: string): Buffer {
+    const value = this.row[column];
+    if (!Buffer.isBuffer(value)) this.fail(`column ${column} is not a blob`);
+    return value;
+  }
+
   json(column: string): unknown {
     const text = this.text(column);
     try {

@@ -27,8 +27,8 @@ export function firestoreClient(options: FirestoreStoreOptions): { firestore: Fi
 }
 
 /**
- * Attempts for transactions that numbers or moves one question. A question's events arrive concurrently and all
- * number through its document, so more than the client's default of 5; past that, the caller's message is
- * redelivered later anyway.
+ * Attempts for transactions that move one question (its status, with the events that announce it). Moves of one
+ * question can race (a final event, a cancellation, the reconciler), so more than the client's default of 5; past
+ * that, the caller's message is redelivered later anyway.
  */
 export const TRANSACTION_ATTEMPTS = 10;

@@ -1,7 +1,9 @@
 export type { FirestoreStoreOptions } from "./client.js";
+export { FirestoreDeadLetterStore } from "./dead-letter-store.js";
 export { type FirestoreStores, openFirestoreStores } from "./firestore-stores.js";
 export { COLLECTION_IDS } from "./layout.js";
 export {
+  deadLetterListShape,
   eventShape,
   FIRESTORE_QUERY_SHAPES,
   type QueryScope,

@@ -9,6 +9,8 @@ export const COLLECTION_IDS = {
   namespaces: "namespaces",
   services: "services",
   revisions: "revisions",
+  deadLetters: "deadLetters",
+  deadLetterChunks: "deadLetterChunks",
 } as const;
 
 export type CollectionName = keyof typeof COLLECTION_IDS;
@@ -73,6 +75,19 @@ export class FirestoreLayout {
 
   revision(namespace: string, name: string, revisionTag: string): DocumentReference {
     return this.revisions(namespace, name).doc(revisionTag);
+  }
+
+  deadLetters(): CollectionReference {
+    return this.db.collection(this.collectionId("deadLetters"));
+  }
+
+  deadLetter(id: string): DocumentReference {
+    return this.deadLetters().doc(id);
+  }
+
+  /** The parts of a dead letter's data too large for its own document, by part number. */
+  deadLetterChunk(id: string, part: number): DocumentReference {
+    return this.deadLetter(id).collection(this.collectionId("deadLetterChunks")).doc(String(part).padStart(4, "0"));
   }
 
   group(name: CollectionName): Query {

@@ -106,6 +106,19 @@ export function revisionListShape(filter: RevisionFilterFields): QueryShape {
   };
 }
 
+/**
+ * Newest first seen first, ties by document ID (the dead letter's ID) descending, as the SQLite adapter; only pending
+ * ones by their `status`. A range on `firstSeenAt` (the first sort field) needs no index of its own.
+ */
+export function deadLetterListShape(pendingOnly: boolean): QueryShape {
+  return {
+    collectionGroup: COLLECTION_IDS.deadLetters,
+    queryScope: "COLLECTION",
+    equalities: pendingOnly ? ["status"] : [],
+    orderBy: [{ fieldPath: "firstSeenAt", direction: "desc" }],
+  };
+}
+
 /** Every shape of query the Firestore stores can issue. */
 export const FIRESTORE_QUERY_SHAPES: readonly QueryShape[] = [
   ...subsets(QUESTION_FILTER_FIELDS).map(questionListShape),
@@ -114,6 +127,7 @@ export const FIRESTORE_QUERY_SHAPES: readonly QueryShape[] = [
     eventShape(selector, true),
   ]),
   ...[false, true].flatMap((namespace) => [false, true].map((name) => revisionListShape({ namespace, name }))),
+  ...[false, true].map(deadLetterListShape),
 ];
 
 function subsets<T>(items: readonly T[]): T[][] {

@@ -127,7 +127,7 @@ describe("the SQLite stores", () => {
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()
         .map((row) => (row as { name: string }).name);
-      expect(tables).toEqual(["events", "questions", "revisions"]);
+      expect(tables).toEqual(["dead_letters", "events", "questions", "revisions"]);
       first.close();
       const again = openTwinedDatabase(path);
       expect(schemaVersion(again)).toBe(SCHEMA_VERSION);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Firestore, Timestamp } from "@google-cloud/firestore";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  deadLetterListShape,
   FIRESTORE_QUERY_SHAPES,
   FirestoreQuestionStore,
   FirestoreRevisionStore,
@@ -93,6 +94,7 @@ describe("the Firestore index file (infra/firestore.indexes.json)", () => {
       ...lists.map((query) => planQuestionList(query)?.shape),
       ...events.map((query) => planEventQuery(query)?.shape),
       ...[false, true].flatMap((namespace) => [false, true].map((name) => revisionListShape({ namespace, name }))),
+      ...[false, true].map(deadLetterListShape),
     ];
     for (const shape of shapes) expect(FIRESTORE_QUERY_SHAPES).toContainEqual(shape);
     expect(new Set(shapes.map((shape) => JSON.stringify(shape))).size).toBe(FIRESTORE_QUERY_SHAPES.length);
