@@ -308,6 +308,43 @@ describe("live event streams", () => {
     }
   });
 
+  it("ends with the final event that arrived first, wherever a later one is placed", async () => {
+    const question = await storedQuestion();
+    const { bare, url } = await routes(60_000);
+    try {
+      await network.questions.appendEvent(numbered(question, 0, { kind: "delivery_acknowledgement" }));
+      // The network's own word (no order, so placed last) arrives before the job's own final event.
+      const cancelled: ChildEventEnvelope = {
+        event: {
+          kind: "exception",
+          exception_type: "QuestionCancelled",
+          exception_message: "changed my mind",
+          exception_traceback: [],
+        },
+        attributes: deriveResponseAttributes(question),
+      };
+      await network.questions.appendEvent(cancelled);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await network.questions.appendEvent(
+        numbered(question, 1, {
+          kind: "exception",
+          exception_type: "QuestionCancelled",
+          exception_message: "SIGTERM",
+          exception_traceback: [],
+        }),
+      );
+      const response = await fetch(`${url}/questions/${question.question_uuid}/events`, {
+        headers: { accept: "text/event-stream" },
+      });
+      const text = await response.text();
+      expect(text.match(/^event: exception$/gm)).toHaveLength(1);
+      expect(text).toContain("changed my mind");
+      expect(text).not.toContain("SIGTERM");
+    } finally {
+      await new Promise((resolve) => bare.close(resolve));
+    }
+  });
+
   it("goes on without a missing event once it has waited long enough", async () => {
     const question = await storedQuestion();
     const { bare, url } = await routes(200);

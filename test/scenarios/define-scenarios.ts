@@ -34,8 +34,10 @@ const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out", "rejected"];
 
 export interface ScenarioSelection {
   /**
-   * Run the 200-question load scenario (default true, unless TWINED_SKIP_LOAD_SCENARIOS=1: CI's second pass, on
-   * another Node version, leaves out what it already ran). Variants of a platform that differ only in how a job
+   * Run the 200-question load scenario (default true, unless TWINED_SKIP_LOAD_SCENARIOS=1). `npm test` runs the load
+   * scenarios in a pass of their own, one file at a time (`test:load`), since they measure admission under a full
+   * queue and time out when other suites share the machine; CI's second pass, on another Node version, leaves them
+   * out. Variants of a platform that differ only in how a job
    * starts leave it to the main variant, to keep the suite's time in check.
    */
   readonly load?: boolean;

@@ -192,11 +192,15 @@ async function streamEvents(
   let last = after;
   const send = async (event: StoredEvent): Promise<boolean> => {
     last = event.sequence;
-    if (kinds === undefined || kinds.includes(event.envelope.event.kind)) {
-      const json = await eventJson(event, options.outputValues);
-      response.write(`id: ${event.sequence}\nevent: ${event.envelope.event.kind}\ndata: ${JSON.stringify(json)}\n\n`);
+    const final = isFinal(event);
+    // A question ends with the final event that arrived first (the one its status records), wherever another
+    // sender's final event is placed: the network's word that it cancelled a question comes before the job's own.
+    const shown = final ? await firstArrivedFinal(questions, questionUuid, event) : event;
+    if (kinds === undefined || kinds.includes(shown.envelope.event.kind)) {
+      const json = await eventJson(shown, options.outputValues);
+      response.write(`id: ${event.sequence}\nevent: ${shown.envelope.event.kind}\ndata: ${JSON.stringify(json)}\n\n`);
     }
-    return event.envelope.event.kind === "result" || event.envelope.event.kind === "exception";
+    return final;
   };
   const gapWaitMs = options.gapWaitMs ?? GAP_WAIT_MS;
   let gapSince: number | undefined;
@@ -248,6 +252,23 @@ async function streamEvents(
         new Promise((resolve) => setTimeout(resolve, pollIntervalMs)));
     }
   }
+}
+
+function isFinal(event: StoredEvent): boolean {
+  return event.envelope.event.kind === "result" || event.envelope.event.kind === "exception";
+}
+
+/** Of a question's final events, the one recorded first (ties: the earlier placed); `found` when it is alone. */
+async function firstArrivedFinal(questions: QuestionStore, questionUuid: string, found: StoredEvent) {
+  const finals = await questions.events({ questionUuid, kinds: ["result", "exception"] });
+  return finals.reduce(
+    (first, candidate) =>
+      candidate.recordedAt < first.recordedAt ||
+      (candidate.recordedAt === first.recordedAt && candidate.sequence < first.sequence)
+        ? candidate
+        : first,
+    found,
+  );
 }
 
 async function existing(questions: QuestionStore, questionUuid: string): Promise<QuestionRecord> {
