@@ -113,11 +113,17 @@ export class InstantJobs implements JobLauncher {
     this.phases.set(uuid, "running");
     this.observer.onStarted?.(uuid);
     const attributes = deriveResponseAttributes(job.question.attributes);
-    await this.sink.emit({ event: { kind: "delivery_acknowledgement" }, attributes: renewEventIdentity(attributes) });
-    await this.sink.emit({
-      event: { kind: "result", output_values: { ok: true } },
-      attributes: renewEventIdentity(attributes),
-    });
+    // A job that answers at once: its acknowledgement and result, numbered as the runner numbers them, leave together.
+    await Promise.all([
+      this.sink.emit({
+        event: { kind: "delivery_acknowledgement" },
+        attributes: { ...renewEventIdentity(attributes), order: 0 },
+      }),
+      this.sink.emit({
+        event: { kind: "result", output_values: { ok: true } },
+        attributes: { ...renewEventIdentity(attributes), order: 1 },
+      }),
+    ]);
     this.phases.set(uuid, "finished");
     return { launched: true };
   }

@@ -32,7 +32,7 @@ import type {
   RevisionStore,
   SubscriptionOptions,
 } from "../shared/ports/index.js";
-import { publishEvent } from "../shared/ports/index.js";
+import { batchingEventSink } from "../shared/ports/index.js";
 import { folderStorage, type NetworkStorage, runnerDatasets } from "./network-storage.js";
 import {
   buildNetworkHandlers,
@@ -171,7 +171,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   // Jobs on this machine read its local paths; jobs on a cluster (another launcher) cannot.
   const readsLocalFiles = options.readsLocalFiles ?? options.launcher === undefined;
   const jobsReachStorage = options.launcher === undefined || options.storage !== undefined;
-  const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
+  const sink: EventSink = batchingEventSink(bus, topics.services);
   const observer = KueueLauncher.observer(questions);
   const launcher =
     options.launcher?.(sink, observer) ??

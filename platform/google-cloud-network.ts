@@ -11,7 +11,7 @@ import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js
 import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
 import { definedProperties } from "../shared/objects/index.js";
 import type { BusMessage, DatasetStore, EventSink, JobLauncher } from "../shared/ports/index.js";
-import { publishEvent } from "../shared/ports/index.js";
+import { batchingEventSink } from "../shared/ports/index.js";
 import { parseStorageUri, signedUrlLifetimeProblem } from "../shared/storage/index.js";
 import { DeferredDatasetStore } from "./deferred-dataset-store.js";
 import { DeferredJobLauncher } from "./deferred-job-launcher.js";
@@ -149,7 +149,7 @@ export function openGoogleCloudNetwork(
     projectId: settings.projectId,
     ...definedProperties({ databaseId: settings.firestoreDatabase, collectionPrefix: settings.collectionPrefix }),
   });
-  const sink: EventSink = { emit: (envelope) => publishEvent(bus, topics.services, envelope) };
+  const sink: EventSink = batchingEventSink(bus, topics.services);
   const jobs = openJobLauncher(settings, sink, stores, env);
   const handlers = buildNetworkHandlers({
     questions: stores.questions,

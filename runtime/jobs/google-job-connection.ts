@@ -3,7 +3,7 @@ import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
 import { topicNames } from "../../shared/control-plane/index.js";
 import { InvalidDeploymentSetting, QuestionNotFound } from "../../shared/errors/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
-import { publishEvent } from "../../shared/ports/index.js";
+import { batchingEventSink } from "../../shared/ports/index.js";
 import type { JobConnection } from "./job-connection.js";
 import { jobQuestion } from "./job-question.js";
 
@@ -67,7 +67,7 @@ export async function openGoogleJobConnection(
     const question = jobQuestion({ event: record.question, attributes: record.attributes }, questionUuid);
     return {
       question,
-      sink: { emit: (envelope) => publishEvent(bus, settings.servicesTopic, envelope) },
+      sink: batchingEventSink(bus, settings.servicesTopic),
       close,
     };
   } catch (error) {

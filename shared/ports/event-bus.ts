@@ -11,6 +11,12 @@ export interface BusMessage {
   readonly deliveryAttempt: number;
 }
 
+/** One message of a batch to publish. */
+export interface OutgoingMessage {
+  readonly data: Buffer;
+  readonly options?: PublishOptions;
+}
+
 export interface PublishOptions {
   readonly attributes?: Readonly<Record<string, string>>;
   /** Messages with the same key reach an ordered subscription in publish order. */
@@ -53,6 +59,11 @@ export interface EventBus {
   deleteSubscription(subscription: string): Promise<void>;
   /** Resolves with the message ID once the bus has the message. */
   publish(topic: string, data: Buffer, options?: PublishOptions): Promise<string>;
+  /**
+   * Publishes several messages to one topic in one request (Pub/Sub's publish call takes many), in the order given;
+   * resolves with their IDs once the bus has them all, and rejects if any could not be published.
+   */
+  publishAll(topic: string, messages: readonly OutgoingMessage[]): Promise<string[]>;
   subscribe(subscription: string, handler: MessageHandler): BusSubscriber;
   /** Closes every subscriber and releases the bus's resources. */
   close(): Promise<void>;

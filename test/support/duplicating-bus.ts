@@ -2,6 +2,7 @@ import type {
   BusSubscriber,
   EventBus,
   MessageHandler,
+  OutgoingMessage,
   PublishOptions,
   SubscriptionOptions,
 } from "../../shared/ports/index.js";
@@ -24,6 +25,9 @@ export class DuplicatingBus implements EventBus {
   }
   publish(topic: string, data: Buffer, options?: PublishOptions): Promise<string> {
     return this.bus.publish(topic, data, options);
+  }
+  publishAll(topic: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
+    return this.bus.publishAll(topic, messages);
   }
   subscribe(subscription: string, handler: MessageHandler): BusSubscriber {
     return this.bus.subscribe(subscription, async (message) => {

@@ -27,11 +27,14 @@ export interface KueueLauncherDependencies {
 export class KueueLauncher {
   constructor(private readonly deps: KueueLauncherDependencies) {}
 
-  /** Moves questions along as their jobs wait and start; pass it to the launcher. */
+  /**
+   * Moves questions to `queued` as their jobs wait for resources; pass it to the launcher. A job's start is not
+   * written: its runner's first event (sent before the app starts) makes the question `running`, in the same write
+   * as the event.
+   */
   static observer(questions: QuestionStore): JobObserver {
     return {
       onQueued: (questionUuid) => void questions.transition(questionUuid, "queued").catch(() => {}),
-      onStarted: (questionUuid) => void questions.transition(questionUuid, "running").catch(() => {}),
     };
   }
 

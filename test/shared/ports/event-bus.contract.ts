@@ -118,6 +118,29 @@ export function describeEventBusContract(
         expect(Math.abs((first?.publishTime.getTime() ?? 0) - before)).toBeLessThan(5 * 60_000);
       });
 
+      it("publishes a batch in one call, in order, each message with its own attributes and key", async () => {
+        const topic = await newTopic();
+        const subscription = await newSubscription(topic);
+        const { received } = record(subscription);
+        const ids = await bus.publishAll(topic, [
+          { data: Buffer.from("one"), options: { attributes: { n: "1" }, orderingKey: "k" } },
+          { data: Buffer.from("two"), options: { attributes: { n: "2" }, orderingKey: "k" } },
+          { data: Buffer.from("three") },
+        ]);
+        expect(new Set(ids).size).toBe(3);
+        await until(() => received.length >= 3, "the batch");
+        const byId = (id: string | undefined) => received.find((message) => message.id === id);
+        expect(ids.map((id) => (byId(id) === undefined ? undefined : text(byId(id) as BusMessage)))).toEqual([
+          "one",
+          "two",
+          "three",
+        ]);
+        expect(byId(ids[1])?.attributes).toEqual({ n: "2" });
+        expect(byId(ids[1])?.orderingKey).toBe("k");
+        expect(byId(ids[2])?.orderingKey).toBeUndefined();
+        expect(await bus.publishAll(topic, [])).toEqual([]);
+      });
+
       it("returns distinct decimal message IDs", async () => {
         const topic = await newTopic();
         const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => bus.publish(topic, Buffer.from(`m${n}`))));

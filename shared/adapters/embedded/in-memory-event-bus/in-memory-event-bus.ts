@@ -12,6 +12,7 @@ import type {
   BusSubscriber,
   EventBus,
   MessageHandler,
+  OutgoingMessage,
   PublishOptions,
   SubscriptionOptions,
 } from "../../../ports/event-bus.js";
@@ -178,6 +179,12 @@ export class InMemoryEventBus implements EventBus {
     const message = this.store(data, attributes, options.orderingKey);
     this.fanOut(subscriptions, message);
     return message.id;
+  }
+
+  async publishAll(topic: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const message of messages) ids.push(await this.publish(topic, message.data, message.options));
+    return ids;
   }
 
   subscribe(subscription: string, handler: MessageHandler): BusSubscriber {

@@ -106,6 +106,9 @@ export class LocalJobLauncher implements JobLauncher {
       this.finish(job, null);
       return true;
     }
+    // The network's word comes first: the asker hears why the question was cancelled, not only that its app was
+    // stopped (the runner's own exception, if it sends one, comes after the question has ended).
+    await this.emitFinal(job, exceptionEvent(job.spec.revision.sruid, new QuestionCancelled(questionUuid, reason)));
     job.running?.stop(reason);
     await job.ended;
     return true;
