@@ -1,5 +1,6 @@
 import { InvalidEvent } from "../errors/index.js";
 import { type ChildEventEnvelope, type EventEnvelope, eventSequence } from "../events/index.js";
+import type { QuestionStore } from "./question-store.js";
 
 /** One distinct event of a write, with its place in its question's order. */
 export interface EventToRecord {
@@ -59,4 +60,15 @@ export function answersPerEnvelope(
     answered.add(position);
     return first ? answer : { appended: false, sequence: answer.sequence };
   });
+}
+
+/** `appendEvent` as every store has it: a write of one event. */
+export async function appendOneEvent(
+  store: Pick<QuestionStore, "recordEvents">,
+  envelope: ChildEventEnvelope | EventEnvelope,
+): Promise<{ readonly appended: boolean; readonly sequence: number }> {
+  const { events } = await store.recordEvents(envelope.attributes.question_uuid, [envelope]);
+  const [only] = events;
+  if (only === undefined) throw new Error("recording one event gave no answer");
+  return only;
 }

@@ -10,10 +10,11 @@ import { FirestoreQuestionStore } from "../../shared/adapters/google/firestore/i
 import { PubSubEventBus } from "../../shared/adapters/google/pubsub/index.js";
 import type { DeadLetterSummary } from "../../shared/client/index.js";
 import { encodeQuestionReference, topicNames } from "../../shared/control-plane/index.js";
-import { createQuestionAttributes, type ParentAttributes } from "../../shared/events/index.js";
+import { createQuestionAttributes } from "../../shared/events/index.js";
 import type { EventBus, QuestionStore } from "../../shared/ports/index.js";
 import { copyOfExample, registerFolder } from "../scenarios/scenario-services.js";
 import { uniqueName, useEmulators } from "../support/emulators.js";
+import { storeQuestion } from "../support/stored-question.js";
 import { startTwined } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
 import { runTwined } from "./run-cli.js";
@@ -164,7 +165,10 @@ describe.each(backends)("twined dead-letters on %s", (_name, start) => {
     );
     expect(lines[2]).toMatch(new RegExp(`^${malformed?.id} +InvalidEvent: .+ ${topics.accepted} +\\S+ +1 +- +no$`));
 
-    await storeQuestion(network.questions, attributes);
+    await storeQuestion(network.questions, {
+      attributes,
+      event: { kind: "question", input_values: { locations: [{ longitude: 1, latitude: 1 }] } },
+    });
     const replayed = await twined("replay", early?.id ?? "");
     expect(replayed).toMatchObject({ code: 0, stdout: `Replayed 1: ${early?.id}\n` });
     await waitFor(async () => (await network.questions.get(questionUuid))?.status === "succeeded", {
@@ -206,20 +210,3 @@ describe.each(backends)("twined dead-letters on %s", (_name, start) => {
     expect(unreachable.stderr).toMatch(/cannot reach the Twined network/);
   }, 30_000);
 });
-
-/** Stores a question as the intake would have, without telling the validator. */
-async function storeQuestion(questions: QuestionStore, attributes: ParentAttributes): Promise<void> {
-  await questions.create({
-    questionUuid: attributes.question_uuid,
-    recipient: attributes.recipient,
-    sender: attributes.sender,
-    parentQuestionUuid: undefined,
-    originatorQuestionUuid: attributes.originator_question_uuid,
-    question: { kind: "question", input_values: { locations: [{ longitude: 1, latitude: 1 }] } },
-    attributes,
-    pushEndpoint: undefined,
-    timeoutSeconds: undefined,
-    priority: 0,
-    resources: { cpus: 1 },
-  });
-}

@@ -12,12 +12,16 @@ export async function storeQuestion(
     readonly recipient?: string;
     readonly event?: QuestionEvent;
     readonly pushEndpoint?: string | undefined;
+    /** The question's attributes when the test made them already (sender and recipient are then theirs). */
+    readonly attributes?: ParentAttributes;
   } = {},
 ): Promise<ParentAttributes> {
-  const attributes = createQuestionAttributes({
-    sender: options.sender ?? "local/local:local",
-    recipient: options.recipient ?? "octue/svc:1.0.0",
-  });
+  const attributes =
+    options.attributes ??
+    createQuestionAttributes({
+      sender: options.sender ?? "local/local:local",
+      recipient: options.recipient ?? "octue/svc:1.0.0",
+    });
   const question: NewQuestion = {
     questionUuid: attributes.question_uuid,
     recipient: attributes.recipient,

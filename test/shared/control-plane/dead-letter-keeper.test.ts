@@ -22,6 +22,7 @@ import { createQuestionAttributes } from "../../../shared/events/index.js";
 import type { BusMessage, DeadLetterRecord, EventBus, PublishOptions } from "../../../shared/ports/index.js";
 import { copyOfExample } from "../../scenarios/scenario-services.js";
 import { rejectionOf } from "../../support/error-of.js";
+import { storeQuestion } from "../../support/stored-question.js";
 import { waitFor } from "../../support/wait-for.js";
 
 const topics = topicNames("keeper");
@@ -289,18 +290,9 @@ describe("dead letters on the embedded network", () => {
       questionUuid,
     });
 
-    await network.questions.create({
-      questionUuid,
-      recipient: attributes.recipient,
-      sender: attributes.sender,
-      parentQuestionUuid: undefined,
-      originatorQuestionUuid: attributes.originator_question_uuid,
-      question: { kind: "question", input_values: { locations: [{ longitude: 1, latitude: 1 }] } },
+    await storeQuestion(network.questions, {
       attributes,
-      pushEndpoint: undefined,
-      timeoutSeconds: undefined,
-      priority: 0,
-      resources: { cpus: 1 },
+      event: { kind: "question", input_values: { locations: [{ longitude: 1, latitude: 1 }] } },
     });
     await network.deadLetters.replay({ all: true });
     await waitFor(async () => (await network.questions.get(questionUuid))?.status === "succeeded", {

@@ -4,6 +4,7 @@ import { isPlainObject } from "../../../json/index.js";
 import { definedProperties } from "../../../objects/index.js";
 import {
   answersPerEnvelope,
+  appendOneEvent,
   type EventQuery,
   type EventSelectorField,
   type EventToRecord,
@@ -110,11 +111,8 @@ export class SqliteQuestionStore implements QuestionStore {
       .immediate();
   }
 
-  async appendEvent(envelope: ChildEventEnvelope | EventEnvelope): Promise<{ appended: boolean; sequence: number }> {
-    const { events } = await this.recordEvents(envelope.attributes.question_uuid, [envelope]);
-    const [only] = events;
-    if (only === undefined) throw new Error("recording one event gave no answer");
-    return only;
+  appendEvent(envelope: ChildEventEnvelope | EventEnvelope): Promise<{ appended: boolean; sequence: number }> {
+    return appendOneEvent(this, envelope);
   }
 
   async recordEvents(

@@ -10,6 +10,7 @@ import { EventUuidConflict, InvalidEvent, QuestionNotFound, StoreClosed } from "
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
 import {
   answersPerEnvelope,
+  appendOneEvent,
   type EventQuery,
   type EventToRecord,
   eventsToRecord,
@@ -123,11 +124,8 @@ export class FirestoreQuestionStore implements QuestionStore {
     );
   }
 
-  async appendEvent(envelope: ChildEventEnvelope | EventEnvelope): Promise<{ appended: boolean; sequence: number }> {
-    const { events } = await this.recordEvents(envelope.attributes.question_uuid, [envelope]);
-    const [only] = events;
-    if (only === undefined) throw new Error("recording one event gave no answer");
-    return only;
+  appendEvent(envelope: ChildEventEnvelope | EventEnvelope): Promise<{ appended: boolean; sequence: number }> {
+    return appendOneEvent(this, envelope);
   }
 
   async recordEvents(
