@@ -47,16 +47,18 @@ export interface NetworkHandlerDependencies {
 
 export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkHandlers {
   const common = { questions: deps.questions, revisions: deps.revisions, bus: deps.bus, topics: deps.topics };
+  const launcher = new KueueLauncher({ ...common, launcher: deps.jobs });
   return {
     intake: new QuestionIntake({ ...common, readsLocalFiles: deps.readsLocalFiles === true }),
     validator: new TwineValidator(common),
-    launcher: new KueueLauncher({ ...common, launcher: deps.jobs }),
+    launcher,
     forwarder: new AnswerForwarder({ questions: deps.questions, pushSecret: deps.pushSecret }),
     reconciler: new QuestionReconciler({
       questions: deps.questions,
       bus: deps.bus,
       topics: deps.topics,
       launcher: deps.jobs,
+      relaunch: (questionUuid) => launcher.relaunchLost(questionUuid),
       ...definedProperties({ settings: deps.reconciler }),
     }),
     deadLetters: new DeadLetterKeeper({

@@ -20,6 +20,7 @@ import { parseJson } from "../../shared/json/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
 import { packageRoot } from "../../shared/package-root.js";
 import type { EventSink } from "../../shared/ports/index.js";
+import { isTerminal } from "../../shared/questions/index.js";
 import { checkService, type ServiceProblem } from "../../shared/service/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { runServiceQuestion } from "../run-service-question.js";
@@ -215,6 +216,15 @@ async function answerFromNetwork(
   } catch (error) {
     output.stderr.write(`${describeError(error)}\n`);
     return EXIT.usage;
+  }
+  if (connection.status !== undefined && isTerminal(connection.status)) {
+    // Launching is idempotent, but a job can still start for a question that ended while it was being made (cancelled
+    // meanwhile, or relaunched by the reconciler just as it ended): it must not run the app or answer twice.
+    output.stderr.write(
+      `question ${questionUuid} has already ended (${connection.status}); there is nothing to answer\n`,
+    );
+    await connection.close();
+    return EXIT.ok;
   }
   // A job stopped from outside (SIGTERM) cannot tell why; its launcher can (an eviction, a deleted Job, an OOM kill
   // of a sibling process), and the question reconciler reports that cause to the asker. So `JobStopped` stays in the

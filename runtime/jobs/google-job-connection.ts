@@ -67,6 +67,7 @@ export async function openGoogleJobConnection(
     const question = jobQuestion({ event: record.question, attributes: record.attributes }, questionUuid);
     return {
       question,
+      status: record.status,
       sink: batchingEventSink(bus, settings.servicesTopic),
       close,
     };

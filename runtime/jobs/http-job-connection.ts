@@ -2,6 +2,7 @@ import pRetry from "p-retry";
 import { failure } from "../../shared/client/network-client.js";
 import { NetworkRequestFailed, QuestionNotFound } from "../../shared/errors/index.js";
 import type { ChildEventEnvelope } from "../../shared/events/index.js";
+import { isQuestionStatus } from "../../shared/questions/index.js";
 import type { JobConnection } from "./job-connection.js";
 import { jobQuestion } from "./job-question.js";
 
@@ -30,10 +31,13 @@ export async function openHttpJobConnection(
   const response = await send(`${questionRoute}/question`, { headers: { accept: "application/json" } });
   if (response.status === 404) throw new QuestionNotFound(questionUuid);
   if (!response.ok) throw await failure(response);
-  const question = jobQuestion(await response.json(), questionUuid);
+  // The envelope, and the question's status (which networks before it was served leave out).
+  const { status, ...stored } = ((await response.json()) ?? {}) as { status?: unknown };
+  const question = jobQuestion(stored, questionUuid);
 
   return {
     question,
+    status: typeof status === "string" && isQuestionStatus(status) ? status : undefined,
     sink: {
       async emit(envelope: ChildEventEnvelope): Promise<void> {
         const posted = await send(`${questionRoute}/events`, {

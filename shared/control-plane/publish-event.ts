@@ -7,6 +7,7 @@ import {
   renewEventIdentity,
 } from "../events/index.js";
 import { type EventBus, publishEvent } from "../ports/index.js";
+import { encodeQuestionReference, type QuestionReference } from "./question-reference.js";
 
 /**
  * Answers a question with an `exception` event on behalf of its recipient, for errors the control plane finds before
@@ -26,4 +27,19 @@ export async function publishExceptionFor(
   };
   await publishEvent(bus, topic, envelope);
   return envelope;
+}
+
+/**
+ * Sends a question on to the next step of the control plane (an internal topic), keyed by its UUID as every publisher
+ * of the network's topics keys a question's messages.
+ */
+export async function publishQuestionReference(
+  bus: EventBus,
+  topic: string,
+  reference: QuestionReference,
+): Promise<void> {
+  await bus.publish(topic, encodeQuestionReference(reference), {
+    attributes: { question_uuid: reference.question_uuid },
+    orderingKey: reference.question_uuid,
+  });
 }

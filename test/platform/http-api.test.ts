@@ -184,11 +184,11 @@ function logRecord(question: ParentAttributes, message: string): ChildEventEnvel
 }
 
 describe("the routes of jobs that reach their network over HTTP", () => {
-  it("serves a question as it was asked, for its job to read", async () => {
+  it("serves a question as it was asked, and its status, for its job to read", async () => {
     const question = await storedQuestion();
     expect(await call("GET", `/questions/${question.question_uuid}/question`)).toEqual({
       status: 200,
-      body: { event: { kind: "question", input_values: { n: 0 } }, attributes: question },
+      body: { event: { kind: "question", input_values: { n: 0 } }, attributes: question, status: "received" },
     });
     expect(await call("GET", "/questions/3fa85f64-5717-4562-b3fc-2c963f66afa6/question")).toMatchObject({
       status: 404,

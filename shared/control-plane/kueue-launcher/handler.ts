@@ -52,8 +52,10 @@ export class KueueLauncher {
   }
 
   /**
-   * Launches again a question whose job was lost with the process that ran it (a network on this machine that stopped
-   * while the question waited for resources or was being launched). Does nothing for a question in any other state.
+   * Launches again a question whose job was lost before it ran: with the process that ran it (a network on this
+   * machine that stopped while the question waited for resources or was being launched), with a launch that died
+   * half-way, or with a cluster that was recreated. The launcher drops a launch whose job exists, so this never runs a
+   * question twice. Does nothing for a question that is neither dispatched nor queued.
    */
   async relaunchLost(questionUuid: string): Promise<void> {
     const question = await this.deps.questions.get(questionUuid);

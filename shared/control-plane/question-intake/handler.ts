@@ -25,7 +25,7 @@ import type {
   RevisionStore,
 } from "../../ports/index.js";
 import { isTerminal } from "../../questions/index.js";
-import { encodeQuestionReference, parseQuestionRequest, publishExceptionFor, type TopicNames } from "../index.js";
+import { parseQuestionRequest, publishExceptionFor, publishQuestionReference, type TopicNames } from "../index.js";
 
 /** The SRUID of an asker that does not say who it is, as Octue's scripts default to. */
 export const ANONYMOUS_ASKER = "local/local:local";
@@ -151,11 +151,10 @@ export class QuestionIntake {
       if (applied) await publishExceptionFor(this.deps.bus, this.deps.topics.services, question.attributes, error);
       if (updated.status === "cancelled") return updated;
     }
-    await this.deps.bus.publish(
-      this.deps.topics.cancellations,
-      encodeQuestionReference({ question_uuid: questionUuid, reason }),
-      { attributes: { question_uuid: questionUuid }, orderingKey: questionUuid },
-    );
+    await publishQuestionReference(this.deps.bus, this.deps.topics.cancellations, {
+      question_uuid: questionUuid,
+      reason,
+    });
     return (await this.deps.questions.get(questionUuid)) ?? question;
   }
 
@@ -207,11 +206,9 @@ export class QuestionIntake {
     });
     // Publishing again for a question still `received` is what makes a retried request finish a half-done one.
     if (question.status === "received") {
-      await this.deps.bus.publish(
-        this.deps.topics.accepted,
-        encodeQuestionReference({ question_uuid: question.questionUuid }),
-        { attributes: { question_uuid: question.questionUuid }, orderingKey: question.questionUuid },
-      );
+      await publishQuestionReference(this.deps.bus, this.deps.topics.accepted, {
+        question_uuid: question.questionUuid,
+      });
     }
     return question;
   }

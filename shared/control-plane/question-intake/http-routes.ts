@@ -101,10 +101,11 @@ export function questionRoutes(
     response.status(202).json(toJson(await intake.cancel(request.params.uuid, reason)));
   });
 
-  // What a job reads when it starts (`twined service answer --question-uuid`): the question as it was asked.
+  // What a job reads when it starts (`twined service answer --question-uuid`): the question as it was asked, and
+  // whether it has ended already (then the job has nothing to do).
   router.get("/:uuid/question", async (request, response) => {
     const question = await existing(questions, request.params.uuid);
-    response.json({ event: question.question, attributes: question.attributes });
+    response.json({ event: question.question, attributes: question.attributes, status: question.status });
   });
 
   // Where a job that reaches its network over HTTP sends its events, one request each, in order.

@@ -2,8 +2,7 @@ import { QuestionJobFailed } from "../../errors/index.js";
 import type { EventBus, QuestionRecord, QuestionStore } from "../../ports/index.js";
 import type { QuestionStatus } from "../../questions/index.js";
 import type { KueueLauncher } from "../kueue-launcher/handler.js";
-import { publishExceptionFor } from "../publish-event.js";
-import { encodeQuestionReference } from "../question-reference.js";
+import { publishExceptionFor, publishQuestionReference } from "../publish-event.js";
 import type { TopicNames } from "../topic-names.js";
 
 export interface RestartRecoveryDependencies {
@@ -54,7 +53,7 @@ export async function recoverAfterRestart(deps: RestartRecoveryDependencies): Pr
     ["validated", deps.topics.validated],
   ] as const) {
     for (const question of await unfinished(status)) {
-      await publishReference(deps.bus, topic, question.questionUuid);
+      await publishQuestionReference(deps.bus, topic, { question_uuid: question.questionUuid });
       report.resumed.push({ questionUuid: question.questionUuid, from: status });
     }
   }
@@ -81,11 +80,4 @@ async function failRunning(
   if (!applied) return;
   report.failed.push({ questionUuid: question.questionUuid });
   await publishExceptionFor(deps.bus, deps.topics.services, question.attributes, error);
-}
-
-async function publishReference(bus: EventBus, topic: string, questionUuid: string): Promise<void> {
-  await bus.publish(topic, encodeQuestionReference({ question_uuid: questionUuid }), {
-    attributes: { question_uuid: questionUuid },
-    orderingKey: questionUuid,
-  });
 }

@@ -2,7 +2,7 @@ import { QuestionNotFound, RevisionNotFound, TwinedError } from "../../errors/in
 import { parseServiceId } from "../../identity/index.js";
 import type { BusMessage, EventBus, QuestionStore, RevisionRecord, RevisionStore } from "../../ports/index.js";
 import { JsonSource, loadTwine, type Twine } from "../../twine/index.js";
-import { decodeQuestionReference, encodeQuestionReference, publishExceptionFor, type TopicNames } from "../index.js";
+import { decodeQuestionReference, publishExceptionFor, publishQuestionReference, type TopicNames } from "../index.js";
 
 export interface TwineValidatorDependencies {
   readonly questions: QuestionStore;
@@ -54,10 +54,7 @@ export class TwineValidator {
   }
 
   private async forward(questionUuid: string): Promise<void> {
-    await this.deps.bus.publish(this.deps.topics.validated, encodeQuestionReference({ question_uuid: questionUuid }), {
-      attributes: { question_uuid: questionUuid },
-      orderingKey: questionUuid,
-    });
+    await publishQuestionReference(this.deps.bus, this.deps.topics.validated, { question_uuid: questionUuid });
   }
 
   private twineOf(revision: RevisionRecord): Twine {

@@ -225,6 +225,21 @@ describe("a job that reaches an embedded network over HTTP", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("does not run a question that ended before its job started, and sends nothing", async () => {
+    const attributes = createQuestionAttributes({ sender: ASKER, recipient: "examples/elevation:0.1.0" });
+    await network.questions.create(newQuestion(attributes, locations));
+    const client = new NetworkClient(base);
+    await client.cancel(attributes.question_uuid, "cancelled while its job was being made");
+    const result = await runTwined(
+      ["service", "answer", "--question-uuid", attributes.question_uuid, "--network", base],
+      elevation,
+    );
+    expect(result).toMatchObject({ code: 0, stdout: "" });
+    expect(result.stderr).toContain(`question ${attributes.question_uuid} has already ended (cancelled)`);
+    const events = await client.queryEvents({ question_uuid: attributes.question_uuid });
+    expect(events.map((each) => each.event.kind)).toEqual(["exception"]);
+  });
+
   it("tells the asker when the service's configuration cannot be loaded", async () => {
     const attributes = createQuestionAttributes({ sender: ASKER, recipient: "examples/elevation:0.1.0" });
     await network.questions.create(newQuestion(attributes, locations));

@@ -6,6 +6,7 @@ import { startEmbeddedNetwork } from "../../../platform/embedded-network.js";
 import { createHttpApi } from "../../../platform/http-api.js";
 import { openSqliteStores } from "../../../shared/adapters/embedded/sqlite/index.js";
 import { KueueJobLauncher } from "../../../shared/adapters/google/kueue/index.js";
+import type { QuestionStore } from "../../../shared/ports/index.js";
 import { FakeKubernetes } from "../../support/fake-kubernetes/index.js";
 import { FolderImages, runnerContainers } from "../../support/runner-containers.js";
 import type { ScenarioNetwork, ScenarioNetworkOptions, ScenarioPlatform } from "../scenario-platform.js";
@@ -16,6 +17,8 @@ export const PRIORITY_CLASSES = { p0: 0, p1: 1, p2: 2, p3: 3, p4: 4 };
 export interface KueueNetwork extends ScenarioNetwork {
   readonly cluster: FakeKubernetes;
   readonly images: FolderImages;
+  /** The network's question store, for tests that leave a question where a crash would have. */
+  readonly questions: QuestionStore;
 }
 
 export interface KueuePlatform extends ScenarioPlatform {
@@ -64,7 +67,8 @@ export function kueuePlatform(): KueuePlatform {
         stores,
         ...(options.duplicateDeliveries === true ? { bus: { duplicateDeliveries: true, shuffle: true } } : {}),
         reconcileIntervalMs: 100,
-        reconciler: { finalEventGraceSeconds: 2, launchGraceSeconds: 10 },
+        // Launching is idempotent, so a lost launch can be retried soon.
+        reconciler: { finalEventGraceSeconds: 2, launchGraceSeconds: 2, stallGraceSeconds: 1 },
         launcher: (sink) => {
           const launcher = new KueueJobLauncher({
             kubeConfig: cluster.kubeConfig(),
@@ -97,6 +101,7 @@ export function kueuePlatform(): KueuePlatform {
         url,
         cluster,
         images,
+        questions: network.questions,
         launches: async (questionUuid) => launches.get(questionUuid) ?? 0,
         async close() {
           server.closeAllConnections();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryEventBus } from "../../../shared/adapters/embedded/in-memory-event-bus/in-memory-event-bus.js";
 import { openSqliteStores } from "../../../shared/adapters/embedded/sqlite/index.js";
-import { topicNames } from "../../../shared/control-plane/index.js";
+import { decodeQuestionReference, topicNames } from "../../../shared/control-plane/index.js";
 import { QuestionReconciler } from "../../../shared/control-plane/question-reconciler/handler.js";
 import {
   decodeEvent,
@@ -40,7 +40,7 @@ class ScriptedLauncher implements ObservableJobLauncher {
   }
 }
 
-async function setUp() {
+async function setUp(options: { relaunches?: boolean } = {}) {
   const stores = openSqliteStores(":memory:");
   const bus = new InMemoryEventBus();
   const topics = topicNames("test");
@@ -50,6 +50,16 @@ async function setUp() {
   bus.subscribe("asker", (message) => {
     toAsker.push(decodeEvent({ data: message.data, attributes: message.attributes }));
   });
+  // What the reconciler sends on to the validator and the launcher, by topic.
+  const sentOn: { topic: string; questionUuid: string }[] = [];
+  for (const topic of [topics.accepted, topics.validated]) {
+    await bus.ensureTopic(topic);
+    await bus.ensureSubscription(`${topic}.test`, topic);
+    bus.subscribe(`${topic}.test`, (message) => {
+      sentOn.push({ topic, questionUuid: decodeQuestionReference(message.data).question_uuid });
+    });
+  }
+  const relaunched: string[] = [];
   const launcher = new ScriptedLauncher();
   // The store stamps status times with the real clock, so the reconciler's starts from it and is moved on by hand.
   let now = Date.now();
@@ -58,11 +68,20 @@ async function setUp() {
     bus,
     topics,
     launcher,
-    settings: { finalEventGraceSeconds: 30, launchGraceSeconds: 120, heartbeatLimitSeconds: 600 },
+    settings: {
+      finalEventGraceSeconds: 30,
+      launchGraceSeconds: 120,
+      heartbeatLimitSeconds: 600,
+      stallGraceSeconds: 60,
+    },
     now: () => now,
+    ...(options.relaunches === true
+      ? { relaunch: async (questionUuid: string) => void relaunched.push(questionUuid) }
+      : {}),
   });
   const ask = async (status: QuestionStatus = "dispatched") => {
     const attributes = await storeQuestion(stores.questions, { sender: "octue/asker:1.0.0" });
+    if (status === "received") return attributes;
     for (const next of ["validated", "dispatched", "queued", "running"] as const) {
       await stores.questions.transition(attributes.question_uuid, next);
       if (next === status) break;
@@ -75,6 +94,9 @@ async function setUp() {
     reconciler,
     ask,
     toAsker,
+    sentOn,
+    relaunched,
+    topics,
     secondsAgo: (seconds: number) => new Date(now - seconds * 1000).toISOString(),
     later: (seconds: number) => {
       now += seconds * 1000;
@@ -156,7 +178,7 @@ describe("QuestionReconciler", () => {
       failure: { type: "JobFailed", message: "x" },
     });
     const report = await network.reconciler.reconcile();
-    expect(report).toEqual({ examined: 0, moved: [], failed: [] });
+    expect(report).toEqual({ examined: 0, moved: [], failed: [], resumed: [] });
     expect((await network.stores.questions.get(question.question_uuid))?.status).toBe("succeeded");
     await network.close();
   });
@@ -192,6 +214,70 @@ describe("QuestionReconciler", () => {
     const report = await network.reconciler.reconcile();
     expect(report.failed).toMatchObject([{ questionUuid: running.question_uuid, type: "HeartbeatsStopped" }]);
     expect((await network.stores.questions.get(waiting.question_uuid))?.status).toBe("queued");
+    await network.close();
+  });
+
+  it("sends on a question stuck received or validated, again after a doubling wait, until it moves", async () => {
+    const network = await setUp();
+    const received = await network.ask("received");
+    const validated = await network.ask("validated");
+    // A second over, as the store stamped the questions with the real clock just after the test's clock started.
+    network.later(31);
+    expect((await network.reconciler.reconcile()).resumed).toEqual([]);
+    const sentAt: number[] = [];
+    // Passes every 30 s for 8 minutes: sent at the grace (60 s), then after 60 s, 120 s and 240 s more.
+    for (let second = 60; second <= 510; second += 30) {
+      network.later(30);
+      const report = await network.reconciler.reconcile();
+      if (report.resumed.length > 0) {
+        expect(report.resumed).toEqual([
+          { questionUuid: received.question_uuid, from: "received" },
+          { questionUuid: validated.question_uuid, from: "validated" },
+        ]);
+        sentAt.push(second);
+      }
+    }
+    expect(sentAt).toEqual([60, 120, 240, 480]);
+    await waitFor(() => network.sentOn.length === 8);
+    const sends = (topic: string, questionUuid: string) =>
+      network.sentOn.filter((sent) => sent.topic === topic && sent.questionUuid === questionUuid).length;
+    expect(sends(network.topics.accepted, received.question_uuid)).toBe(4);
+    expect(sends(network.topics.validated, validated.question_uuid)).toBe(4);
+    // Once it moves on, its wait starts afresh at its new status.
+    await network.stores.questions.transition(received.question_uuid, "validated");
+    network.later(60);
+    expect((await network.reconciler.reconcile()).resumed).toEqual([
+      { questionUuid: received.question_uuid, from: "validated" },
+    ]);
+    await network.close();
+  });
+
+  it("launches again a question whose launch was lost or whose job went before it ran, and fails one that ran", async () => {
+    const network = await setUp({ relaunches: true });
+    const launching = await network.ask("dispatched");
+    const waiting = await network.ask("queued");
+    const running = await network.ask("running");
+    network.later(1);
+    const first = await network.reconciler.reconcile();
+    // The queued question's Job was seen and is gone: nothing ran, so it is launched again at once. The dispatched
+    // one's launch may still be on its way.
+    expect(first.resumed).toEqual([{ questionUuid: waiting.question_uuid, from: "queued" }]);
+    expect(first.failed).toMatchObject([{ questionUuid: running.question_uuid, type: "JobDeleted" }]);
+    network.later(120);
+    expect((await network.reconciler.reconcile()).resumed).toEqual([
+      { questionUuid: launching.question_uuid, from: "dispatched" },
+      { questionUuid: waiting.question_uuid, from: "queued" },
+    ]);
+    // Not again until twice the launch grace has passed.
+    network.later(60);
+    expect((await network.reconciler.reconcile()).resumed).toEqual([]);
+    expect(network.relaunched).toEqual([waiting.question_uuid, launching.question_uuid, waiting.question_uuid]);
+    // A job that now exists stops the relaunches.
+    network.launcher.jobs.set(launching.question_uuid, { state: "queued", position: 0 });
+    network.launcher.jobs.set(waiting.question_uuid, { state: "queued", position: 1 });
+    network.later(600);
+    expect((await network.reconciler.reconcile()).resumed).toEqual([]);
+    expect((await network.stores.questions.get(launching.question_uuid))?.status).toBe("queued");
     await network.close();
   });
 });

@@ -26,6 +26,16 @@ const CONFIGURATION_FAILURES = new Set(["CreateContainerConfigError", "CreateCon
  * looked for first (an OOM-killed pod inside a Job that Kubernetes has also marked failed should be reported as the
  * OOM kill, the cause, not as the failure), then the Job's own outcome, then admission.
  */
+/**
+ * The client hands a timestamp over as a `Date` (or as the API's string when it was not deserialized); observations
+ * carry ISO 8601, with the API's precision.
+ */
+function isoTime(value: Date | string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const time = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}
+
 export function observeJob(
   job: V1Job,
   workload: WorkloadView | undefined,
@@ -35,7 +45,7 @@ export function observeJob(
   const image = job.spec?.template.spec?.containers[0]?.image ?? "(none)";
   const memory = job.spec?.template.spec?.containers[0]?.resources?.requests?.memory;
   const finished = jobCondition(job, "Complete") ?? jobCondition(job, "Failed");
-  const endedAt = finished?.lastTransitionTime?.toString() ?? job.status?.completionTime?.toString();
+  const endedAt = isoTime(finished?.lastTransitionTime) ?? isoTime(job.status?.completionTime);
   const failed = (failure: JobFailure): TimedObservation => ({
     state: "failed",
     failure,

@@ -178,6 +178,8 @@ describe("KueueJobLauncher on the fake cluster", () => {
     const failed = (await launcher.observeJobs()).get(firstUuid ?? "");
     expect(failed).toMatchObject({ state: "failed", failure: { type: "OutOfMemory" } });
     expect(JSON.stringify(failed)).toMatch(/300Mi/);
+    // The reconciler measures the final event's grace from it, so it is ISO 8601, not the client's Date text.
+    expect(failed?.endedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     await waitFor(async () => (await launcher.observeJobs()).get(secondUuid ?? "")?.state === "running");
     await launcher.release(firstUuid ?? "");
     await launcher.release(secondUuid ?? "");
