@@ -31,6 +31,7 @@ import { DownloadRequests } from "./download-requests.js";
 import type { HarnessMessage } from "./harness-messages.js";
 import { HarnessProcess } from "./harness-process.js";
 import { checkFileTags, type ValidatedQuestionData, validateQuestionData } from "./input-validation.js";
+import { resolvePython } from "./python-interpreter.js";
 import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
@@ -135,7 +136,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   }
 
   const harness = new HarnessProcess({
-    python: options.python ?? env.TWINED_PYTHON ?? "python3",
+    python: await resolvePython(options.python ?? env.TWINED_PYTHON ?? "python3", workingDirectory, env),
     cwd: workingDirectory,
     env,
     onOutput: options.onOutput ?? ((_stream, text) => process.stderr.write(text)),
