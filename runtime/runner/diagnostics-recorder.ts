@@ -198,10 +198,17 @@ export function diagnosticsSavingSink(sink: EventSink, saving: DiagnosticsSaving
       if ((event.kind === "result" || event.kind === "exception") && diagnosticsWanted(saving.question, event)) {
         const message = await saveDiagnostics(envelope as ChildEventEnvelope<FinalEvent>, saving);
         if (message !== undefined && saving.question.attributes.forward_logs) {
+          // The message takes the final event's place in the question's order and the final event moves one on: two
+          // events with one `order` would tie, and a stream that ends with the final event would drop the message.
+          const order = envelope.attributes.order;
           await sink.emit({
             event: { kind: "log_record", log_record: runnerLogRecord(message.level, message.text) } as ChildEvent,
             attributes: renewEventIdentity(envelope.attributes),
           });
+          if (order !== undefined) {
+            await sink.emit({ ...envelope, attributes: { ...envelope.attributes, order: order + 1 } });
+            return;
+          }
         }
       }
       await sink.emit(envelope);

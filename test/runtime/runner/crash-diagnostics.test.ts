@@ -133,6 +133,9 @@ describe("crash diagnostics", () => {
     expect(logMessages(sink.events).at(-1)).toBe(
       `Diagnostics saved to ${root} (twined question diagnostics ${questionUuid} downloads them)`,
     );
+    // Each in its own place in the question's order (the network orders by it), the exception last.
+    const orders = sink.events.map((each) => each.attributes.order);
+    expect(orders).toEqual(orders.map((_, index) => index));
 
     const summary = (await readJson(`${root}/${DIAGNOSTICS_FILES.summary}`)) as DiagnosticsSummary;
     expect(summary).toMatchObject({
