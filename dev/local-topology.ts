@@ -18,7 +18,8 @@ import { packageRoot } from "../shared/package-root.js";
 import { freePort } from "./emulators.js";
 
 /** The functions askers call over HTTP; the Pub/Sub-triggered ones come from the subscription table. */
-const HTTP_FUNCTIONS = NETWORK_FUNCTIONS.filter((each) => each.caller === "askers").map((each) => each.target);
+// The functions called over HTTP: by askers, and by Cloud Scheduler (the reconciler, which here is called by hand).
+const HTTP_FUNCTIONS = NETWORK_FUNCTIONS.filter((each) => each.caller !== "pubsub").map((each) => each.target);
 
 export interface LocalTopologyOptions {
   readonly projectId: string;
@@ -32,6 +33,8 @@ export interface LocalTopologyOptions {
   readonly cpus?: number;
   /** Push every message twice (through a duplicating proxy), as at-least-once delivery may. */
   readonly duplicateDeliveries?: boolean;
+  /** More environment for every function (e.g. the reconciler's `TWINED_RECONCILER_…` limits). */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** What the function servers print. */
   readonly onOutput?: (functionName: string, text: string) => void;
   /**
@@ -152,6 +155,7 @@ function startFunction(name: string, port: number, networkUrl: string, options: 
         TWINED_JOBS_READ_LOCAL_FILES: "1",
         TWINED_NETWORK_URL: networkUrl,
         ...storageEnvironment(options.storage),
+        ...options.functionEnvironment,
         NO_COLOR: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],

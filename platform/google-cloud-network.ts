@@ -8,6 +8,7 @@ import { openFirestoreStores } from "../shared/adapters/google/firestore/index.j
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
+import type { QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
 import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
 import { definedProperties } from "../shared/objects/index.js";
 import type { BusMessage, DatasetStore, EventSink, JobLauncher } from "../shared/ports/index.js";
@@ -44,8 +45,13 @@ export interface GoogleCloudSettings {
   readonly launcher: JobLauncherSettings;
   /** `TWINED_NETWORK_URL`: the intake's address, for services that ask children (local launcher). */
   readonly networkUrl: string | undefined;
-  /** `TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS`: a running question silent this long is failed; default 600. */
-  readonly heartbeatLimitSeconds: number | undefined;
+  /**
+   * The reconciler's limits, each in seconds: `TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS` (a running question silent
+   * this long is failed; default 600), `TWINED_RECONCILER_STALL_GRACE_SECONDS` (a question still `received` or
+   * `validated` this long is sent on again; default 120), `TWINED_RECONCILER_LAUNCH_GRACE_SECONDS` (a `dispatched`
+   * question with no job this long is launched again; default 120).
+   */
+  readonly reconciler: Partial<Pick<QuestionReconcilerSettings, ReconcilerSetting>>;
   /**
    * `TWINED_OUTPUTS_LOCATION`, `TWINED_UPLOADS_LOCATION`, `TWINED_DIAGNOSTICS_LOCATION`: the durable stack's buckets
    * (`gs://…`), for output datasets of services that name no `output_location`, askers' uploaded datasets and crash
@@ -66,6 +72,15 @@ export interface StorageSettings {
   readonly signedUrlSeconds: number | undefined;
 }
 
+/** The reconciler's settings a deployment may change, by environment variable. */
+const RECONCILER_VARIABLES = {
+  TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS: "heartbeatLimitSeconds",
+  TWINED_RECONCILER_STALL_GRACE_SECONDS: "stallGraceSeconds",
+  TWINED_RECONCILER_LAUNCH_GRACE_SECONDS: "launchGraceSeconds",
+} as const;
+
+type ReconcilerSetting = (typeof RECONCILER_VARIABLES)[keyof typeof RECONCILER_VARIABLES];
+
 /** Every environment variable a function reads; the deployment must set the required ones. */
 export const FUNCTION_ENVIRONMENT = [
   "GOOGLE_CLOUD_PROJECT",
@@ -76,6 +91,8 @@ export const FUNCTION_ENVIRONMENT = [
   "TWINED_NETWORK_URL",
   "TWINED_SERVICES_TOPIC_NAME",
   "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
+  "TWINED_RECONCILER_STALL_GRACE_SECONDS",
+  "TWINED_RECONCILER_LAUNCH_GRACE_SECONDS",
   "TWINED_OUTPUTS_LOCATION",
   "TWINED_UPLOADS_LOCATION",
   "TWINED_DIAGNOSTICS_LOCATION",
@@ -96,13 +113,13 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
       "must be set to a secret of at least 16 characters (it signs the events pushed to askers' endpoints)",
     );
   }
-  const heartbeatLimit = env.TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS;
-  const heartbeatLimitSeconds = heartbeatLimit ? Number(heartbeatLimit) : undefined;
-  if (heartbeatLimitSeconds !== undefined && !(heartbeatLimitSeconds > 0)) {
-    throw new InvalidDeploymentSetting(
-      "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
-      `'${heartbeatLimit}' is not a positive number of seconds`,
-    );
+  const reconciler: Partial<Record<ReconcilerSetting, number>> = {};
+  for (const [variable, setting] of Object.entries(RECONCILER_VARIABLES)) {
+    const text = env[variable];
+    if (text === undefined || text === "") continue;
+    const seconds = Number(text);
+    if (!(seconds > 0)) throw new InvalidDeploymentSetting(variable, `'${text}' is not a positive number of seconds`);
+    reconciler[setting] = seconds;
   }
   const launcher = readJobLauncherSettings(env);
   const settings: GoogleCloudSettings = {
@@ -113,7 +130,7 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
     collectionPrefix: env.TWINED_FIRESTORE_COLLECTION_PREFIX || undefined,
     launcher,
     networkUrl: env.TWINED_NETWORK_URL || undefined,
-    heartbeatLimitSeconds,
+    reconciler,
     storage: readStorageSettings(env),
     readsLocalFiles: launcher.kind === "local" || env.TWINED_JOBS_READ_LOCAL_FILES === "1",
   };
@@ -160,9 +177,7 @@ export function openGoogleCloudNetwork(
     jobs,
     pushSecret: settings.pushSecret,
     readsLocalFiles: settings.readsLocalFiles,
-    ...(settings.heartbeatLimitSeconds === undefined
-      ? {}
-      : { reconciler: { heartbeatLimitSeconds: settings.heartbeatLimitSeconds } }),
+    reconciler: settings.reconciler,
   });
   const datasets = new DeferredDatasetStore(async () => {
     const { CloudStorageDatasetStore } = await import("../shared/adapters/google/cloud-storage/index.js");

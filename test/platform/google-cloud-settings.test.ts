@@ -14,7 +14,7 @@ describe("readGoogleCloudSettings", () => {
       collectionPrefix: undefined,
       launcher: { kind: "none" },
       networkUrl: undefined,
-      heartbeatLimitSeconds: undefined,
+      reconciler: {},
       storage: {
         outputsLocation: undefined,
         uploadsLocation: undefined,
@@ -31,6 +31,17 @@ describe("readGoogleCloudSettings", () => {
         TWINED_LOCAL_CPUS: "4",
       }),
     ).toMatchObject({ environment: "staging", launcher: { kind: "local", cpus: 4 } });
+  });
+
+  it("reads the reconciler's limits", () => {
+    expect(
+      readGoogleCloudSettings({
+        ...valid,
+        TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS: "900",
+        TWINED_RECONCILER_STALL_GRACE_SECONDS: "30",
+        TWINED_RECONCILER_LAUNCH_GRACE_SECONDS: "45.5",
+      }).reconciler,
+    ).toEqual({ heartbeatLimitSeconds: 900, stallGraceSeconds: 30, launchGraceSeconds: 45.5 });
   });
 
   it("reads the network's buckets and the signed URLs' lifetime, refusing what is not a gs:// location", () => {
@@ -110,6 +121,8 @@ describe("readGoogleCloudSettings", () => {
       { ...valid, TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS: "soon" },
       /not a positive number/,
     ],
+    ["TWINED_RECONCILER_STALL_GRACE_SECONDS", { ...valid, TWINED_RECONCILER_STALL_GRACE_SECONDS: "0" }, /positive/],
+    ["TWINED_RECONCILER_LAUNCH_GRACE_SECONDS", { ...valid, TWINED_RECONCILER_LAUNCH_GRACE_SECONDS: "-5" }, /positive/],
   ])("refuses a bad %s, naming it", (setting, env, message) => {
     let error: unknown;
     try {
