@@ -11,7 +11,7 @@ import { performance } from "node:perf_hooks";
 import { startEmbeddedNetwork } from "../platform/embedded-network.js";
 import { createHttpApi } from "../platform/http-api.js";
 import { Child, NetworkClient } from "../shared/client/index.js";
-import { latencySummary, median, percentile, round, timeProcess, trivialService } from "./support.js";
+import { latencySummary, median, PYTHON, percentile, round, timeProcess, trivialService } from "./support.js";
 
 const ROUNDS = 30;
 const INPUT = { numbers: [1, 2, 3, 4, 5] };
@@ -64,7 +64,7 @@ export async function benchAddedLatency(): Promise<Record<string, unknown>> {
   const inProcessTimes: number[] = [];
   const isolatedTimes: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bare.push(timeProcess("python3", ["bare.py", JSON.stringify(INPUT)], service));
+    bare.push(timeProcess(PYTHON, ["bare.py", JSON.stringify(INPUT)], service));
     inProcessTimes.push(await timeAsk(inProcess.child));
     isolatedTimes.push(await timeAsk(isolated.child));
   }

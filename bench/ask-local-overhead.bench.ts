@@ -9,7 +9,7 @@ import { answerQuestion } from "../runtime/runner/answer-question.js";
 import { parseServiceConfiguration } from "../shared/config/index.js";
 import { createQuestionAttributes } from "../shared/events/index.js";
 import { packageRoot } from "../shared/package-root.js";
-import { median, round, timeProcess, trivialService } from "./support.js";
+import { median, PYTHON, round, timeProcess, trivialService } from "./support.js";
 
 const ROUNDS = 15;
 const INPUT = { numbers: [1, 2, 3, 4, 5] };
@@ -28,7 +28,7 @@ export async function benchAskLocalOverhead(): Promise<Record<string, unknown>> 
   const askLocal: number[] = [];
   const runner: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bare.push(timeProcess("python3", ["bare.py", input], service));
+    bare.push(timeProcess(PYTHON, ["bare.py", input], service));
     askLocal.push(timeProcess(process.execPath, [cli, "question", "ask-local", "-i", input], service));
     const start = performance.now();
     const final = await answerQuestion({

@@ -18,6 +18,7 @@ import { openSqliteStores } from "../shared/adapters/embedded/sqlite/index.js";
 import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import { Child, NetworkClient } from "../shared/client/index.js";
+import { createQuestionAttributes, deriveResponseAttributes, renewEventIdentity } from "../shared/events/index.js";
 import type {
   BusSubscriber,
   EventBus,
@@ -28,12 +29,12 @@ import type {
   RevisionStore,
   SubscriptionOptions,
 } from "../shared/ports/index.js";
-import { InstantJobs, latencySummary, median, round, timeProcess, trivialService } from "./support.js";
+import { InstantJobs, latencySummary, median, PYTHON, round, timeProcess, trivialService } from "./support.js";
 
 const QUESTIONS = 100;
 const LATENCY_ROUNDS = 15;
 const CHATTY_LINES = 2000;
-const CHATTY_ROUNDS = 3;
+const CHATTY_ROUNDS = 5;
 const PROJECT = "twined-bench";
 
 /** Counts what passes through a bus: messages published, and handler invocations. */
@@ -208,7 +209,8 @@ function chattyService(): string {
 
 /**
  * One question at a time whose app logs `CHATTY_LINES` lines, asked with `Child` over HTTP: wall time (median of
- * `CHATTY_ROUNDS`), and the events the store recorded per second of it.
+ * `CHATTY_ROUNDS`, after one untimed question that warms the process up as a running network is), and the events the
+ * store recorded per second of it.
  */
 async function chatty(stack: Stack, service: string) {
   const environment = `c${randomBytes(4).toString("hex")}`;
@@ -230,9 +232,10 @@ async function chatty(stack: Stack, service: string) {
   const child = new Child({ id: "bench/chatty", network: url });
   const times: number[] = [];
   let events = 0;
-  for (let round = 0; round < CHATTY_ROUNDS; round++) {
+  for (let round = -1; round < CHATTY_ROUNDS; round++) {
     const start = performance.now();
     const { questionUuid } = await child.ask({ inputValues: {}, onLog: () => {} });
+    if (round < 0) continue;
     times.push(performance.now() - start);
     events = (await network.questions.events({ questionUuid, limit: CHATTY_LINES * 2 })).length;
   }
@@ -241,6 +244,71 @@ async function chatty(stack: Stack, service: string) {
   await network.close();
   const ms = median(times);
   return { wallMs: round(ms), eventsRecorded: events, eventsPerSecond: round((events / ms) * 1000) };
+}
+
+/**
+ * The floor a stack's store sets, without bus or handlers: `QUESTIONS` questions' four writes (create, validated,
+ * dispatched, the two events with the final status) made directly, all at once; and a chatty question's events
+ * recorded directly, in writes of 200 as the answer forwarder makes them under load.
+ */
+async function storeFloor(stack: Stack) {
+  const stores = stack.stores(`f${randomBytes(4).toString("hex")}`);
+  try {
+    const ask = async () => {
+      const attributes = createQuestionAttributes({ sender: "bench/asker:1.0.0", recipient: "bench/instant:1.0.0" });
+      const questionUuid = attributes.question_uuid;
+      await stores.questions.create({
+        questionUuid,
+        recipient: attributes.recipient,
+        sender: attributes.sender,
+        parentQuestionUuid: undefined,
+        originatorQuestionUuid: attributes.originator_question_uuid,
+        question: { kind: "question", input_values: {} },
+        attributes,
+        pushEndpoint: undefined,
+        timeoutSeconds: undefined,
+        priority: 0,
+        resources: { cpus: 1 },
+      });
+      return attributes;
+    };
+    let start = performance.now();
+    await Promise.all(
+      Array.from({ length: QUESTIONS }, async () => {
+        const attributes = await ask();
+        const questionUuid = attributes.question_uuid;
+        await stores.questions.transition(questionUuid, "validated");
+        await stores.questions.transition(questionUuid, "dispatched");
+        const response = deriveResponseAttributes(attributes);
+        await stores.questions.recordEvents(
+          questionUuid,
+          [
+            { event: { kind: "delivery_acknowledgement" }, attributes: { ...renewEventIdentity(response), order: 0 } },
+            { event: { kind: "result", output_values: {} }, attributes: { ...renewEventIdentity(response), order: 1 } },
+          ],
+          { to: "succeeded", outcome: { answer: { output_values: {} } } },
+        );
+      }),
+    );
+    const questionsPerSecond = (QUESTIONS / (performance.now() - start)) * 1000;
+    const chatty = await ask();
+    const response = deriveResponseAttributes(chatty);
+    const lines = Array.from({ length: CHATTY_LINES }, (_, line) => ({
+      event: {
+        kind: "log_record" as const,
+        log_record: { msg: `line ${line} of the chatty app`, levelname: "INFO", levelno: 20, name: "app" },
+      },
+      attributes: { ...renewEventIdentity(response), order: line + 1 },
+    }));
+    start = performance.now();
+    for (let index = 0; index < lines.length; index += 200) {
+      await stores.questions.recordEvents(chatty.question_uuid, lines.slice(index, index + 200));
+    }
+    const chattyWritesMs = performance.now() - start;
+    return { questionsPerSecond: round(questionsPerSecond), chattyEventWritesMs: round(chattyWritesMs) };
+  } finally {
+    await stores.close();
+  }
 }
 
 export async function benchEmulatorStack(): Promise<Record<string, unknown>> {
@@ -264,9 +332,7 @@ export async function benchEmulatorStack(): Promise<Record<string, unknown>> {
       },
     ];
     const service = trivialService();
-    const bare = Array.from({ length: 10 }, () =>
-      timeProcess("python3", ["bare.py", '{"numbers": [1, 2, 3]}'], service),
-    );
+    const bare = Array.from({ length: 10 }, () => timeProcess(PYTHON, ["bare.py", '{"numbers": [1, 2, 3]}'], service));
     const chattyApp = chattyService();
     const report: Record<string, unknown> = {
       questions: QUESTIONS,
@@ -276,6 +342,7 @@ export async function benchEmulatorStack(): Promise<Record<string, unknown>> {
     };
     for (const stack of stacks) {
       report[stack.name] = {
+        storeFloor: await storeFloor(stack),
         ...(await throughput(stack)),
         latency: await latency(stack, service, bare),
         chatty: await chatty(stack, chattyApp),

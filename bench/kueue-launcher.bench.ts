@@ -20,7 +20,7 @@ import { createQuestionAttributes } from "../shared/events/index.js";
 import type { JobLauncher, JobSpec, RevisionRecord } from "../shared/ports/index.js";
 import { FakeKubernetes } from "../test/support/fake-kubernetes/index.js";
 import { FolderImages, runnerContainers } from "../test/support/runner-containers.js";
-import { latencySummary, median, percentile, round, timeProcess, trivialService } from "./support.js";
+import { latencySummary, median, PYTHON, percentile, round, timeProcess, trivialService } from "./support.js";
 
 const JOBS = 100;
 const CREATION_ROUNDS = 3;
@@ -183,7 +183,7 @@ async function addedLatency(): Promise<Record<string, unknown>> {
   const kueueTimes: number[] = [];
   const localTimes: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bare.push(timeProcess("python3", ["bare.py", JSON.stringify(INPUT)], service));
+    bare.push(timeProcess(PYTHON, ["bare.py", JSON.stringify(INPUT)], service));
     kueueTimes.push(await timeAsk(kueue.child));
     localTimes.push(await timeAsk(local.child));
   }

@@ -135,3 +135,13 @@ export class InstantJobs implements JobLauncher {
   }
   async close() {}
 }
+
+/**
+ * The interpreter `python3` runs here, itself: a version manager's shim (pyenv) spends hundreds of milliseconds
+ * choosing it on every start, which Twined's runner avoids by resolving it once; the bare-app baselines do the same.
+ */
+export const PYTHON: string = (() => {
+  const found = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
+  const executable = found.stdout?.trim() ?? "";
+  return found.status === 0 && executable.startsWith("/") ? executable : "python3";
+})();
