@@ -51,7 +51,9 @@ export interface GoogleCloudSettings {
    * `validated` this long is sent on again; default 120), `TWINED_RECONCILER_LAUNCH_GRACE_SECONDS` (a `dispatched`
    * question with no job this long is launched again; default 120).
    */
-  readonly reconciler: Partial<Pick<QuestionReconcilerSettings, ReconcilerSetting>>;
+  readonly reconciler: Partial<
+    Pick<QuestionReconcilerSettings, "heartbeatLimitSeconds" | "stallGraceSeconds" | "launchGraceSeconds">
+  >;
   /**
    * `TWINED_OUTPUTS_LOCATION`, `TWINED_UPLOADS_LOCATION`, `TWINED_DIAGNOSTICS_LOCATION`: the durable stack's buckets
    * (`gs://…`), for output datasets of services that name no `output_location`, askers' uploaded datasets and crash
@@ -71,15 +73,6 @@ export interface StorageSettings {
   readonly diagnosticsLocation: string | undefined;
   readonly signedUrlSeconds: number | undefined;
 }
-
-/** The reconciler's settings a deployment may change, by environment variable. */
-const RECONCILER_VARIABLES = {
-  TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS: "heartbeatLimitSeconds",
-  TWINED_RECONCILER_STALL_GRACE_SECONDS: "stallGraceSeconds",
-  TWINED_RECONCILER_LAUNCH_GRACE_SECONDS: "launchGraceSeconds",
-} as const;
-
-type ReconcilerSetting = (typeof RECONCILER_VARIABLES)[keyof typeof RECONCILER_VARIABLES];
 
 /** Every environment variable a function reads; the deployment must set the required ones. */
 export const FUNCTION_ENVIRONMENT = [
@@ -101,6 +94,14 @@ export const FUNCTION_ENVIRONMENT = [
   ...JOB_LAUNCHER_ENVIRONMENT,
 ] as const;
 
+/** A setting in seconds, when set: a positive number. */
+function positiveSeconds(variable: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const seconds = Number(text);
+  if (!(seconds > 0)) throw new InvalidDeploymentSetting(variable, `'${text}' is not a positive number of seconds`);
+  return seconds;
+}
+
 export function readGoogleCloudSettings(env: Readonly<Record<string, string | undefined>> = process.env) {
   const projectId = env.GOOGLE_CLOUD_PROJECT;
   if (projectId === undefined || projectId === "") {
@@ -113,14 +114,20 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
       "must be set to a secret of at least 16 characters (it signs the events pushed to askers' endpoints)",
     );
   }
-  const reconciler: Partial<Record<ReconcilerSetting, number>> = {};
-  for (const [variable, setting] of Object.entries(RECONCILER_VARIABLES)) {
-    const text = env[variable];
-    if (text === undefined || text === "") continue;
-    const seconds = Number(text);
-    if (!(seconds > 0)) throw new InvalidDeploymentSetting(variable, `'${text}' is not a positive number of seconds`);
-    reconciler[setting] = seconds;
-  }
+  const reconciler = definedProperties({
+    heartbeatLimitSeconds: positiveSeconds(
+      "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
+      env.TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS,
+    ),
+    stallGraceSeconds: positiveSeconds(
+      "TWINED_RECONCILER_STALL_GRACE_SECONDS",
+      env.TWINED_RECONCILER_STALL_GRACE_SECONDS,
+    ),
+    launchGraceSeconds: positiveSeconds(
+      "TWINED_RECONCILER_LAUNCH_GRACE_SECONDS",
+      env.TWINED_RECONCILER_LAUNCH_GRACE_SECONDS,
+    ),
+  });
   const launcher = readJobLauncherSettings(env);
   const settings: GoogleCloudSettings = {
     projectId,

@@ -28,6 +28,10 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   TWINED_JOBS_READ_LOCAL_FILES:
     "only for the local topology, whose jobs run on the asker's machine; a deployed network's jobs never do",
   TWINED_LOCAL_CPUS: "only for TWINED_LAUNCHER=local, which runs jobs inside the function (the local topology)",
+  TWINED_RECONCILER_STALL_GRACE_SECONDS:
+    "its default (120 s, two of Cloud Scheduler's passes) suits a deployed network; an operator may set it on the reconciler",
+  TWINED_RECONCILER_LAUNCH_GRACE_SECONDS:
+    "its default (120 s: a Job is made in seconds) suits a deployed network; an operator may set it on the reconciler",
   TWINED_STORAGE_FOLDER:
     "an embedded network's storage folder, read by a runner inside a function with TWINED_LAUNCHER=local",
   TWINED_STORAGE_SIGNING_KEY: "goes with TWINED_STORAGE_FOLDER, only for embedded networks",
@@ -43,6 +47,11 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   OCTUE_SERVICE_NAME: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
   OCTUE_SERVICE_REVISION_TAG: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
   TWINED_PYTHON: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  // What chooses the Python interpreter, read by the runner (only inside a function with TWINED_LAUNCHER=local).
+  PATH: "set by the functions' runtime itself",
+  PYENV_VERSION: "pyenv's choice of Python on a developer's machine; not used by a deployed function",
+  ASDF_PYTHON_VERSION: "asdf's choice of Python on a developer's machine; not used by a deployed function",
+  VIRTUAL_ENV: "an activated virtual environment on a developer's machine; not used by a deployed function",
   TWINED_ID_TOKEN: "an asker's credential for a network behind IAM, used when a local job asks children over HTTP",
   PYTHONPATH: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
 };

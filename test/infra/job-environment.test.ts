@@ -19,6 +19,11 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   OCTUE_SERVICE_NAMESPACE: "overrides octue.yaml's namespace, as Octue allows; the image's octue.yaml names it",
   OCTUE_SERVICE_NAME: "overrides octue.yaml's name, as Octue allows; the image's octue.yaml names it",
   PYTHONPATH: "extended by the runner for its harness; whatever the image sets is kept",
+  // What chooses the Python interpreter, which the runner asks once (python-interpreter.ts).
+  PATH: "set by the image",
+  PYENV_VERSION: "pyenv's choice of Python on a developer's machine; the image has one Python",
+  ASDF_PYTHON_VERSION: "asdf's choice of Python on a developer's machine; the image has one Python",
+  VIRTUAL_ENV: "an activated virtual environment on a developer's machine; the image installs into its Python",
   TWINED_STORAGE_FOLDER:
     "an embedded network's storage folder, for jobs on the same machine; cloud jobs use Cloud Storage",
   TWINED_STORAGE_SIGNING_KEY: "signs an embedded network's storage URLs; goes with TWINED_STORAGE_FOLDER",

@@ -162,6 +162,30 @@ describe("the HTTP API", () => {
     expect(await call("GET", "/nowhere")).toMatchObject({ status: 404, body: { error: { type: "NotFound" } } });
     expect((await call("GET", "/questions?status=sleeping")).status).toBe(400);
   });
+
+  it("answers a body it cannot read with the 4xx that says why, naming the limit, never a 500", async () => {
+    const huge = JSON.stringify({
+      recipient: "examples/elevation",
+      input_values: { pad: "x".repeat(11 * 1024 * 1024) },
+    });
+    const tooLarge = await call("POST", "/questions", huge);
+    expect(tooLarge).toMatchObject({
+      status: 413,
+      body: {
+        error: { type: "RequestTooLarge", details: { limit: "request_body_bytes", limit_bytes: 10 * 1024 * 1024 } },
+      },
+    });
+    expect(JSON.stringify(tooLarge.body)).toMatch(/over the limit of 10485760 bytes/);
+    expect(
+      await call("POST", "/questions", "{}", { "content-type": "application/json; charset=latin1" }),
+    ).toMatchObject({ status: 415, body: { error: { type: "UnsupportedCharset", details: { charset: "latin1" } } } });
+    expect(await call("POST", "/questions", "{}", { "content-encoding": "compress" })).toMatchObject({
+      status: 415,
+      body: { error: { type: "UnsupportedEncoding", details: { encoding: "compress" } } },
+    });
+    // Nothing was asked by any of them.
+    expect(await call("GET", "/questions?recipient=examples/elevation:0.1.0")).toMatchObject({ status: 200 });
+  });
 });
 
 /** A question stored as the intake would, but never launched: nothing else sends its events. */

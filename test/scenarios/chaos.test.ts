@@ -212,15 +212,14 @@ function defineChaos(stack: ChaosStack): void {
         const uuids = recorded.map((each) => each.attributes.uuid);
         expect(new Set(uuids).size).toBe(uuids.length);
         // What the asker heard is what the network recorded, each once, in the recorded order.
-        const describe = (events: readonly ChildEventEnvelope[] | undefined) =>
+        const summary = (events: readonly ChildEventEnvelope[] | undefined) =>
           events?.map(
             (each) =>
               `${each.event.kind} order=${String(each.attributes.order)} at ${String(each.attributes.datetime)} ${each.attributes.uuid}`,
           );
-        expect(
-          describe(heard.get(question.question_uuid)),
-          `question ${question.question_uuid} (seed ${SEED})`,
-        ).toEqual(describe(recorded));
+        expect(summary(heard.get(question.question_uuid)), `question ${question.question_uuid} (seed ${SEED})`).toEqual(
+          summary(recorded),
+        );
       }
     }, 600_000);
   });

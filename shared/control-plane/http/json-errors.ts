@@ -15,6 +15,7 @@ import {
   TwinedError,
   TwineException,
 } from "../../errors/index.js";
+import { definedProperties } from "../../objects/index.js";
 
 /** The JSON body of every error response: `{error: {type, message, details}}`. */
 export interface ErrorBody {
@@ -30,20 +31,14 @@ export function statusOf(error: unknown): number {
   if (error instanceof NoAnswerYet || error instanceof DeadLetterNotReplayable) return 409;
   if (error instanceof InvalidServiceID || error instanceof InvalidEvent || error instanceof TwineException) return 400;
   if (error instanceof NonRetryableError) return 400;
-  if (isBodyParserError(error)) return error.status;
+  const unreadable = unreadableBody(error);
+  if (unreadable !== undefined) return unreadable.status;
   return 500;
 }
 
 export function errorBody(error: unknown): ErrorBody {
-  if (isBodyParserError(error)) {
-    return {
-      error: {
-        type: "InvalidJson",
-        message: `the request body is not valid JSON: ${error.message}`,
-        details: {},
-      },
-    };
-  }
+  const unreadable = unreadableBody(error);
+  if (unreadable !== undefined) return { error: describeUnreadableBody(unreadable) };
   if (!(error instanceof TwinedError)) {
     return { error: { type: "InternalError", message: "the server failed; see its log", details: {} } };
   }
@@ -72,12 +67,54 @@ export function jsonErrors(
   };
 }
 
-function isBodyParserError(error: unknown): error is { status: number; message: string; type: string } {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    "type" in error &&
-    (error as { type: unknown }).type === "entity.parse.failed" &&
-    "status" in error
-  );
+/**
+ * Why the body parser could not read a request's body (it throws `http-errors` with a `type` and a 4xx `status`): the
+ * asker's mistake, answered with that status. Its other errors (a stream already read) are ours, and stay 500.
+ */
+interface UnreadableBody {
+  readonly type: string;
+  readonly status: number;
+  readonly message: string;
+  readonly limit?: unknown;
+  readonly length?: unknown;
+  readonly charset?: unknown;
+  readonly encoding?: unknown;
+}
+
+function unreadableBody(error: unknown): UnreadableBody | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
+  if (typeof type !== "string" || typeof status !== "number" || expose !== true) return undefined;
+  return status >= 400 && status < 500 ? (error as UnreadableBody) : undefined;
+}
+
+function describeUnreadableBody(error: UnreadableBody): ErrorBody["error"] {
+  switch (error.type) {
+    case "entity.too.large":
+      return {
+        type: "RequestTooLarge",
+        message: `the request body is ${typeof error.length === "number" ? `${error.length} bytes` : "larger than the limit"}, over the limit of ${String(error.limit)} bytes on a request body; send less (large values belong in a dataset)`,
+        details: {
+          limit: "request_body_bytes",
+          limit_bytes: error.limit,
+          ...definedProperties({ length: error.length }),
+        },
+      };
+    case "entity.parse.failed":
+      return { type: "InvalidJson", message: `the request body is not valid JSON: ${error.message}`, details: {} };
+    case "charset.unsupported":
+      return {
+        type: "UnsupportedCharset",
+        message: `the request body's charset '${String(error.charset)}' is not supported; send UTF-8`,
+        details: { charset: error.charset },
+      };
+    case "encoding.unsupported":
+      return {
+        type: "UnsupportedEncoding",
+        message: `the request body's content-encoding '${String(error.encoding)}' is not supported; send it uncompressed, or as gzip, deflate or br`,
+        details: { encoding: error.encoding },
+      };
+    default:
+      return { type: "UnreadableBody", message: `the request body could not be read: ${error.message}`, details: {} };
+  }
 }
