@@ -8,7 +8,13 @@ import type { EmbeddedNetwork } from "./embedded-network.js";
  * The HTTP API of an embedded network: `/questions`, `/events`, `/registry`, `/dead-letters` and `/healthz`, JSON errors
  * throughout.
  */
-export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalMs?: number } = {}): Express {
+export interface HttpApiOptions {
+  readonly pollIntervalMs?: number;
+  /** Answers only requests addressed to these `host:port`s (a network on loopback), read per request. */
+  readonly allowedHosts?: () => ReadonlySet<string> | undefined;
+}
+
+export function createHttpApi(network: EmbeddedNetwork, options: HttpApiOptions = {}): Express {
   return questionsApi({
     intake: network.intake,
     questions: network.questions,
@@ -22,6 +28,10 @@ export function createHttpApi(network: EmbeddedNetwork, options: { pollIntervalM
       uploadsLocation: network.jobsReachStorage ? network.storage.uploadsLocation : undefined,
       diagnosticsLocation: network.storage.diagnosticsLocation,
     },
-    ...definedProperties({ signedStorage: network.storage.signedObjects, pollIntervalMs: options.pollIntervalMs }),
+    ...definedProperties({
+      signedStorage: network.storage.signedObjects,
+      pollIntervalMs: options.pollIntervalMs,
+      allowedHosts: options.allowedHosts,
+    }),
   });
 }

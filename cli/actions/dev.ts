@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { EmulatorBackend } from "../../dev/emulator-backend.js";
 import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
+import { isLoopback, loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
 import { displayPath } from "../../shared/display-path.js";
 import { InvalidDevOptions } from "../../shared/errors/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
@@ -57,7 +58,10 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
     onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
   });
-  const server = createHttpApi(network).listen(options.port, options.host);
+  // On loopback the network answers only requests addressed to it (DNS rebinding, other sites' pages), and the jobs'
+  // own address for it when one is given (--job-network-url).
+  let allowedHosts: ReadonlySet<string> | undefined;
+  const server = createHttpApi(network, { allowedHosts: () => allowedHosts }).listen(options.port, options.host);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
@@ -70,6 +74,12 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     return EXIT.usage;
   }
   const { port } = server.address() as AddressInfo;
+  if (isLoopback(options.host)) {
+    const jobsHost = URL.canParse(options.jobNetworkUrl ?? "")
+      ? [new URL(options.jobNetworkUrl ?? "").host.toLowerCase()]
+      : [];
+    allowedHosts = new Set([...loopbackHosts(port), ...jobsHost]);
+  }
   network.setNetworkUrl(`http://${options.host}:${port}`);
   jobNetworkUrl ??= `http://${options.host}:${port}`;
   const recovered = await network.recover();

@@ -1,4 +1,5 @@
 import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -64,6 +65,16 @@ describe.each(backends)("twined dev on %s", (_name, backendArguments) => {
         { timeoutMs: 90_000, intervalMs: 100, description: () => `the question to succeed (it is ${question.status})` },
       );
       expect(question.answer).toEqual({ output_values: [59] });
+
+      // On loopback it answers only requests addressed to itself, and pages served from itself.
+      const port = new URL(base).port;
+      expect(await rawGet(base, "/questions", { host: `localhost:${port}` })).toMatchObject({ status: 200 });
+      const rebound = await rawGet(base, "/questions", { host: "evil.example:7171" });
+      expect(rebound).toMatchObject({ status: 403, body: { error: { type: "HostNotAllowed" } } });
+      expect(JSON.stringify(rebound.body)).not.toContain(uuid);
+      const crossSite = await rawGet(base, "/questions", { origin: "http://evil.example" });
+      expect(crossSite).toMatchObject({ status: 403, body: { error: { type: "OriginNotAllowed" } } });
+      expect(await rawGet(base, "/healthz", { origin: `http://127.0.0.1:${port}` })).toMatchObject({ status: 200 });
     } finally {
       twined.kill("SIGINT");
     }
@@ -71,3 +82,19 @@ describe.each(backends)("twined dev on %s", (_name, backendArguments) => {
     expect(twined.output.stdout).toMatch(/Stopping \(SIGINT\)/);
   }, 180_000);
 });
+
+/** A GET with headers `fetch` will not set (`Host`), by Node's own HTTP client. */
+function rawGet(base: string, route: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const request = httpRequest(`${base}${route}`, { headers }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}

@@ -20,6 +20,7 @@ import type { OutputValuesReader } from "../question-intake/output-values.js";
 import type { QuestionReconciler } from "../question-reconciler/handler.js";
 import type { RevisionRegistry } from "../revision-registry/handler.js";
 import { revisionRegistryRoutes } from "../revision-registry/http-routes.js";
+import { allowOnlyHosts } from "./allowed-hosts.js";
 import { jsonErrors } from "./json-errors.js";
 import { signedStorageRoutes } from "./signed-storage-routes.js";
 
@@ -46,6 +47,8 @@ export interface QuestionsApiOptions {
   readonly datasets?: NetworkDatasets;
   /** Serves the network's dead letters under `/dead-letters`, to list and replay them. */
   readonly deadLetters?: DeadLetterKeeper;
+  /** Answers only requests addressed to these `host:port`s, and pages from them (see `allowOnlyHosts`). */
+  readonly allowedHosts?: () => ReadonlySet<string> | undefined;
 }
 
 export interface NetworkDatasets {
@@ -64,7 +67,7 @@ export interface NetworkDatasets {
  * errors throughout: the question-intake function in the cloud, and `twined dev`'s whole API.
  */
 export function questionsApi(options: QuestionsApiOptions): Express {
-  const app = jsonApp();
+  const app = jsonApp(options.allowedHosts);
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", version: TWINED_VERSION });
   });
@@ -171,9 +174,11 @@ function valuesReader(store: DatasetStore | undefined): OutputValuesReader | und
   return async (reference) => JSON.parse((await store.read(reference)).toString("utf8")) as unknown;
 }
 
-function jsonApp(): Express {
+function jsonApp(allowedHosts?: () => ReadonlySet<string> | undefined): Express {
   const app = express();
   app.disable("x-powered-by");
+  // Before anything reads the body: a request from a stranger gets nothing but its refusal.
+  if (allowedHosts !== undefined) app.use(allowOnlyHosts(allowedHosts));
   app.use(express.json({ limit: BODY_LIMIT }));
   return app;
 }
