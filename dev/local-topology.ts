@@ -18,8 +18,8 @@ import { packageRoot } from "../shared/package-root.js";
 import { freePort } from "./emulators.js";
 
 /** The functions askers call over HTTP; the Pub/Sub-triggered ones come from the subscription table. */
-// The functions called over HTTP: by askers, and by Cloud Scheduler (the reconciler, which here is called by hand).
-const HTTP_FUNCTIONS = NETWORK_FUNCTIONS.filter((each) => each.caller !== "pubsub").map((each) => each.target);
+const ASKERS_FUNCTIONS = NETWORK_FUNCTIONS.filter((each) => each.caller === "askers").map((each) => each.target);
+const SCHEDULED_FUNCTIONS = NETWORK_FUNCTIONS.filter((each) => each.caller === "scheduler").map((each) => each.target);
 
 export interface LocalTopologyOptions {
   readonly projectId: string;
@@ -33,6 +33,11 @@ export interface LocalTopologyOptions {
   readonly cpus?: number;
   /** Push every message twice (through a duplicating proxy), as at-least-once delivery may. */
   readonly duplicateDeliveries?: boolean;
+  /**
+   * Also serve the functions Cloud Scheduler calls (the reconciler), to be called by hand at `functionUrls`; off by
+   * default, as each function is a process of its own.
+   */
+  readonly scheduledFunctions?: boolean;
   /** More environment for every function (e.g. the reconciler's `TWINED_RECONCILER_…` limits). */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** What the function servers print. */
@@ -67,7 +72,8 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
   const url = `http://127.0.0.1:${gatewayPort}`;
   const specs = networkSubscriptions(topics);
   const keeper = deadLetterKeeperSubscription(topics);
-  const names = [...new Set([...HTTP_FUNCTIONS, ...[...specs, keeper].map((spec) => spec.functionName)])];
+  const http = [...ASKERS_FUNCTIONS, ...(options.scheduledFunctions === true ? SCHEDULED_FUNCTIONS : [])];
+  const names = [...new Set([...http, ...[...specs, keeper].map((spec) => spec.functionName)])];
   const processes: ChildProcess[] = [];
   const proxies: Server[] = [];
   const functionUrls: Record<string, string> = {};
@@ -170,7 +176,8 @@ function startFunction(name: string, port: number, networkUrl: string, options: 
 /** Waits until the server accepts connections (a request would be handled, and a Pub/Sub function would act on it). */
 async function waitUntilServing(url: string, name: string): Promise<void> {
   const { port } = new URL(url);
-  const deadline = Date.now() + 30_000;
+  // Every function is a Node process of its own, all starting at once: on a busy 2-core machine that takes a while.
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const accepted = await new Promise<boolean>((resolve) => {
       const socket = connect(Number(port), "127.0.0.1");
@@ -183,7 +190,7 @@ async function waitUntilServing(url: string, name: string): Promise<void> {
     if (accepted) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the ${name} function did not start serving on ${url} within 30 s`);
+  throw new Error(`the ${name} function did not start serving on ${url} within 60 s`);
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {

@@ -20,7 +20,7 @@ describeWithEmulators("the local copy of the deployed topology", (info) => {
       environment,
       pushSecret: randomBytes(16).toString("hex"),
     });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await topology?.close();

@@ -63,7 +63,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         const manifests = copyOfExample("using-manifests");
         await registerFolder(network.url, manifests, { namespace: "examples", name: "using-manifests", tag: "0.1.0" });
         await registerTestServices(network.url);
-      }, 60_000);
+      }, 120_000);
 
       afterAll(async () => {
         await network?.close();
@@ -86,7 +86,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
           expect.arrayContaining(["received", "validated", "dispatched", "running", "succeeded"]),
         );
         expect(await network.launches(elevation.questionUuid)).toBe(1);
-      }, 60_000);
+      }, 120_000);
 
       it("answers the fractal example, passing its logs on", async () => {
         const logs: string[] = [];

@@ -25,6 +25,7 @@ describeWithEmulators("the question-reconciler function, after a crash between t
       firestoreHost: info.firestoreHost ?? "",
       environment,
       pushSecret: randomBytes(16).toString("hex"),
+      scheduledFunctions: true,
       functionEnvironment: { TWINED_RECONCILER_STALL_GRACE_SECONDS: "1" },
     });
     stores = openFirestoreStores({ projectId: info.projectId, collectionPrefix: environment });
