@@ -19,7 +19,9 @@ import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import { isTerminal, type QuestionStatus } from "../../shared/questions/index.js";
 import { DuplicatingBus } from "../support/duplicating-bus.js";
 import { describeWithEmulators, type EmulatorInfo } from "../support/emulators.js";
-import { registerFolder, testService } from "./scenario-services.js";
+import { seededRandom } from "../support/seeded-random.js";
+import { countLaunches } from "./scenario-platform.js";
+import { registerTestService } from "./scenario-services.js";
 
 /** Bounds: 50 askers at once, at most 60 jobs killed, all within 10 minutes. */
 const ASKERS = 50;
@@ -101,7 +103,7 @@ function defineChaos(stack: ChaosStack): void {
     let network: EmbeddedNetwork;
     let url = "";
     let server: ReturnType<ReturnType<typeof createHttpApi>["listen"]>;
-    const launches = new Map<string, number>();
+    let launches: ReadonlyMap<string, number> = new Map();
 
     beforeAll(async () => {
       network = await startEmbeddedNetwork({
@@ -110,23 +112,13 @@ function defineChaos(stack: ChaosStack): void {
         jobs: "in-process",
         ...stack.options(),
       });
-      const launch = network.launcher.launch.bind(network.launcher);
-      network.launcher.launch = async (spec) => {
-        const outcome = await launch(spec);
-        const questionUuid = spec.question.attributes.question_uuid;
-        if (outcome.launched) launches.set(questionUuid, (launches.get(questionUuid) ?? 0) + 1);
-        return outcome;
-      };
+      launches = countLaunches(network.launcher);
       // Streams wake on the changes this process records, as `twined dev` serves them.
       server = createHttpApi(network).listen(0, "127.0.0.1");
       await new Promise((resolve) => server.once("listening", resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       network.setNetworkUrl(url);
-      await registerFolder(url, testService("chatty", CHATTY_APP), {
-        namespace: "scenarios",
-        name: "chatty",
-        tag: "1.0.0",
-      });
+      await registerTestService(url, "chatty", CHATTY_APP);
     }, 60_000);
 
     afterAll(async () => {
@@ -223,16 +215,4 @@ function defineChaos(stack: ChaosStack): void {
       }
     }, 600_000);
   });
-}
-
-/** A small seeded generator (mulberry32), so that a failing run's choices can be made again. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -17,8 +17,8 @@ import {
   FAILING_APP,
   OVERSIZED_APP,
   registerFolder,
+  registerTestService,
   SLEEPER_APP,
-  testService,
 } from "./scenario-services.js";
 
 const ASKER = "testing/scenarios:1.0.0";
@@ -417,7 +417,7 @@ export function defineScenarios(platform: ScenarioPlatform, selection: ScenarioS
         network = await platform.start({ cpuQuota: 2 });
         await registerChildServices(network.url);
         await registerTestServices(network.url);
-      }, 60_000);
+      }, 120_000);
 
       afterAll(async () => {
         await network?.close();
@@ -502,7 +502,7 @@ async function registerTestServices(url: string): Promise<void> {
     ["failing", FAILING_APP],
     ["oversized", OVERSIZED_APP],
   ] as const) {
-    await registerFolder(url, testService(name, app), { namespace: "scenarios", name, tag: "1.0.0" });
+    await registerTestService(url, name, app);
   }
   await registerFolder(url, diagnosed, { namespace: "scenarios", name: "diagnosed", tag: "1.0.0" });
 }

@@ -5,7 +5,7 @@ import { RemoteException } from "../../shared/errors/index.js";
 import { rejectionOf } from "../support/error-of.js";
 import { waitFor } from "../support/wait-for.js";
 import { type KueueNetwork, kueuePlatform } from "./platforms/kueue.js";
-import { registerFolder, SLEEPER_APP, testService } from "./scenario-services.js";
+import { registerTestService, SLEEPER_APP } from "./scenario-services.js";
 
 /**
  * The ways a Kubernetes job dies that its service cannot report itself. Each must end the question with its cause,
@@ -19,11 +19,7 @@ describe("questions whose Kueue jobs die", () => {
   beforeAll(async () => {
     network = await kueuePlatform().start({ cpuQuota: 4 });
     client = new NetworkClient(network.url);
-    await registerFolder(network.url, testService("sleeper", SLEEPER_APP), {
-      namespace: "scenarios",
-      name: "sleeper",
-      tag: "1.0.0",
-    });
+    await registerTestService(network.url, "sleeper", SLEEPER_APP);
   }, 60_000);
 
   afterAll(async () => {

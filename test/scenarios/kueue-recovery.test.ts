@@ -5,7 +5,7 @@ import type { QuestionStatus } from "../../shared/questions/index.js";
 import { storeQuestion } from "../support/stored-question.js";
 import { waitFor } from "../support/wait-for.js";
 import { type KueueNetwork, kueuePlatform } from "./platforms/kueue.js";
-import { registerFolder, SLEEPER_APP, testService } from "./scenario-services.js";
+import { registerTestService, SLEEPER_APP } from "./scenario-services.js";
 
 const SLEEPER = "scenarios/sleeper:1.0.0";
 
@@ -21,11 +21,7 @@ describe("questions the control plane lost on their way to a Kueue job", () => {
     // One CPU: a second question waits in the queue while the first runs.
     network = await kueuePlatform().start({ cpuQuota: 1 });
     client = new NetworkClient(network.url);
-    await registerFolder(network.url, testService("sleeper", SLEEPER_APP), {
-      namespace: "scenarios",
-      name: "sleeper",
-      tag: "1.0.0",
-    });
+    await registerTestService(network.url, "sleeper", SLEEPER_APP);
   }, 60_000);
 
   afterAll(async () => {

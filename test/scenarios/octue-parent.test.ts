@@ -10,7 +10,7 @@ import { describeWithEmulators } from "../support/emulators.js";
 import { waitFor } from "../support/wait-for.js";
 import { googleInProcessPlatform } from "./platforms/google-in-process.js";
 import type { ScenarioNetwork } from "./scenario-platform.js";
-import { copyOfExample, OVERSIZED_APP, registerFolder, testService } from "./scenario-services.js";
+import { copyOfExample, OVERSIZED_APP, registerFolder, registerTestService } from "./scenario-services.js";
 
 const PARENT = "octue/test-parent:5.6.3";
 
@@ -29,11 +29,7 @@ describeWithEmulators("an Octue parent asking over Pub/Sub", (info) => {
       name: "using-manifests",
       tag: "0.1.0",
     });
-    await registerFolder(network.url, testService("oversized", OVERSIZED_APP), {
-      namespace: "scenarios",
-      name: "oversized",
-      tag: "1.0.0",
-    });
+    await registerTestService(network.url, "oversized", OVERSIZED_APP);
   }, 60_000);
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { NetworkClient } from "../../shared/client/index.js";
 import { describeWithEmulators } from "../support/emulators.js";
 import { storeQuestion } from "../support/stored-question.js";
 import { waitFor } from "../support/wait-for.js";
-import { registerFolder, SLEEPER_APP, testService } from "./scenario-services.js";
+import { registerTestService, SLEEPER_APP } from "./scenario-services.js";
 
 /**
  * The deployed reconciler (its Functions Framework server, called as Cloud Scheduler calls it) picking up questions a
@@ -29,11 +29,7 @@ describeWithEmulators("the question-reconciler function, after a crash between t
       functionEnvironment: { TWINED_RECONCILER_STALL_GRACE_SECONDS: "1" },
     });
     stores = openFirestoreStores({ projectId: info.projectId, collectionPrefix: environment });
-    await registerFolder(topology.url, testService("sleeper", SLEEPER_APP), {
-      namespace: "scenarios",
-      name: "sleeper",
-      tag: "1.0.0",
-    });
+    await registerTestService(topology.url, "sleeper", SLEEPER_APP);
   }, 120_000);
 
   afterAll(async () => {

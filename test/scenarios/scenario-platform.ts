@@ -1,4 +1,4 @@
-import type { DatasetStore } from "../../shared/ports/index.js";
+import type { DatasetStore, JobLauncher } from "../../shared/ports/index.js";
 
 /** A running Twined network the scenario suite can ask questions of, whatever it runs on. */
 export interface ScenarioNetwork {
@@ -39,4 +39,20 @@ export async function launchesFromEvents(url: string, questionUuid: string): Pro
   );
   if (!response.ok) throw new Error(`could not read the events of ${questionUuid}: HTTP ${response.status}`);
   return ((await response.json()) as { events: unknown[] }).events.length;
+}
+
+/**
+ * Counts the jobs `launcher` starts for each question (a launch it drops as already made does not count), for
+ * platforms whose launcher runs in the test's process.
+ */
+export function countLaunches(launcher: JobLauncher): ReadonlyMap<string, number> {
+  const launches = new Map<string, number>();
+  const launch = launcher.launch.bind(launcher);
+  launcher.launch = async (spec) => {
+    const outcome = await launch(spec);
+    const questionUuid = spec.question.attributes.question_uuid;
+    if (outcome.launched) launches.set(questionUuid, (launches.get(questionUuid) ?? 0) + 1);
+    return outcome;
+  };
+  return launches;
 }

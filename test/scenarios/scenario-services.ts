@@ -36,6 +36,11 @@ export function copyOfExample(example: string, options: { configurationValues?: 
   return directory;
 }
 
+/** Registers a throw-away service whose app is `app` as `scenarios/<name>:1.0.0`, its default revision. */
+export async function registerTestService(url: string, name: string, app: string): Promise<void> {
+  await registerFolder(url, testService(name, app), { namespace: "scenarios", name, tag: "1.0.0" });
+}
+
 /** A throw-away service whose app is `app` (Python), taking any input values. */
 export function testService(name: string, app: string): string {
   const directory = mkdtempSync(path.join(tmpdir(), `twined-${name}-`));

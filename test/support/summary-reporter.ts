@@ -26,7 +26,8 @@ export default class SummaryReporter implements Reporter {
         );
       }
       // A file can fail outside its tests (a hook, an import), which leaves its tests skipped: that counts as a failure.
-      if (module.state() === "failed") states.set(`${module.moduleId} > (the file itself)`, "failed");
+      const testFailed = [...module.children.allTests()].some((test) => test.result().state === "failed");
+      if (module.state() === "failed" && !testFailed) states.set(`${module.moduleId} > (the file itself)`, "failed");
     }
     const file = process.env.TWINED_TEST_STATES_FILE;
     if (file) appendFileSync(file, `${JSON.stringify(Object.fromEntries(states))}\n`);

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startEmbeddedNetwork } from "../../../platform/embedded-network.js";
 import { createHttpApi } from "../../../platform/http-api.js";
-import type { ScenarioNetwork, ScenarioNetworkOptions, ScenarioPlatform } from "../scenario-platform.js";
+import {
+  countLaunches,
+  type ScenarioNetwork,
+  type ScenarioNetworkOptions,
+  type ScenarioPlatform,
+} from "../scenario-platform.js";
 
 /** The embedded default (in-memory bus, SQLite, local jobs) behind its HTTP API, as `twined dev` runs it. */
 export function embeddedPlatform(jobs: "in-process" | "process" = "in-process"): ScenarioPlatform {
@@ -18,14 +23,7 @@ export function embeddedPlatform(jobs: "in-process" | "process" = "in-process"):
         jobs,
         ...(options.duplicateDeliveries === true ? { bus: { duplicateDeliveries: true, shuffle: true } } : {}),
       });
-      const launches = new Map<string, number>();
-      const launch = network.launcher.launch.bind(network.launcher);
-      network.launcher.launch = async (spec) => {
-        const outcome = await launch(spec);
-        const questionUuid = spec.question.attributes.question_uuid;
-        if (outcome.launched) launches.set(questionUuid, (launches.get(questionUuid) ?? 0) + 1);
-        return outcome;
-      };
+      const launches = countLaunches(network.launcher);
       const server = createHttpApi(network, { pollIntervalMs: 20 }).listen(0, "127.0.0.1");
       await new Promise((resolve) => server.once("listening", resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

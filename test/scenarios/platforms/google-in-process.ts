@@ -10,7 +10,12 @@ import { openFirestoreStores } from "../../../shared/adapters/google/firestore/i
 import { PubSubEventBus } from "../../../shared/adapters/google/pubsub/index.js";
 import { DuplicatingBus } from "../../support/duplicating-bus.js";
 import type { EmulatorInfo } from "../../support/emulators.js";
-import type { ScenarioNetwork, ScenarioNetworkOptions, ScenarioPlatform } from "../scenario-platform.js";
+import {
+  countLaunches,
+  type ScenarioNetwork,
+  type ScenarioNetworkOptions,
+  type ScenarioPlatform,
+} from "../scenario-platform.js";
 
 /** The control plane in one process, on the Google client libraries against the Pub/Sub and Firestore emulators. */
 export function googleInProcessPlatform(info: EmulatorInfo): ScenarioPlatform {
@@ -29,14 +34,7 @@ export function googleInProcessPlatform(info: EmulatorInfo): ScenarioPlatform {
         // Buckets of its own on the Storage emulator, which every test file shares.
         storage: () => emulatorStorage(info.projectId, `${environment}-twined`),
       });
-      const launches = new Map<string, number>();
-      const launch = network.launcher.launch.bind(network.launcher);
-      network.launcher.launch = async (spec) => {
-        const outcome = await launch(spec);
-        const questionUuid = spec.question.attributes.question_uuid;
-        if (outcome.launched) launches.set(questionUuid, (launches.get(questionUuid) ?? 0) + 1);
-        return outcome;
-      };
+      const launches = countLaunches(network.launcher);
       const server = createHttpApi(network, { pollIntervalMs: 50 }).listen(0, "127.0.0.1");
       await new Promise((resolve) => server.once("listening", resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -9,7 +9,12 @@ import { KueueJobLauncher } from "../../../shared/adapters/google/kueue/index.js
 import type { QuestionStore } from "../../../shared/ports/index.js";
 import { FakeKubernetes } from "../../support/fake-kubernetes/index.js";
 import { FolderImages, runnerContainers } from "../../support/runner-containers.js";
-import type { ScenarioNetwork, ScenarioNetworkOptions, ScenarioPlatform } from "../scenario-platform.js";
+import {
+  countLaunches,
+  type ScenarioNetwork,
+  type ScenarioNetworkOptions,
+  type ScenarioPlatform,
+} from "../scenario-platform.js";
 
 /** The cluster's priority classes: the scenarios ask with priorities 0 to 4. */
 export const PRIORITY_CLASSES = { p0: 0, p1: 1, p2: 2, p3: 3, p4: 4 };
@@ -61,7 +66,7 @@ export function kueuePlatform(): KueuePlatform {
           registerOptions,
         );
       let url = "";
-      const launches = new Map<string, number>();
+      let launches: ReadonlyMap<string, number> = new Map();
       const network = await startEmbeddedNetwork({
         dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-kueue-scenarios-")),
         stores,
@@ -83,13 +88,7 @@ export function kueuePlatform(): KueuePlatform {
               ttlSecondsAfterFinished: 300,
             },
           });
-          const launch = launcher.launch.bind(launcher);
-          launcher.launch = async (spec) => {
-            const outcome = await launch(spec);
-            const questionUuid = spec.question.attributes.question_uuid;
-            if (outcome.launched) launches.set(questionUuid, (launches.get(questionUuid) ?? 0) + 1);
-            return outcome;
-          };
+          launches = countLaunches(launcher);
           return launcher;
         },
       });

@@ -14,6 +14,7 @@ import {
   UnknownTopic,
 } from "../../../../shared/errors/index.js";
 import type { BusMessage, SubscriptionOptions } from "../../../../shared/ports/event-bus.js";
+import { seededRandom } from "../../../support/seeded-random.js";
 import { deferred, waitFor } from "../../../support/wait-for.js";
 import { describeEventBusContract } from "../../ports/event-bus.contract.js";
 
@@ -41,18 +42,6 @@ function recordingTimers(): BusTimers & { readonly delays: number[]; readonly ac
       active.delete(handle);
       clearTimeout(handle as ReturnType<typeof setTimeout>);
     },
-  };
-}
-
-/** A small seeded generator (mulberry32), so shuffled runs repeat. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
