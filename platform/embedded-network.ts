@@ -100,6 +100,8 @@ export interface EmbeddedNetworkOptions {
    * stop while the others go on: its subscriptions are still made, and hold its messages until it is back.
    */
   readonly functions?: readonly string[];
+  /** The token the network's HTTP API requires (one reachable beyond loopback): its jobs present it when they call. */
+  readonly networkToken?: string;
 }
 
 /** Where a network keeps questions and revisions, and its dead letters. */
@@ -177,6 +179,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     options.launcher?.(sink, observer) ??
     new LocalJobLauncher({
       networkUrl: () => networkUrl,
+      ...definedProperties({ networkToken: options.networkToken }),
       sink,
       observer,
       ...definedProperties({ cpuQuota: options.cpuQuota }),

@@ -12,6 +12,8 @@ export interface HttpApiOptions {
   readonly pollIntervalMs?: number;
   /** Answers only requests addressed to these `host:port`s (a network on loopback), read per request. */
   readonly allowedHosts?: () => ReadonlySet<string> | undefined;
+  /** Answers only requests with `Authorization: Bearer <token>` (a network reachable beyond loopback). */
+  readonly token?: string;
 }
 
 export function createHttpApi(network: EmbeddedNetwork, options: HttpApiOptions = {}): Express {
@@ -32,6 +34,7 @@ export function createHttpApi(network: EmbeddedNetwork, options: HttpApiOptions 
       signedStorage: network.storage.signedObjects,
       pollIntervalMs: options.pollIntervalMs,
       allowedHosts: options.allowedHosts,
+      token: options.token,
     }),
   });
 }

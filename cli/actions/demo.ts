@@ -7,6 +7,8 @@ import pc from "picocolors";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { type AskResult, Child, NetworkClient, type QuestionSummary } from "../../shared/client/index.js";
+import { loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
+import { answerMalformedRequestsAsJson } from "../../shared/control-plane/http/malformed-requests.js";
 import { displayPath } from "../../shared/display-path.js";
 import { packageRoot } from "../../shared/package-root.js";
 import { CLEANED_DATASET, describeCleaning, exampleInputManifest } from "../demo/cleaning.js";
@@ -48,11 +50,16 @@ export async function runDemo(options: DemoOptions, output: CliOutput): Promise<
       dataDirectory,
       onJobOutput: (_questionUuid, text) => output.stderr.write(pc.dim(text)),
     });
-    server = createHttpApi(network).listen(0, "127.0.0.1");
+    // Kept running, it answers only requests addressed to it, as `twined dev` on loopback does.
+    let allowedHosts: ReadonlySet<string> | undefined;
+    server = createHttpApi(network, { allowedHosts: () => allowedHosts }).listen(0, "127.0.0.1");
+    answerMalformedRequestsAsJson(server);
     await new Promise<void>((resolve, reject) => {
       server?.once("listening", resolve).once("error", reject);
     });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { port } = server.address() as AddressInfo;
+    allowedHosts = loopbackHosts(port);
+    const url = `http://127.0.0.1:${port}`;
     network.setNetworkUrl(url);
     // A demo network kept with --data-dir may have stopped with questions unfinished.
     await network.recover();

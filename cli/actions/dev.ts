@@ -1,12 +1,15 @@
+import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { EmulatorBackend } from "../../dev/emulator-backend.js";
 import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { isLoopback, loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
+import { answerMalformedRequestsAsJson } from "../../shared/control-plane/http/malformed-requests.js";
 import { displayPath } from "../../shared/display-path.js";
 import { InvalidDevOptions } from "../../shared/errors/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
+import { type NetworkToken, networkToken } from "../network-token-file.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 
 export interface DevOptions {
@@ -24,6 +27,8 @@ export interface DevOptions {
   localQueue: string;
   priorityClasses?: string;
   jobNetworkUrl?: string;
+  /** The bearer token the network requires; made and kept in the data directory when it listens beyond loopback. */
+  token?: string;
 }
 
 /** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
@@ -41,8 +46,14 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     output.stderr.write(`Using the ${backend.description}\n`);
   }
   let launcher: ((sink: EventSink) => JobLauncher) | undefined;
+  let token: NetworkToken | undefined;
   try {
-    launcher = await kueueLauncherFor(options, () => jobNetworkUrl);
+    mkdirSync(options.dataDir, { recursive: true });
+    // Beyond loopback anyone who reaches the port could read every question and run code: a token is required.
+    // An empty TWINED_TOKEN is no token.
+    const given = options.token === "" ? undefined : options.token;
+    token = !isLoopback(options.host) || given !== undefined ? networkToken(options.dataDir, given) : undefined;
+    launcher = await kueueLauncherFor(options, () => jobNetworkUrl, token?.token);
   } catch (error) {
     output.stderr.write(`${describeError(error)}\n`);
     backend?.stop();
@@ -53,7 +64,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     ...definedProperties({ launcher }),
     dataDirectory: options.dataDir,
     ...(backend === undefined ? {} : { eventBus: backend.eventBus, stores: backend.stores, storage: backend.storage }),
-    ...definedProperties({ cpuQuota: options.cpus }),
+    ...definedProperties({ cpuQuota: options.cpus, networkToken: token?.token }),
     ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
     onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
     onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
@@ -61,7 +72,11 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   // On loopback the network answers only requests addressed to it (DNS rebinding, other sites' pages), and the jobs'
   // own address for it when one is given (--job-network-url).
   let allowedHosts: ReadonlySet<string> | undefined;
-  const server = createHttpApi(network, { allowedHosts: () => allowedHosts }).listen(options.port, options.host);
+  const server = createHttpApi(network, {
+    allowedHosts: () => allowedHosts,
+    ...definedProperties({ token: token?.token }),
+  }).listen(options.port, options.host);
+  answerMalformedRequestsAsJson(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
@@ -91,6 +106,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   output.stdout.write(
     `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}). Ctrl-C stops it.\n`,
   );
+  if (token !== undefined) output.stdout.write(describeToken(token));
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -110,6 +126,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
 async function kueueLauncherFor(
   options: DevOptions,
   networkUrl: () => string | undefined,
+  token: string | undefined,
 ): Promise<((sink: EventSink) => JobLauncher) | undefined> {
   // --kubeconfig is left out: it may come from KUBECONFIG, which a local network simply does not use.
   const kueueOnly = ["context", "priorityClasses", "jobNetworkUrl"] as const;
@@ -138,7 +155,8 @@ async function kueueLauncherFor(
       settings: {
         environment: (): Record<string, string> => {
           const url = networkUrl();
-          return url === undefined ? {} : { TWINED_NETWORK_URL: url };
+          if (url === undefined) return {};
+          return { TWINED_NETWORK_URL: url, ...(token === undefined ? {} : { TWINED_TOKEN: token }) };
         },
         computeProvider: "GOOGLE_KUEUE",
         namespace: options.namespace,
@@ -147,6 +165,16 @@ async function kueueLauncherFor(
         ttlSecondsAfterFinished: 3600,
       },
     });
+}
+
+/** How clients get the token: in full only the once it is made, afterwards where it is kept. */
+function describeToken({ token, file, created }: NetworkToken): string {
+  if (file === undefined)
+    return "Requests must carry the token given (Authorization: Bearer …; TWINED_TOKEN for twined).\n";
+  if (!created) {
+    return `Requests must carry the network's token, kept in ${displayPath(file)}: export TWINED_TOKEN="$(cat ${displayPath(file)})"\n`;
+  }
+  return `Requests must carry this network's token (shown this once; kept in ${displayPath(file)}, readable by you only):\n  export TWINED_TOKEN=${token}\n`;
 }
 
 function kebab(name: string): string {

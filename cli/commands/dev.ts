@@ -46,9 +46,15 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
       "--job-network-url <url>",
       "the address the cluster's pods reach this network at (default: the address it listens on)",
     )
+    .addOption(
+      new Option(
+        "--token <token>",
+        "the bearer token requests must carry (default beyond loopback: one made and kept in the data directory)",
+      ).env("TWINED_TOKEN"),
+    )
     .addHelpText(
       "after",
-      "\nWith --launcher kueue, revisions must be images ('twined revision register --image'); each question becomes a\nJob question-<uuid> that reads its question from this network and sends its events back to it.",
+      "\nListening beyond loopback (--host 0.0.0.0), the network answers only requests with its token\n(Authorization: Bearer <token>; the twined command sends TWINED_TOKEN). On loopback it answers only requests\naddressed to it.\n\nWith --launcher kueue, revisions must be images ('twined revision register --image'); each question becomes a\nJob question-<uuid> that reads its question from this network and sends its events back to it.",
     )
     .action(async (options: DevOptions) => {
       const { runDevNetwork } = await import("../actions/dev.js");

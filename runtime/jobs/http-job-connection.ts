@@ -13,6 +13,8 @@ export interface HttpJobConnectionOptions {
   readonly minTimeoutMs?: number;
   /** How long one request may take before it counts as failed (and is retried); default 30 s. */
   readonly requestTimeoutMs?: number;
+  /** The bearer token the network requires (`twined dev` beyond loopback). */
+  readonly token?: string;
 }
 
 /**
@@ -73,7 +75,13 @@ async function sendWithRetries(
     async () => {
       let response: Response;
       try {
-        response = await fetch(url, { ...init, signal: AbortSignal.timeout(options.requestTimeoutMs ?? 30_000) });
+        const headers = new Headers(init.headers);
+        if (options.token !== undefined) headers.set("authorization", `Bearer ${options.token}`);
+        response = await fetch(url, {
+          ...init,
+          headers,
+          signal: AbortSignal.timeout(options.requestTimeoutMs ?? 30_000),
+        });
       } catch (error) {
         const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
         throw new NetworkRequestFailed(`cannot reach the Twined network at ${base} (${reason})`, undefined, undefined);

@@ -38,7 +38,9 @@ export class InProcessJobExecutor implements JobExecutor {
         question: spec.question,
         serviceSruid: spec.revision.sruid,
         sink: { emit: async (envelope) => context.emit(envelope) },
-        ...(context.networkUrl === undefined ? {} : { childAsker: new NetworkChildAsker(context.networkUrl) }),
+        ...(context.networkUrl === undefined
+          ? {}
+          : { childAsker: new NetworkChildAsker(context.networkUrl, context.networkToken) }),
         heartbeatIntervalMs: context.heartbeatIntervalSeconds * 1000,
         ...definedProperties({
           timeoutSeconds: spec.timeoutSeconds,

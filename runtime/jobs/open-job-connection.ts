@@ -12,7 +12,7 @@ export interface JobConnectionOptions {
 
 /**
  * Connects a job to its network, chosen from its environment: over HTTP when it has a network address
- * (`TWINED_NETWORK_URL` or `networkUrl`), else through Firestore and Pub/Sub when `GOOGLE_CLOUD_PROJECT` is set. The
+ * (`TWINED_NETWORK_URL` or `networkUrl`, with `TWINED_TOKEN` when that network requires one), else through Firestore and Pub/Sub when `GOOGLE_CLOUD_PROJECT` is set. The
  * question is read at once.
  * @throws JobNetworkNotConfigured when neither is set; QuestionNotFound for an unknown question; InvalidEvent for a
  *   stored question that breaks the protocol; InvalidDeploymentSetting for a malformed Google Cloud setting.
@@ -24,7 +24,12 @@ export async function openJobConnection(
   const networkUrl = nonEmpty(options.networkUrl) ?? nonEmpty(env.TWINED_NETWORK_URL);
   if (networkUrl !== undefined) {
     const { openHttpJobConnection } = await import("./http-job-connection.js");
-    return openHttpJobConnection(networkUrl, options.questionUuid, options.http);
+    // `twined dev` reachable beyond loopback gives its jobs its token.
+    const token = nonEmpty(env.TWINED_TOKEN);
+    return openHttpJobConnection(networkUrl, options.questionUuid, {
+      ...options.http,
+      ...(token === undefined ? {} : { token }),
+    });
   }
   if (nonEmpty(env.GOOGLE_CLOUD_PROJECT) !== undefined) {
     // Loaded only here: the Google client libraries take a while to load, and an HTTP job never needs them.

@@ -74,13 +74,15 @@ export class NetworkClient {
   private readonly identityToken: IdentityToken | undefined;
 
   /**
-   * `identityToken` is sent as a bearer token, for a network whose functions are behind IAM (the deployed one): a
-   * token, or a function that gives a fresh one for each request (a job minting its own); by default
-   * `TWINED_ID_TOKEN`, e.g. from `gcloud auth print-identity-token`.
+   * `identityToken` is sent as a bearer token: for a network whose functions are behind IAM (the deployed one), a
+   * token or a function that gives a fresh one for each request (a job minting its own); for `twined dev` reachable
+   * beyond loopback, the token it printed. By default `TWINED_ID_TOKEN` (e.g. from `gcloud auth
+   * print-identity-token`), else `TWINED_TOKEN`.
    */
   constructor(baseUrl: string = DEFAULT_NETWORK_URL, options: { readonly identityToken?: IdentityToken } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.identityToken = options.identityToken ?? (process.env.TWINED_ID_TOKEN || undefined);
+    this.identityToken =
+      options.identityToken ?? (process.env.TWINED_ID_TOKEN || undefined) ?? (process.env.TWINED_TOKEN || undefined);
   }
 
   ask(body: Record<string, unknown>): Promise<QuestionSummary> {

@@ -9,6 +9,7 @@ export * from "./dead-letter-errors.js";
 export * from "./deployment-errors.js";
 export * from "./emulator-errors.js";
 export * from "./event-errors.js";
+export * from "./http-errors.js";
 export * from "./identity-errors.js";
 export * from "./json-errors.js";
 export * from "./kubernetes-errors.js";

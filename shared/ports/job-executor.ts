@@ -6,6 +6,8 @@ export interface JobContext {
   readonly directory: string;
   /** The network's HTTP address, for apps that ask children. */
   readonly networkUrl: string | undefined;
+  /** The bearer token that address requires (a network reachable beyond loopback), if any. */
+  readonly networkToken?: string | undefined;
   readonly heartbeatIntervalSeconds: number;
   /** Passes on one of the job's events; anything that is not a valid event of this question is treated as output. */
   emit(envelope: unknown): void;

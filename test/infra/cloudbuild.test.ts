@@ -53,6 +53,7 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   ASDF_PYTHON_VERSION: "asdf's choice of Python on a developer's machine; not used by a deployed function",
   VIRTUAL_ENV: "an activated virtual environment on a developer's machine; not used by a deployed function",
   TWINED_ID_TOKEN: "an asker's credential for a network behind IAM, used when a local job asks children over HTTP",
+  TWINED_TOKEN: "the token of twined dev reachable beyond loopback, used when a local job asks children over HTTP",
   PYTHONPATH: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
 };
 

@@ -15,6 +15,8 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   TWINED_NETWORK_URL: "for jobs of a network on a laptop (twined dev); a cloud job uses Firestore and Pub/Sub",
   TWINED_ID_TOKEN:
     "an asker's credential for a network behind IAM; goes with TWINED_NETWORK_URL, which cloud jobs lack",
+  TWINED_TOKEN:
+    "the token of twined dev reachable beyond loopback; goes with TWINED_NETWORK_URL, which cloud jobs lack",
   TWINED_FIRESTORE_COLLECTION_PREFIX: "passed on when the functions have one; a deployed network has its own database",
   OCTUE_SERVICE_NAMESPACE: "overrides octue.yaml's namespace, as Octue allows; the image's octue.yaml names it",
   OCTUE_SERVICE_NAME: "overrides octue.yaml's name, as Octue allows; the image's octue.yaml names it",

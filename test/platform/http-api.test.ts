@@ -172,7 +172,7 @@ describe("the HTTP API", () => {
     expect(tooLarge).toMatchObject({
       status: 413,
       body: {
-        error: { type: "RequestTooLarge", details: { limit: "request_body_bytes", limit_bytes: 10 * 1024 * 1024 } },
+        error: { type: "RequestTooLarge", details: { limit: "request_body_bytes", maximum: 10 * 1024 * 1024 } },
       },
     });
     expect(JSON.stringify(tooLarge.body)).toMatch(/over the limit of 10485760 bytes/);

@@ -22,13 +22,12 @@ import type { RevisionRegistry } from "../revision-registry/handler.js";
 import { revisionRegistryRoutes } from "../revision-registry/http-routes.js";
 import { allowOnlyHosts } from "./allowed-hosts.js";
 import { jsonErrors } from "./json-errors.js";
+import { requireNetworkToken } from "./network-token.js";
+import { limitConcurrentStreams, limitUrls, REQUEST_LIMITS, refuseDeepJson } from "./request-limits.js";
 import { signedStorageRoutes } from "./signed-storage-routes.js";
 
 /** A UUID, so a diagnostics path never leaves the question's own folder. */
 const QUESTION_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Bodies larger than this are refused before any handler sees them. */
-const BODY_LIMIT = "10mb";
 
 export interface QuestionsApiOptions {
   readonly intake: QuestionIntake;
@@ -49,6 +48,8 @@ export interface QuestionsApiOptions {
   readonly deadLetters?: DeadLetterKeeper;
   /** Answers only requests addressed to these `host:port`s, and pages from them (see `allowOnlyHosts`). */
   readonly allowedHosts?: () => ReadonlySet<string> | undefined;
+  /** Answers only requests that carry this bearer token (a network reachable beyond loopback; see `requireNetworkToken`). */
+  readonly token?: string;
 }
 
 export interface NetworkDatasets {
@@ -67,7 +68,8 @@ export interface NetworkDatasets {
  * errors throughout: the question-intake function in the cloud, and `twined dev`'s whole API.
  */
 export function questionsApi(options: QuestionsApiOptions): Express {
-  const app = jsonApp(options.allowedHosts);
+  const app = jsonApp(definedProperties({ allowedHosts: options.allowedHosts, token: options.token }));
+  app.use(limitConcurrentStreams());
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", version: TWINED_VERSION });
   });
@@ -174,12 +176,19 @@ function valuesReader(store: DatasetStore | undefined): OutputValuesReader | und
   return async (reference) => JSON.parse((await store.read(reference)).toString("utf8")) as unknown;
 }
 
-function jsonApp(allowedHosts?: () => ReadonlySet<string> | undefined): Express {
+interface Gatekeeping {
+  readonly allowedHosts?: () => ReadonlySet<string> | undefined;
+  readonly token?: string;
+}
+
+function jsonApp(gates: Gatekeeping = {}): Express {
   const app = express();
   app.disable("x-powered-by");
   // Before anything reads the body: a request from a stranger gets nothing but its refusal.
-  if (allowedHosts !== undefined) app.use(allowOnlyHosts(allowedHosts));
-  app.use(express.json({ limit: BODY_LIMIT }));
+  if (gates.allowedHosts !== undefined) app.use(allowOnlyHosts(gates.allowedHosts));
+  if (gates.token !== undefined) app.use(requireNetworkToken(gates.token));
+  app.use(limitUrls());
+  app.use(express.json({ limit: REQUEST_LIMITS.request_body_bytes, verify: refuseDeepJson }));
   return app;
 }
 

@@ -5,10 +5,13 @@ import {
   DeadLetterNotReplayable,
   InvalidEvent,
   InvalidServiceID,
+  MessageLimitExceeded,
+  NetworkTokenRequired,
   NoAnswerYet,
   NonRetryableError,
   QuestionDiagnosticsNotFound,
   QuestionNotFound,
+  RequestLimitExceeded,
   RevisionNotFound,
   StorageAccessDenied,
   StorageObjectNotFound,
@@ -24,6 +27,10 @@ export interface ErrorBody {
 
 /** The HTTP status for an error: the asker's mistakes are 4xx, ours are 500. */
 export function statusOf(error: unknown): number {
+  // First: body-parser marks what its hooks throw as 403, and a limit says its own status.
+  if (error instanceof RequestLimitExceeded) return error.httpStatus;
+  if (error instanceof MessageLimitExceeded) return 413;
+  if (error instanceof NetworkTokenRequired) return 401;
   if (error instanceof QuestionNotFound || error instanceof RevisionNotFound) return 404;
   if (error instanceof StorageObjectNotFound || error instanceof DatasetNotFound) return 404;
   if (error instanceof QuestionDiagnosticsNotFound || error instanceof DeadLetterNotFound) return 404;
@@ -37,6 +44,16 @@ export function statusOf(error: unknown): number {
 }
 
 export function errorBody(error: unknown): ErrorBody {
+  if (error instanceof RequestLimitExceeded) {
+    return {
+      error: { type: error.name, message: error.message, details: { limit: error.limit, maximum: error.maximum } },
+    };
+  }
+  if (error instanceof MessageLimitExceeded) {
+    const limit = `message_${error.limit.replaceAll(" ", "_")}`;
+    const details = { limit, maximum: error.maximum, actual: error.actual };
+    return { error: { type: error.name, message: error.message, details } };
+  }
   const unreadable = unreadableBody(error);
   if (unreadable !== undefined) return { error: describeUnreadableBody(unreadable) };
   if (!(error instanceof TwinedError)) {
@@ -96,7 +113,7 @@ function describeUnreadableBody(error: UnreadableBody): ErrorBody["error"] {
         message: `the request body is ${typeof error.length === "number" ? `${error.length} bytes` : "larger than the limit"}, over the limit of ${String(error.limit)} bytes on a request body; send less (large values belong in a dataset)`,
         details: {
           limit: "request_body_bytes",
-          limit_bytes: error.limit,
+          maximum: error.limit,
           ...definedProperties({ length: error.length }),
         },
       };

@@ -35,6 +35,8 @@ export interface LocalJobLauncherOptions {
   readonly onOutput?: (questionUuid: string, text: string) => void;
   /** The network's HTTP address, for jobs whose apps ask children; read when each job starts. */
   readonly networkUrl?: () => string | undefined;
+  /** The token the network's HTTP API requires, if it requires one; jobs present it when they call. */
+  readonly networkToken?: string;
   /** How admitted jobs run; default: each as its own `twined service answer` process. */
   readonly executor?: JobExecutor;
 }
@@ -143,6 +145,7 @@ export class LocalJobLauncher implements JobLauncher {
       job.running = this.executor.start(spec, {
         directory,
         networkUrl: this.options.networkUrl?.(),
+        networkToken: this.options.networkToken,
         heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds ?? 60,
         emit: (envelope) => this.forward(job, envelope),
         output,

@@ -41,6 +41,7 @@ export class ProcessJobExecutor implements JobExecutor {
         ...(this.options.env ?? process.env),
         NO_COLOR: "1",
         OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag,
+        ...(context.networkToken === undefined ? {} : { TWINED_TOKEN: context.networkToken }),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,0 +1,136 @@
+import type { IncomingMessage } from "node:http";
+import type { RequestHandler } from "express";
+import { RequestLimitExceeded } from "../../errors/index.js";
+
+/**
+ * The limits every request to a network's HTTP API is held to, named as the docs and the errors name them. A request
+ * over one is answered with a 4xx naming the limit before any handler sees it.
+ */
+export const REQUEST_LIMITS = {
+  /** Bytes of a request body (before decompression counts too: body-parser checks the inflated size). */
+  request_body_bytes: 10 * 1024 * 1024,
+  /** Characters of a request's path, without its query string (414). */
+  path_length: 2_048,
+  /** Characters of a request's query string (414). */
+  query_length: 4_096,
+  /** Parameters in a query string (400). */
+  query_parameters: 32,
+  /** Arrays and objects inside one another in a JSON body (400). */
+  nesting_depth: 64,
+  /** Live event streams one client address holds open at once (429). */
+  concurrent_streams: 32,
+} as const;
+
+/** Refuses requests whose URL is over the path, query-string or parameter-count limits (414 or 400). */
+export function limitUrls(): RequestHandler {
+  return (request, _response, next) => {
+    const url = request.originalUrl;
+    const mark = url.indexOf("?");
+    const path = mark === -1 ? url : url.slice(0, mark);
+    const query = mark === -1 ? "" : url.slice(mark + 1);
+    if (path.length > REQUEST_LIMITS.path_length) {
+      throw new RequestLimitExceeded(
+        `the request's path is ${path.length} characters, over the limit of ${REQUEST_LIMITS.path_length}; no route of this API has paths that long`,
+        "path_length",
+        REQUEST_LIMITS.path_length,
+        414,
+      );
+    }
+    if (query.length > REQUEST_LIMITS.query_length) {
+      throw new RequestLimitExceeded(
+        `the query string is ${query.length} characters, over the limit of ${REQUEST_LIMITS.query_length}; send fewer or shorter parameters`,
+        "query_length",
+        REQUEST_LIMITS.query_length,
+        414,
+      );
+    }
+    const parameters = query === "" ? 0 : query.split("&").filter(Boolean).length;
+    if (parameters > REQUEST_LIMITS.query_parameters) {
+      throw new RequestLimitExceeded(
+        `the query string has ${parameters} parameters, over the limit of ${REQUEST_LIMITS.query_parameters}`,
+        "query_parameters",
+        REQUEST_LIMITS.query_parameters,
+        400,
+      );
+    }
+    next();
+  };
+}
+
+/**
+ * A body-parser `verify` hook refusing JSON nested deeper than the limit, before it is parsed: deep nesting costs the
+ * parser seconds and the validators' recursion its stack, and no question needs it.
+ */
+export function refuseDeepJson(_request: IncomingMessage, _response: unknown, body: Buffer): void {
+  const depth = jsonNestingDepth(body, REQUEST_LIMITS.nesting_depth);
+  if (depth > REQUEST_LIMITS.nesting_depth) {
+    throw new RequestLimitExceeded(
+      `the request body nests arrays and objects more than ${REQUEST_LIMITS.nesting_depth} deep; flatten the data, or put it in a dataset`,
+      "nesting_depth",
+      REQUEST_LIMITS.nesting_depth,
+      400,
+    );
+  }
+}
+
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** How deep a JSON text's arrays and objects nest, counted up to `stopAfter` + 1 (brackets in strings do not count). */
+export function jsonNestingDepth(text: Uint8Array, stopAfter: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const byte = text[index];
+    if (inString) {
+      if (byte === BACKSLASH) index++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAfter) return deepest;
+      }
+    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
+  }
+  return deepest;
+}
+
+/**
+ * Holds each client address to `concurrent_streams` live event streams at once (429 beyond, with `Retry-After`): a
+ * stream holds a connection and polls the store, so one client must not be able to take them all.
+ */
+export function limitConcurrentStreams(): RequestHandler {
+  const open = new Map<string, number>();
+  return (request, response, next) => {
+    if (request.method !== "GET" || !isEventStreamRequest(request.headers.accept)) return next();
+    const client = request.socket.remoteAddress ?? "unknown";
+    const count = open.get(client) ?? 0;
+    if (count >= REQUEST_LIMITS.concurrent_streams) {
+      response.setHeader("retry-after", "5");
+      throw new RequestLimitExceeded(
+        `this client has ${count} live event streams open, the most one client may hold at once; close one, or read events without following them (Accept: application/json)`,
+        "concurrent_streams",
+        REQUEST_LIMITS.concurrent_streams,
+        429,
+      );
+    }
+    open.set(client, count + 1);
+    response.once("close", () => {
+      const left = (open.get(client) ?? 1) - 1;
+      if (left <= 0) open.delete(client);
+      else open.set(client, left);
+    });
+    next();
+  };
+}
+
+function isEventStreamRequest(accept: string | undefined): boolean {
+  return accept?.toLowerCase().includes("text/event-stream") === true;
+}
