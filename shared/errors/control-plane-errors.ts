@@ -52,6 +52,9 @@ export class InvalidPushRequest extends NonRetryableError {}
 /** A registration request that cannot be accepted. */
 export class InvalidRegistration extends NonRetryableError {}
 
+/** A registration this requester may not make (a service folder named from another machine): 403. */
+export class RegistrationForbidden extends NonRetryableError {}
+
 /** A question's job ended, or stopped showing signs of life, without the service answering. */
 export class QuestionJobFailed extends TwinedError {
   constructor(

@@ -29,6 +29,7 @@ import {
   isStrandName,
   MANIFEST_STRANDS,
   type ManifestStrandName,
+  SCHEMA_STRANDS,
   type SchemaStrandName,
   strandNameOfKey,
   type TaggedManifestStrandName,
@@ -130,6 +131,18 @@ export class Twine {
   manifestStrand(strand: ManifestStrandName): ManifestStrand | undefined {
     const value = this.raw[strand];
     return isJsonObject(value) && isJsonObject(value.datasets) ? (value as ManifestStrand) : undefined;
+  }
+
+  /**
+   * Compiles every values and monitor-message schema the twine has, so that one no data could be checked against is
+   * found now (a registration), not when the first question arrives. @throws SchemaError naming the strand.
+   */
+  compileSchemas(): void {
+    for (const strand of SCHEMA_STRANDS) {
+      if (!this.hasStrand(strand)) continue;
+      const key = twineKeyOf(strand);
+      this.compiled(strand, this.raw[key], { strand, label: `${strand} schema`, pointer: `/${key}` });
+    }
   }
 
   /** The JSON Schema of a values or monitor-message strand, if the twine has it. */

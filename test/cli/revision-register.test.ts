@@ -4,10 +4,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkImageReference } from "../../cli/actions/revision-register.js";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { InvalidImageReference } from "../../shared/errors/index.js";
+import { checkImageReference } from "../../shared/identity/index.js";
 import { errorOf } from "../support/error-of.js";
 import { runTwined } from "./run-cli.js";
 

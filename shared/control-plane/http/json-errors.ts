@@ -11,8 +11,10 @@ import {
   NonRetryableError,
   QuestionDiagnosticsNotFound,
   QuestionNotFound,
+  RegistrationForbidden,
   RequestLimitExceeded,
   RevisionNotFound,
+  SchemaError,
   StorageAccessDenied,
   StorageObjectNotFound,
   TwinedError,
@@ -34,9 +36,11 @@ export function statusOf(error: unknown): number {
   if (error instanceof QuestionNotFound || error instanceof RevisionNotFound) return 404;
   if (error instanceof StorageObjectNotFound || error instanceof DatasetNotFound) return 404;
   if (error instanceof QuestionDiagnosticsNotFound || error instanceof DeadLetterNotFound) return 404;
-  if (error instanceof StorageAccessDenied) return 403;
+  if (error instanceof StorageAccessDenied || error instanceof RegistrationForbidden) return 403;
   if (error instanceof NoAnswerYet || error instanceof DeadLetterNotReplayable) return 409;
   if (error instanceof InvalidServiceID || error instanceof InvalidEvent || error instanceof TwineException) return 400;
+  // A schema in a twine being registered that no data could be checked against.
+  if (error instanceof SchemaError) return 400;
   if (error instanceof NonRetryableError) return 400;
   const unreadable = unreadableBody(error);
   if (unreadable !== undefined) return unreadable.status;
@@ -61,7 +65,9 @@ export function errorBody(error: unknown): ErrorBody {
   }
   const details: Record<string, unknown> = {};
   if (error.pointer !== undefined) details.pointer = error.pointer;
-  if (error instanceof TwineException && error.strand !== undefined) details.strand = error.strand;
+  if ((error instanceof TwineException || error instanceof SchemaError) && error.strand !== undefined) {
+    details.strand = error.strand;
+  }
   if (error instanceof RevisionNotFound) details.service_revision_id = error.serviceRevisionId;
   if (error instanceof QuestionNotFound || error instanceof QuestionDiagnosticsNotFound) {
     details.question_uuid = error.questionUuid;

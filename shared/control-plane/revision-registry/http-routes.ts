@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { RevisionNotFound } from "../../errors/index.js";
 import type { RevisionRecord } from "../../ports/index.js";
+import { isLoopbackAddress } from "../http/allowed-hosts.js";
 import type { RevisionRegistry } from "./handler.js";
 
 /** The registry's HTTP routes (mounted at `/registry` in `twined dev`; the whole function in the cloud). */
@@ -34,7 +35,9 @@ export function revisionRegistryRoutes(registry: RevisionRegistry): Router {
   router.put("/:namespace/:name/revisions/:tag", async (request, response) => {
     const { namespace, name, tag } = request.params;
     const existed = (await registry.find(namespace, name, tag)) !== undefined;
-    const revision = await registry.register(namespace, name, tag, request.body);
+    const revision = await registry.register(namespace, name, tag, request.body, {
+      fromThisMachine: isLoopbackAddress(request.socket.remoteAddress),
+    });
     response.status(existed ? 200 : 201).json(toJson(revision));
   });
 
