@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { RevisionNotFound } from "../../errors/index.js";
 import type { RevisionRecord } from "../../ports/index.js";
-import { isLoopbackAddress } from "../http/allowed-hosts.js";
+import { isLoopbackAddress } from "../index.js";
 import type { RevisionRegistry } from "./handler.js";
 
 /** The registry's HTTP routes (mounted at `/registry` in `twined dev`; the whole function in the cloud). */

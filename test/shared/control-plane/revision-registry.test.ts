@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../../platform/embedded-network.js";
 import { createHttpApi } from "../../../platform/http-api.js";
-import { isLoopbackAddress } from "../../../shared/control-plane/http/allowed-hosts.js";
+import { isLoopbackAddress } from "../../../shared/control-plane/index.js";
 import { RevisionRegistry } from "../../../shared/control-plane/revision-registry/handler.js";
 import { RegistrationForbidden } from "../../../shared/errors/index.js";
 import { rejectionOf } from "../../support/error-of.js";
