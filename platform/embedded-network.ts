@@ -12,6 +12,7 @@ import { openSqliteStores, SqliteDeadLetterStore } from "../shared/adapters/embe
 import type { DeadLetterKeeper } from "../shared/control-plane/dead-letters/handler.js";
 import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
+import { PushEndpointGuard } from "../shared/control-plane/push-endpoints/push-endpoint-guard.js";
 import type { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
 import { isObservable, type QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
 import {
@@ -60,6 +61,14 @@ export interface EmbeddedNetworkOptions {
   readonly jobs?: "in-process" | "process";
   /** Signs pushed events; a random one is made when not given. */
   readonly pushSecret?: string;
+  /**
+   * Where questions' events may be pushed (`push_endpoint`). Always: https to public addresses; and, unless
+   * `allowLoopback` is false (a network whose askers are not all on this machine), http or https to this machine's
+   * loopback addresses. `allowList` adds hosts (exact names, any case) and addresses or CIDR ranges (`10.20.0.0/16`)
+   * that may be private, over https only; the cloud metadata server is never allowed.
+   * @throws InvalidPushEndpointAllowList (from `startEmbeddedNetwork`) for an entry that is none of these.
+   */
+  readonly pushEndpoints?: { readonly allowList?: readonly string[]; readonly allowLoopback?: boolean };
   /** Chaos and timing options of the in-memory bus (e.g. deliver every message twice, shuffled). */
   readonly bus?: InMemoryEventBusOptions;
   /** Another bus instead of the in-memory one (Google Pub/Sub, or its emulator); closed with the network. */
@@ -158,6 +167,12 @@ const LOCAL_DELIVERY: SubscriptionOptions = {
 /** The composition root of the embedded default: builds the adapters and wires every handler to its subscription. */
 export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {}): Promise<EmbeddedNetwork> {
   const startedAt = new Date().toISOString();
+  // First, so that a bad allow-list entry fails before anything is opened. Askers' receivers run on this machine.
+  const pushEndpoints = new PushEndpointGuard({
+    allowLoopback: options.pushEndpoints?.allowLoopback ?? true,
+    allowList: options.pushEndpoints?.allowList ?? [],
+    allowListSetting: "pushEndpoints.allowList; twined dev --allow-push-to",
+  });
   const dataDirectory = path.resolve(options.dataDirectory ?? ".twined");
   mkdirSync(dataDirectory, { recursive: true });
   const databasePath = options.databasePath ?? path.join(dataDirectory, "twined.sqlite");
@@ -201,6 +216,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
     topics,
     jobs: launcher,
     pushSecret: options.pushSecret ?? randomBytes(32).toString("hex"),
+    pushEndpoints,
     readsLocalFiles,
     ...definedProperties({ reconciler: options.reconciler }),
   });

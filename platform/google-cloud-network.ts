@@ -8,6 +8,8 @@ import { openFirestoreStores } from "../shared/adapters/google/firestore/index.j
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
+import { PushEndpointGuard } from "../shared/control-plane/push-endpoints/push-endpoint-guard.js";
+import { parsePushEndpointAllowList } from "../shared/control-plane/push-endpoints/push-endpoint-policy.js";
 import type { QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
 import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
 import { definedProperties } from "../shared/objects/index.js";
@@ -33,6 +35,12 @@ export interface GoogleCloudSettings {
   readonly environment: string;
   /** `TWINED_PUSH_SECRET`, which signs events pushed to askers' endpoints. */
   readonly pushSecret: string;
+  /**
+   * `TWINED_PUSH_ENDPOINT_ALLOW_LIST`: comma-separated hostnames (exact, any case), addresses and CIDR ranges that
+   * askers' push endpoints may name or resolve to although private (an internal receiver); default none. Pushes go
+   * over https only, to public addresses and these; never to the metadata server.
+   */
+  readonly pushEndpointAllowList: readonly string[];
   /** `TWINED_FIRESTORE_DATABASE`; default `(default)`. */
   readonly firestoreDatabase: string | undefined;
   /** `TWINED_FIRESTORE_COLLECTION_PREFIX`: lets several networks share one database; default none. */
@@ -79,6 +87,7 @@ export const FUNCTION_ENVIRONMENT = [
   "GOOGLE_CLOUD_PROJECT",
   "TWINED_ENVIRONMENT",
   "TWINED_PUSH_SECRET",
+  "TWINED_PUSH_ENDPOINT_ALLOW_LIST",
   "TWINED_FIRESTORE_DATABASE",
   "TWINED_FIRESTORE_COLLECTION_PREFIX",
   "TWINED_NETWORK_URL",
@@ -100,6 +109,23 @@ function positiveSeconds(variable: string, text: string | undefined): number | u
   const seconds = Number(text);
   if (!(seconds > 0)) throw new InvalidDeploymentSetting(variable, `'${text}' is not a positive number of seconds`);
   return seconds;
+}
+
+/** The allow-list's entries, each checked now so that a bad one fails the deployment rather than every question. */
+function readPushEndpointAllowList(text: string | undefined): readonly string[] {
+  const entries = (text ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  try {
+    parsePushEndpointAllowList(entries);
+  } catch (error) {
+    throw new InvalidDeploymentSetting(
+      "TWINED_PUSH_ENDPOINT_ALLOW_LIST",
+      `${error instanceof Error ? error.message : String(error)} (a comma-separated list of hostnames, addresses and CIDR ranges)`,
+    );
+  }
+  return entries;
 }
 
 export function readGoogleCloudSettings(env: Readonly<Record<string, string | undefined>> = process.env) {
@@ -133,6 +159,7 @@ export function readGoogleCloudSettings(env: Readonly<Record<string, string | un
     projectId,
     environment: env.TWINED_ENVIRONMENT || "main",
     pushSecret,
+    pushEndpointAllowList: readPushEndpointAllowList(env.TWINED_PUSH_ENDPOINT_ALLOW_LIST),
     firestoreDatabase: env.TWINED_FIRESTORE_DATABASE || undefined,
     collectionPrefix: env.TWINED_FIRESTORE_COLLECTION_PREFIX || undefined,
     launcher,
@@ -183,6 +210,12 @@ export function openGoogleCloudNetwork(
     topics,
     jobs,
     pushSecret: settings.pushSecret,
+    // Deployed functions push from inside the project's network as its service account: https to public addresses.
+    pushEndpoints: new PushEndpointGuard({
+      allowLoopback: false,
+      allowList: settings.pushEndpointAllowList,
+      allowListSetting: "TWINED_PUSH_ENDPOINT_ALLOW_LIST",
+    }),
     readsLocalFiles: settings.readsLocalFiles,
     reconciler: settings.reconciler,
   });

@@ -3,6 +3,7 @@ import { TWINED_DEAD_LETTER_ATTRIBUTES } from "../shared/control-plane/dead-lett
 import { DeadLetterKeeper } from "../shared/control-plane/dead-letters/handler.js";
 import type { TopicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
+import type { PushEndpointGuard } from "../shared/control-plane/push-endpoints/push-endpoint-guard.js";
 import { QuestionIntake } from "../shared/control-plane/question-intake/handler.js";
 import {
   QuestionReconciler,
@@ -40,6 +41,8 @@ export interface NetworkHandlerDependencies {
   readonly topics: TopicNames;
   readonly jobs: JobLauncher;
   readonly pushSecret: string;
+  /** Where questions' events may be pushed: checked by the intake when asked, and by the forwarder at every push. */
+  readonly pushEndpoints: PushEndpointGuard;
   readonly reconciler?: Partial<QuestionReconcilerSettings>;
   /** Whether the network's jobs run where its askers' local paths are (a network on one machine). */
   readonly readsLocalFiles?: boolean;
@@ -49,10 +52,18 @@ export function buildNetworkHandlers(deps: NetworkHandlerDependencies): NetworkH
   const common = { questions: deps.questions, revisions: deps.revisions, bus: deps.bus, topics: deps.topics };
   const launcher = new KueueLauncher({ ...common, launcher: deps.jobs });
   return {
-    intake: new QuestionIntake({ ...common, readsLocalFiles: deps.readsLocalFiles === true }),
+    intake: new QuestionIntake({
+      ...common,
+      readsLocalFiles: deps.readsLocalFiles === true,
+      pushEndpoints: deps.pushEndpoints,
+    }),
     validator: new TwineValidator(common),
     launcher,
-    forwarder: new AnswerForwarder({ questions: deps.questions, pushSecret: deps.pushSecret }),
+    forwarder: new AnswerForwarder({
+      questions: deps.questions,
+      pushSecret: deps.pushSecret,
+      pushEndpoints: deps.pushEndpoints,
+    }),
     reconciler: new QuestionReconciler({
       questions: deps.questions,
       bus: deps.bus,

@@ -6,7 +6,7 @@ import { createHttpApi } from "../../platform/http-api.js";
 import { isLoopback, loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
 import { answerMalformedRequestsAsJson } from "../../shared/control-plane/http/malformed-requests.js";
 import { displayPath } from "../../shared/display-path.js";
-import { InvalidDevOptions } from "../../shared/errors/index.js";
+import { InvalidDevOptions, InvalidPushEndpointAllowList } from "../../shared/errors/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
 import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
 import { type NetworkToken, networkToken } from "../network-token-file.js";
@@ -29,6 +29,8 @@ export interface DevOptions {
   jobNetworkUrl?: string;
   /** The bearer token the network requires; made and kept in the data directory when it listens beyond loopback. */
   token?: string;
+  /** Hosts, addresses and CIDR ranges push endpoints may name although private (`--allow-push-to`). */
+  allowPushTo?: string[];
 }
 
 /** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
@@ -60,15 +62,28 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     return EXIT.usage;
   }
   let jobNetworkUrl = options.jobNetworkUrl;
-  const network = await startEmbeddedNetwork({
-    ...definedProperties({ launcher }),
-    dataDirectory: options.dataDir,
-    ...(backend === undefined ? {} : { eventBus: backend.eventBus, stores: backend.stores, storage: backend.storage }),
-    ...definedProperties({ cpuQuota: options.cpus, networkToken: token?.token }),
-    ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
-    onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
-    onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
-  });
+  let network: Awaited<ReturnType<typeof startEmbeddedNetwork>>;
+  try {
+    network = await startEmbeddedNetwork({
+      ...definedProperties({ launcher }),
+      dataDirectory: options.dataDir,
+      ...(backend === undefined
+        ? {}
+        : { eventBus: backend.eventBus, stores: backend.stores, storage: backend.storage }),
+      ...definedProperties({ cpuQuota: options.cpus, networkToken: token?.token }),
+      // Served beyond loopback, askers elsewhere must not have events pushed to this machine's own services.
+      pushEndpoints: { allowList: options.allowPushTo ?? [], allowLoopback: isLoopback(options.host) },
+      ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
+      onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
+      onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
+    });
+  } catch (error) {
+    // A bad --allow-push-to entry, before anything was opened.
+    if (!(error instanceof InvalidPushEndpointAllowList)) throw error;
+    output.stderr.write(`--allow-push-to: ${describeError(error)}\n`);
+    backend?.stop();
+    return EXIT.usage;
+  }
   // On loopback the network answers only requests addressed to it (DNS rebinding, other sites' pages), and the jobs'
   // own address for it when one is given (--job-network-url).
   let allowedHosts: ReadonlySet<string> | undefined;

@@ -46,6 +46,11 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
       "--job-network-url <url>",
       "the address the cluster's pods reach this network at (default: the address it listens on)",
     )
+    .option(
+      "--allow-push-to <entries>",
+      "hosts, addresses or CIDR ranges (comma-separated) that push endpoints may name although private",
+      commaSeparated,
+    )
     .addOption(
       new Option(
         "--token <token>",
@@ -75,4 +80,14 @@ function positiveInteger(value: string): number {
   if (!Number.isInteger(number) || number < 1)
     throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${value}'`);
   return number;
+}
+
+function commaSeparated(value: string, previous: string[] | undefined): string[] {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ""),
+  ];
 }

@@ -13,6 +13,7 @@ export * from "./http-errors.js";
 export * from "./identity-errors.js";
 export * from "./json-errors.js";
 export * from "./kubernetes-errors.js";
+export * from "./push-endpoint-errors.js";
 export * from "./runtime-errors.js";
 export * from "./secret-errors.js";
 export * from "./storage-errors.js";

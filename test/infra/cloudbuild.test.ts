@@ -23,6 +23,8 @@ import {
 const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
   TWINED_FIRESTORE_COLLECTION_PREFIX: "lets networks share a database; each deployed network has its own database",
+  TWINED_PUSH_ENDPOINT_ALLOW_LIST:
+    "optional: private hosts an operator trusts as push endpoints; unset, pushes go over https to public addresses only",
   TWINED_KUBECONFIG:
     "for clusters outside Google Cloud (twined dev); a deployed network reaches GKE by TWINED_GKE_CLUSTER",
   TWINED_JOBS_READ_LOCAL_FILES:

@@ -10,6 +10,7 @@ describe("readGoogleCloudSettings", () => {
       projectId: "my-project",
       environment: "main",
       pushSecret: "0123456789abcdef",
+      pushEndpointAllowList: [],
       firestoreDatabase: undefined,
       collectionPrefix: undefined,
       launcher: { kind: "none" },
@@ -31,6 +32,18 @@ describe("readGoogleCloudSettings", () => {
         TWINED_LOCAL_CPUS: "4",
       }),
     ).toMatchObject({ environment: "staging", launcher: { kind: "local", cpus: 4 } });
+  });
+
+  it("reads the push-endpoint allow-list: comma-separated hostnames, addresses and ranges", () => {
+    expect(
+      readGoogleCloudSettings({
+        ...valid,
+        TWINED_PUSH_ENDPOINT_ALLOW_LIST: " hooks.corp.example , 10.20.0.0/16,,fd12::/48,",
+      }).pushEndpointAllowList,
+    ).toEqual(["hooks.corp.example", "10.20.0.0/16", "fd12::/48"]);
+    expect(() => readGoogleCloudSettings({ ...valid, TWINED_PUSH_ENDPOINT_ALLOW_LIST: "*.corp.example" })).toThrow(
+      /^TWINED_PUSH_ENDPOINT_ALLOW_LIST: push-endpoint allow-list entry '\*\.corp\.example': wildcards are not supported/,
+    );
   });
 
   it("reads the reconciler's limits", () => {
@@ -123,6 +136,11 @@ describe("readGoogleCloudSettings", () => {
     ],
     ["TWINED_RECONCILER_STALL_GRACE_SECONDS", { ...valid, TWINED_RECONCILER_STALL_GRACE_SECONDS: "0" }, /positive/],
     ["TWINED_RECONCILER_LAUNCH_GRACE_SECONDS", { ...valid, TWINED_RECONCILER_LAUNCH_GRACE_SECONDS: "-5" }, /positive/],
+    [
+      "TWINED_PUSH_ENDPOINT_ALLOW_LIST",
+      { ...valid, TWINED_PUSH_ENDPOINT_ALLOW_LIST: "hooks.corp.example,10.0.0.0/33" },
+      /entry '10\.0\.0\.0\/33': is not an address range; .* \(a comma-separated list of hostnames, addresses and CIDR ranges\)$/,
+    ],
   ])("refuses a bad %s, naming it", (setting, env, message) => {
     let error: unknown;
     try {

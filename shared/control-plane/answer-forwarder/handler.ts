@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import pRetry, { AbortError } from "p-retry";
-import { QuestionNotFound } from "../../errors/index.js";
+import { PushEndpointRefused, QuestionNotFound } from "../../errors/index.js";
 import {
   type ChildEventEnvelope,
   decodeEvent,
@@ -12,6 +12,8 @@ import { definedProperties } from "../../objects/index.js";
 import type { BusMessage, QuestionStore, StatusChange } from "../../ports/index.js";
 import { isTerminal } from "../../questions/index.js";
 import { statusOfException } from "../index.js";
+import { PushEndpointGuard } from "../push-endpoints/push-endpoint-guard.js";
+import { type PushResponse, type PushSender, sendPush } from "./push-sender.js";
 
 /** The header a push endpoint checks: `sha256=<hex HMAC of the body with the network's secret>`. */
 export const SIGNATURE_HEADER = "x-twined-signature";
@@ -20,12 +22,21 @@ export interface AnswerForwarderDependencies {
   readonly questions: QuestionStore;
   /** Signs pushed events; receivers verify with the same secret. */
   readonly pushSecret: string;
-  /** How pushes are sent (injectable for tests); defaults to `fetch`. */
-  readonly fetch?: typeof fetch;
+  /**
+   * Where pushes may go, checked again for every push against what the endpoint's name resolves to then; the same
+   * policy as the intake's. Default: https to public addresses only.
+   */
+  readonly pushEndpoints?: PushEndpointGuard;
+  /** How a push is sent (tests of retries inject one); default `sendPush`, which never follows a redirect. */
+  readonly send?: PushSender;
   /** How often a failed push is retried, and the first delay (each next one is 4× longer); default 3 from 250 ms. */
   readonly pushRetries?: { readonly retries: number; readonly firstDelayMs: number };
+  /** How long one attempt of a push may take; default 10 s. */
+  readonly pushTimeoutMs?: number;
   readonly onPushFailure?: (questionUuid: string, reason: string) => void;
 }
+
+const PUSH_TIMEOUT_MS = 10_000;
 
 /** At most this many events go into one write (Firestore takes 500 writes in one; each event is two). */
 const MAX_EVENTS_PER_WRITE = 200;
@@ -54,7 +65,11 @@ export class AnswerForwarder {
   /** Questions known to be running or ended: bounded, oldest forgotten first (forgetting costs one read-write). */
   private readonly started = new Set<string>();
 
-  constructor(private readonly deps: AnswerForwarderDependencies) {}
+  private readonly pushEndpoints: PushEndpointGuard;
+
+  constructor(private readonly deps: AnswerForwarderDependencies) {
+    this.pushEndpoints = deps.pushEndpoints ?? PushEndpointGuard.publicHttpsOnly();
+  }
 
   /** Resolves once the message's event is recorded (or is not one of this network's questions). */
   async handle(message: BusMessage): Promise<void> {
@@ -131,31 +146,58 @@ export class AnswerForwarder {
     }
   }
 
+  /**
+   * POSTs one event, signed, retrying server errors, rate limiting and network failures. A refused endpoint, a client
+   * error and a redirect (never followed: it could point anywhere) end the push at once; every failure is reported.
+   */
   private async push(endpoint: string, envelope: ChildEventEnvelope): Promise<void> {
     const body = JSON.stringify(envelope);
     const signature = `sha256=${createHmac("sha256", this.deps.pushSecret).update(body).digest("hex")}`;
-    const send = this.deps.fetch ?? fetch;
+    const send = this.deps.send ?? sendPush;
     const { retries, firstDelayMs } = this.deps.pushRetries ?? { retries: 3, firstDelayMs: 250 };
     try {
+      // Questions stored before the policy (or under another one) are checked too.
+      const target = this.pushEndpoints.target(endpoint);
       await pRetry(
         async () => {
-          const response = await send(endpoint, {
-            method: "POST",
-            headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
-            body,
-          });
-          if (response.ok) return;
+          let response: PushResponse;
+          try {
+            response = await send({
+              url: target.url,
+              host: target.host,
+              lookup: this.pushEndpoints.lookup(target),
+              headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
+              body,
+              timeoutMs: this.deps.pushTimeoutMs ?? PUSH_TIMEOUT_MS,
+            });
+          } catch (error) {
+            if (error instanceof PushEndpointRefused) throw new AbortError(error);
+            throw error;
+          }
+          const { status, location } = response;
+          if (status >= 200 && status < 300) return;
+          if (status >= 300 && status < 400) {
+            const to = location === undefined ? "" : ` to ${location}`;
+            throw new AbortError(
+              `HTTP ${status}: redirects${to} are not followed; give the final URL as push_endpoint`,
+            );
+          }
           // A client error will not get better by asking again, except for rate limiting.
-          if (response.status < 500 && response.status !== 429) throw new AbortError(`HTTP ${response.status}`);
-          throw new Error(`HTTP ${response.status}`);
+          if (status < 500 && status !== 429) throw new AbortError(`HTTP ${status}`);
+          throw new Error(`HTTP ${status}`);
         },
         { retries, minTimeout: firstDelayMs, factor: 4, randomize: true },
       );
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.deps.onPushFailure?.(envelope.attributes.question_uuid, `push to ${endpoint} failed: ${reason}`);
+      this.deps.onPushFailure?.(envelope.attributes.question_uuid, `push to ${originOf(endpoint)} failed: ${reason}`);
     }
   }
+}
+
+/** Where a push went, for reports: not its path, query or credentials, which may hold secrets. */
+function originOf(endpoint: string): string {
+  return URL.canParse(endpoint) ? new URL(endpoint).origin : "an endpoint that is not a URL";
 }
 
 /** The terminal status a final event sets, with the answer or error to keep. */

@@ -2,6 +2,9 @@ import { localDatasetsIn } from "../../datasets/index.js";
 import {
   FileLocationError,
   InvalidEvent,
+  InvalidQuestionRequest,
+  PushEndpointRefused,
+  PushEndpointUnresolvable,
   QuestionCancelled,
   QuestionNotFound,
   RevisionNotFound,
@@ -26,6 +29,7 @@ import type {
 } from "../../ports/index.js";
 import { isTerminal } from "../../questions/index.js";
 import { parseQuestionRequest, publishExceptionFor, publishQuestionReference, type TopicNames } from "../index.js";
+import { PushEndpointGuard } from "../push-endpoints/push-endpoint-guard.js";
 
 /** The SRUID of an asker that does not say who it is, as Octue's scripts default to. */
 export const ANONYMOUS_ASKER = "local/local:local";
@@ -41,6 +45,8 @@ export interface QuestionIntakeDependencies {
    * be asked about local datasets; a network whose jobs run elsewhere refuses them, as Octue does.
    */
   readonly readsLocalFiles?: boolean;
+  /** Where questions' events may be pushed (`push_endpoint`); the same policy as the forwarder's. Default: https to public addresses only. */
+  readonly pushEndpoints?: PushEndpointGuard;
 }
 
 /**
@@ -49,15 +55,21 @@ export interface QuestionIntakeDependencies {
  * is stored idempotently by UUID, and the twine validator is told about it.
  */
 export class QuestionIntake {
-  constructor(private readonly deps: QuestionIntakeDependencies) {}
+  private readonly pushEndpoints: PushEndpointGuard;
+
+  constructor(private readonly deps: QuestionIntakeDependencies) {
+    this.pushEndpoints = deps.pushEndpoints ?? PushEndpointGuard.publicHttpsOnly();
+  }
 
   /**
    * `POST /questions`. Returns the stored question (the existing one when its UUID was seen before).
-   * @throws InvalidQuestionRequest (400), InvalidServiceID (400) or RevisionNotFound (404).
+   * @throws InvalidQuestionRequest (400; also for a push endpoint the network would not push to), InvalidServiceID (400)
+   * or RevisionNotFound (404).
    */
   async ask(body: unknown): Promise<QuestionRecord> {
     const request = parseQuestionRequest(body);
     this.refuseLocalDatasets(request.input_manifest);
+    await this.refuseForbiddenPushEndpoint(request.push_endpoint);
     const revision = await this.resolve(request.recipient);
     const attributes = createQuestionAttributes(
       {
@@ -174,6 +186,17 @@ export class QuestionIntake {
       );
     }
     return revision;
+  }
+
+  /** @throws InvalidQuestionRequest at `/push_endpoint` for an endpoint the network would not push to. */
+  private async refuseForbiddenPushEndpoint(endpoint: string | undefined): Promise<void> {
+    if (endpoint === undefined) return;
+    try {
+      await this.pushEndpoints.check(endpoint);
+    } catch (error) {
+      if (!(error instanceof PushEndpointRefused) && !(error instanceof PushEndpointUnresolvable)) throw error;
+      throw new InvalidQuestionRequest(error.message, { pointer: "/push_endpoint", cause: error });
+    }
   }
 
   /** @throws FileLocationError for a local dataset, on a network whose jobs cannot read local paths. */

@@ -21,7 +21,8 @@ async function startDev(): Promise<{ twined: TwinedProcess; port: string }> {
     environment,
   );
   await waitFor(() => /listening on http:\/\/0\.0\.0\.0:(\d+)/.test(twined.output.stdout), {
-    timeoutMs: 45_000,
+    // Slow only on a machine busy with other suites.
+    timeoutMs: 90_000,
     intervalMs: 50,
     description: () => `twined dev to listen (${twined.output.stderr})`,
   });

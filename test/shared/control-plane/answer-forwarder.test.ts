@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqliteStores } from "../../../shared/adapters/embedded/sqlite/index.js";
 import { AnswerForwarder, SIGNATURE_HEADER } from "../../../shared/control-plane/answer-forwarder/handler.js";
+import { PushEndpointGuard } from "../../../shared/control-plane/push-endpoints/push-endpoint-guard.js";
 import {
   createQuestionAttributes,
   deriveResponseAttributes,
@@ -12,6 +13,14 @@ import {
 } from "../../../shared/events/index.js";
 import type { BusMessage } from "../../../shared/ports/index.js";
 import { storeQuestion } from "../../support/stored-question.js";
+
+/** An embedded network's policy, which lets these loopback endpoints through; they name addresses, so nothing resolves. */
+const LOCAL_PUSH_ENDPOINTS = new PushEndpointGuard({
+  allowLoopback: true,
+  resolve: async (host) => {
+    throw new Error(`${host} should not need resolving`);
+  },
+});
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -88,6 +97,7 @@ describe("AnswerForwarder", () => {
     const forwarder = new AnswerForwarder({
       questions: stores.questions,
       pushSecret: "network-secret",
+      pushEndpoints: LOCAL_PUSH_ENDPOINTS,
       pushRetries: { retries: 2, firstDelayMs: 10 },
       onPushFailure: (_uuid, reason) => failures.push(reason),
     });
@@ -112,6 +122,7 @@ describe("AnswerForwarder", () => {
     const forwarder = new AnswerForwarder({
       questions: stores.questions,
       pushSecret: "s",
+      pushEndpoints: LOCAL_PUSH_ENDPOINTS,
       pushRetries: { retries: 2, firstDelayMs: 10 },
       onPushFailure: (_uuid, reason) => failures.push(reason),
     });
