@@ -178,6 +178,8 @@ describe("a network that requires its token", () => {
     expect(JSON.stringify(missing.body)).toMatch(/TWINED_TOKEN/);
     const wrong = await call(guarded, "GET", "/questions", { headers: { authorization: `Bearer ${TOKEN}x` } });
     expect(wrong).toMatchObject({ status: 401, body: { error: { type: "NetworkTokenRequired" } } });
+    // Neither token is ever repeated back.
+    expect(JSON.stringify(wrong.body)).not.toContain(TOKEN);
     const basic = await call(guarded, "GET", "/questions", { headers: { authorization: `Basic ${TOKEN}` } });
     expect(basic.status).toBe(401);
     // A body is not even read without the token.
