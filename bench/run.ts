@@ -9,6 +9,7 @@ import { benchDatasetTransfer } from "./dataset-transfer.bench.js";
 import { benchEmulatorStack } from "./emulator-stack.bench.js";
 import { benchKueueLauncher } from "./kueue-launcher.bench.js";
 import { benchPipeline } from "./pipeline.bench.js";
+import { benchQuestionList } from "./question-list.bench.js";
 import { benchRevisionTag } from "./revision-tag.bench.js";
 import { benchTwineValidation } from "./twine-validation.bench.js";
 
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "kueue-launcher": benchKueueLauncher,
   "dataset-transfer": benchDatasetTransfer,
   "dataset-open": benchDatasetOpen,
+  "question-list": benchQuestionList,
 };
 
 const report: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };

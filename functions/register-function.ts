@@ -1,6 +1,7 @@
 import * as functions from "@google-cloud/functions-framework";
 import express, { type Express } from "express";
 import {
+  functionLogger,
   type GoogleCloudNetwork,
   openGoogleCloudNetwork,
   readGoogleCloudSettings,
@@ -13,30 +14,51 @@ import {
 import { jsonErrors } from "../shared/control-plane/http/json-errors.js";
 import type { PushedDelivery } from "../shared/control-plane/pushed-message.js";
 import { InvalidPushRequest } from "../shared/errors/index.js";
+import { type Logger, processLogger, useProcessLogger } from "../shared/ports/index.js";
 import { matchesFilter } from "../shared/subscription-filter/index.js";
 import { pubsubTrigger } from "./pubsub-trigger.js";
 
 let network: GoogleCloudNetwork | undefined;
+
+// A deployed function logs JSON lines (Cloud Logging reads their severity, labels and trace), from the first line on.
+useProcessLogger(functionLogger());
+
+/**
+ * The logger of the function `functionName`, made the process's too when it first serves a request: a deployed
+ * process serves one function, so what its handlers log (through the process's logger) is labelled with its name.
+ */
+function servingLogger(functionName: string): () => Logger {
+  let log: Logger | undefined;
+  return () => {
+    if (log === undefined) {
+      log = functionLogger(functionName);
+      useProcessLogger(log);
+    }
+    return log;
+  };
+}
 
 /**
  * The network as this function process sees it, built from its environment at the first request (a cold start pays
  * for it once); a missing or malformed setting fails that request with a message naming the variable.
  */
 export function functionNetwork(): GoogleCloudNetwork {
-  network ??= openGoogleCloudNetwork(readGoogleCloudSettings());
+  network ??= openGoogleCloudNetwork(readGoogleCloudSettings(), process.env, processLogger());
   return network;
 }
 
 /** Registers an HTTP function whose Express app is built on first use. */
 export function registerHttpFunction(functionName: string, build: (network: GoogleCloudNetwork) => Express): void {
   let app: Express | undefined;
+  const logger = servingLogger(functionName);
   functions.http(functionName, (request, response) => {
+    const log = logger();
     try {
       app ??= build(functionNetwork());
     } catch (error) {
       const fallback = express();
       fallback.use((_request, _response, next) => next(error));
-      fallback.use(jsonErrors());
+      fallback.use(jsonErrors(log));
       fallback(request, response);
       return;
     }
@@ -49,12 +71,14 @@ export function registerHttpFunction(functionName: string, build: (network: Goog
  * delivers, however it arrives (Eventarc CloudEvent, wrapped or unwrapped push).
  */
 export function registerSubscriptionFunction(functionName: string): void {
+  const logger = servingLogger(functionName);
   functions.http(functionName, async (request, response) => {
+    const log = logger();
     let current: GoogleCloudNetwork;
     try {
       current = functionNetwork();
     } catch (error) {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      log.error(error instanceof Error ? error.message : String(error));
       response
         .status(500)
         .type("text/plain")
@@ -87,7 +111,7 @@ export function registerSubscriptionFunction(functionName: string): void {
       },
       // The topic it came from, where a replay sends it.
       deadLetter: (reason, message, origin) => current.deadLetter(reason, message, specFor(origin)?.topic),
-      log: (text) => process.stderr.write(`${functionName}: ${text}\n`),
+      log,
     })(request, response);
   });
 }

@@ -34,6 +34,7 @@ import type {
   SubscriptionOptions,
 } from "../shared/ports/index.js";
 import { batchingEventSink } from "../shared/ports/index.js";
+import { withTraceAttribute } from "../shared/tracing/index.js";
 import { folderStorage, type NetworkStorage, runnerDatasets } from "./network-storage.js";
 import {
   buildNetworkHandlers,
@@ -188,7 +189,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   // Jobs on this machine read its local paths; jobs on a cluster (another launcher) cannot.
   const readsLocalFiles = options.readsLocalFiles ?? options.launcher === undefined;
   const jobsReachStorage = options.launcher === undefined || options.storage !== undefined;
-  const sink: EventSink = batchingEventSink(bus, topics.services);
+  const sink: EventSink = emittedInContext(batchingEventSink(bus, topics.services));
   const observer = KueueLauncher.observer(questions);
   const launcher =
     options.launcher?.(sink, observer) ??
@@ -276,6 +277,14 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       await storage.close();
     },
   };
+}
+
+/**
+ * Each event carries the trace context it was emitted in (its job's), as `googclient_traceparent`: the batching sink
+ * publishes the events of several jobs at once, in one context.
+ */
+function emittedInContext(sink: EventSink): EventSink {
+  return { emit: (envelope) => sink.emit({ ...envelope, attributes: withTraceAttribute(envelope.attributes) }) };
 }
 
 /** The stores' dead letter store, or one on the data directory's database (which the network then closes). */

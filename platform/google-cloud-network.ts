@@ -4,6 +4,7 @@ import path from "node:path";
 import { InProcessJobExecutor } from "../runtime/jobs/in-process-job-executor.js";
 import { jobDatasets, storageSigner } from "../runtime/jobs/job-datasets.js";
 import { LocalJobLauncher } from "../shared/adapters/embedded/local-jobs/index.js";
+import { cloudLoggingLogger } from "../shared/adapters/google/cloud-logging/index.js";
 import { openFirestoreStores } from "../shared/adapters/google/firestore/index.js";
 import { PubSubEventBus } from "../shared/adapters/google/pubsub/index.js";
 import { type TopicNames, topicNames } from "../shared/control-plane/index.js";
@@ -13,8 +14,8 @@ import { parsePushEndpointAllowList } from "../shared/control-plane/push-endpoin
 import type { QuestionReconcilerSettings } from "../shared/control-plane/question-reconciler/handler.js";
 import { InvalidDeploymentSetting, NonRetryableError } from "../shared/errors/index.js";
 import { definedProperties } from "../shared/objects/index.js";
-import type { BusMessage, DatasetStore, EventSink, JobLauncher } from "../shared/ports/index.js";
-import { batchingEventSink } from "../shared/ports/index.js";
+import type { BusMessage, DatasetStore, EventSink, JobLauncher, Logger } from "../shared/ports/index.js";
+import { batchingEventSink, logOutput, processLogger } from "../shared/ports/index.js";
 import { parseStorageUri, signedUrlLifetimeProblem } from "../shared/storage/index.js";
 import { DeferredDatasetStore } from "./deferred-dataset-store.js";
 import { DeferredJobLauncher } from "./deferred-job-launcher.js";
@@ -190,9 +191,28 @@ export interface GoogleCloudNetwork {
   close(): Promise<void>;
 }
 
+/**
+ * What a deployed function logs with: one JSON object per line on stderr, which Cloud Logging parses (severity,
+ * labels, the active span's trace). `functionName` labels every line (`function`); without it, the
+ * `FUNCTION_TARGET` the Functions Framework was started with does, when set.
+ */
+export function functionLogger(
+  functionName?: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  stream: { write(text: string): unknown } = process.stderr,
+): Logger {
+  const name = functionName ?? (env.FUNCTION_TARGET || undefined);
+  return cloudLoggingLogger({
+    stream,
+    projectId: env.GOOGLE_CLOUD_PROJECT || undefined,
+    ...(name === undefined ? {} : { labels: { function: name } }),
+  });
+}
+
 export function openGoogleCloudNetwork(
   settings: GoogleCloudSettings,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  log: Logger = processLogger(),
 ): GoogleCloudNetwork {
   const topics = topicNames(settings.environment, env);
   const bus = new PubSubEventBus({ projectId: settings.projectId });
@@ -201,7 +221,7 @@ export function openGoogleCloudNetwork(
     ...definedProperties({ databaseId: settings.firestoreDatabase, collectionPrefix: settings.collectionPrefix }),
   });
   const sink: EventSink = batchingEventSink(bus, topics.services);
-  const jobs = openJobLauncher(settings, sink, stores, env);
+  const jobs = openJobLauncher(settings, sink, stores, env, log);
   const handlers = buildNetworkHandlers({
     questions: stores.questions,
     revisions: stores.revisions,
@@ -278,6 +298,7 @@ function openJobLauncher(
   sink: EventSink,
   stores: NetworkStores,
   env: Readonly<Record<string, string | undefined>>,
+  log: Logger,
 ): JobLauncher {
   const launcher = settings.launcher;
   switch (launcher.kind) {
@@ -294,6 +315,7 @@ function openJobLauncher(
         }),
         ...definedProperties({ cpuQuota: launcher.cpus }),
         networkUrl: () => settings.networkUrl,
+        onOutput: (questionUuid, text) => logOutput(log, text, "INFO", { labels: { question_uuid: questionUuid } }),
       });
     case "kueue":
       return new DeferredJobLauncher(async () => {
@@ -322,7 +344,8 @@ function openJobLauncher(
           sink,
           // Another function instance may have launched it: the question's attributes come from the store.
           questionAttributes: async (questionUuid) => (await stores.questions.get(questionUuid))?.attributes,
-          onOutput: (questionUuid, text) => process.stderr.write(`[${questionUuid}] ${text}`),
+          onOutput: (questionUuid, text) =>
+            logOutput(log, text, "WARNING", { labels: { question_uuid: questionUuid } }),
         });
       });
   }

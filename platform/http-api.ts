@@ -1,7 +1,9 @@
+import path from "node:path";
 import type { Express } from "express";
 import { questionsApi } from "../shared/control-plane/http/apps.js";
 import { RevisionRegistry } from "../shared/control-plane/revision-registry/handler.js";
 import { definedProperties } from "../shared/objects/index.js";
+import { packageRoot } from "../shared/package-root.js";
 import type { EmbeddedNetwork } from "./embedded-network.js";
 
 /**
@@ -14,6 +16,8 @@ export interface HttpApiOptions {
   readonly allowedHosts?: () => ReadonlySet<string> | undefined;
   /** Answers only requests with `Authorization: Bearer <token>` (a network reachable beyond loopback). */
   readonly token?: string;
+  /** Serves the question dashboard at `/` (`twined dev`; see docs/dashboard.md). */
+  readonly dashboard?: boolean;
 }
 
 export function createHttpApi(network: EmbeddedNetwork, options: HttpApiOptions = {}): Express {
@@ -35,6 +39,12 @@ export function createHttpApi(network: EmbeddedNetwork, options: HttpApiOptions 
       pollIntervalMs: options.pollIntervalMs,
       allowedHosts: options.allowedHosts,
       token: options.token,
+      dashboard: options.dashboard === true ? dashboardFolder() : undefined,
     }),
   });
+}
+
+/** The dashboard's static files, shipped in the package beside `dist/`. */
+export function dashboardFolder(): string {
+  return path.join(packageRoot(), "dashboard");
 }

@@ -1,3 +1,4 @@
+import { SpanKind } from "@opentelemetry/api";
 import { AnswerForwarder } from "../shared/control-plane/answer-forwarder/handler.js";
 import { TWINED_DEAD_LETTER_ATTRIBUTES } from "../shared/control-plane/dead-letters/dead-letter-message.js";
 import { DeadLetterKeeper } from "../shared/control-plane/dead-letters/handler.js";
@@ -22,6 +23,7 @@ import type {
   RevisionStore,
   SubscriptionOptions,
 } from "../shared/ports/index.js";
+import { contextFromAttributes, inSpan, messageSpanAttributes } from "../shared/tracing/index.js";
 
 /** The control plane's message handlers, built once per process from the ports. */
 export interface NetworkHandlers {
@@ -103,28 +105,34 @@ export function networkSubscriptions(topics: TopicNames): SubscriptionSpec[] {
       subscription: `${topics.services}.question-intake`,
       topic: topics.services,
       options: { filter: 'attributes.sender_type = "PARENT"' },
-      handle: (handlers, message) => handlers.intake.handleServicesMessage(message),
+      handle: traced("question-intake", topics.services, (handlers, message) =>
+        handlers.intake.handleServicesMessage(message),
+      ),
     },
     {
       functionName: "twine-validator",
       subscription: `${topics.accepted}.twine-validator`,
       topic: topics.accepted,
       options: {},
-      handle: (handlers, message) => handlers.validator.handle(message),
+      handle: traced("twine-validator", topics.accepted, (handlers, message) => handlers.validator.handle(message)),
     },
     {
       functionName: "kueue-launcher",
       subscription: `${topics.validated}.kueue-launcher`,
       topic: topics.validated,
       options: {},
-      handle: (handlers, message) => handlers.launcher.handleValidated(message),
+      handle: traced("kueue-launcher", topics.validated, (handlers, message) =>
+        handlers.launcher.handleValidated(message),
+      ),
     },
     {
       functionName: "kueue-launcher",
       subscription: `${topics.cancellations}.kueue-launcher`,
       topic: topics.cancellations,
       options: {},
-      handle: (handlers, message) => handlers.launcher.handleCancellation(message),
+      handle: traced("kueue-launcher cancel", topics.cancellations, (handlers, message) =>
+        handlers.launcher.handleCancellation(message),
+      ),
     },
     {
       functionName: "answer-forwarder",
@@ -132,7 +140,7 @@ export function networkSubscriptions(topics: TopicNames): SubscriptionSpec[] {
       topic: topics.services,
       // Unordered: each event carries its place, so events of one question can be recorded together, in parallel.
       options: { filter: 'attributes.sender_type = "CHILD"' },
-      handle: (handlers, message) => handlers.forwarder.handle(message),
+      handle: traced("answer-forwarder", topics.services, (handlers, message) => handlers.forwarder.handle(message)),
     },
   ];
 }
@@ -154,15 +162,33 @@ export function deadLetterKeeperSubscription(topics: TopicNames): SubscriptionSp
     subscription: deadLetterSubscription(topics),
     topic: topics.deadLetters,
     options: {},
-    handle: async (handlers, message) => {
+    handle: traced("dead-letter-keeper", topics.deadLetters, async (handlers, message) => {
       try {
         await handlers.deadLetters.record(message);
       } catch (error) {
         if (isPermanentFailure(error)) throw new DeadLetterNotRecorded(message.id, error);
         throw error;
       }
-    },
+    }),
   };
+}
+
+/**
+ * A subscription's handler in a span of its own, a child of the span that published the message (its
+ * `googclient_traceparent`), active while the handler runs: what it publishes and logs is in the question's trace.
+ * The same wherever the handler runs (embedded bus, streaming pull, a function's pushed delivery).
+ */
+function traced(name: string, topic: string, handle: SubscriptionSpec["handle"]): SubscriptionSpec["handle"] {
+  return (handlers, message) =>
+    inSpan(
+      name,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFromAttributes(message.attributes),
+        attributes: messageSpanAttributes(message, topic),
+      },
+      () => handle(handlers, message),
+    );
 }
 
 /** A message that can never be processed (bad JSON, schema violation, unknown revision…): retrying cannot help. */

@@ -1,3 +1,5 @@
+import { processLogger } from "../shared/ports/index.js";
+
 /**
  * Runs `task` every `intervalMs`, never two at once (a slow pass delays the next instead of overlapping it). A failing
  * pass is reported and the next one runs as usual.
@@ -10,7 +12,8 @@ export class RepeatingTask {
   constructor(
     private readonly task: () => Promise<unknown>,
     private readonly intervalMs: number,
-    private readonly onError: (error: unknown) => void = (error) => console.error(error),
+    private readonly onError: (error: unknown) => void = (error) =>
+      processLogger().error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
   ) {
     this.schedule();
   }

@@ -52,7 +52,10 @@ export async function runDemo(options: DemoOptions, output: CliOutput): Promise<
     });
     // Kept running, it answers only requests addressed to it, as `twined dev` on loopback does.
     let allowedHosts: ReadonlySet<string> | undefined;
-    server = createHttpApi(network, { allowedHosts: () => allowedHosts }).listen(0, "127.0.0.1");
+    server = createHttpApi(network, {
+      allowedHosts: () => allowedHosts,
+      dashboard: options.keepRunning === true,
+    }).listen(0, "127.0.0.1");
     answerMalformedRequestsAsJson(server);
     await new Promise<void>((resolve, reject) => {
       server?.once("listening", resolve).once("error", reject);

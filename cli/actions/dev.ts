@@ -3,12 +3,15 @@ import type { AddressInfo } from "node:net";
 import type { EmulatorBackend } from "../../dev/emulator-backend.js";
 import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
+import { startTracing } from "../../platform/tracing.js";
+import { cloudLoggingLogger } from "../../shared/adapters/google/cloud-logging/index.js";
 import { isLoopback, loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
 import { answerMalformedRequestsAsJson } from "../../shared/control-plane/http/malformed-requests.js";
 import { displayPath } from "../../shared/display-path.js";
 import { InvalidDevOptions, InvalidPushEndpointAllowList } from "../../shared/errors/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
-import type { EventSink, JobLauncher } from "../../shared/ports/index.js";
+import type { EventSink, JobLauncher, Logger } from "../../shared/ports/index.js";
+import { logOutput, useProcessLogger } from "../../shared/ports/index.js";
 import { type NetworkToken, networkToken } from "../network-token-file.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 
@@ -31,10 +34,57 @@ export interface DevOptions {
   token?: string;
   /** Hosts, addresses and CIDR ranges push endpoints may name although private (`--allow-push-to`). */
   allowPushTo?: string[];
+  /** `json`: everything it prints is a JSON line with Cloud Logging's fields (on stdout); `text` (the default): as ever. */
+  logFormat?: "json" | "text";
+}
+
+/**
+ * What `twined dev` prints, through one logger in JSON mode; in text mode the lines it has always written, start-up
+ * and status on stdout, the rest on stderr.
+ */
+interface DevLog {
+  readonly say: (message: string, severity?: "INFO" | "NOTICE") => void;
+  readonly warn: (message: string, severity?: "WARNING" | "ERROR") => void;
+  readonly jobOutput: (questionUuid: string, text: string) => void;
+  /** The JSON logger, which the network's own lines go through too; undefined in text mode. */
+  readonly json: Logger | undefined;
+}
+
+function devLog(options: DevOptions, output: CliOutput): DevLog {
+  if (options.logFormat !== "json") {
+    return {
+      say: (message) => output.stdout.write(`${message}\n`),
+      warn: (message) => output.stderr.write(`${message}\n`),
+      jobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
+      json: undefined,
+    };
+  }
+  const json = cloudLoggingLogger({ stream: output.stdout, projectId: options.project });
+  return {
+    say: (message, severity = "INFO") => json.log(severity, message),
+    warn: (message, severity = "WARNING") => json.log(severity, message),
+    jobOutput: (questionUuid, text) => logOutput(json, text, "INFO", { labels: { question_uuid: questionUuid } }),
+    json,
+  };
 }
 
 /** Runs the embedded network and its HTTP API until SIGINT or SIGTERM, then shuts both down cleanly. */
 export async function runDevNetwork(options: DevOptions, output: CliOutput): Promise<number> {
+  const log = devLog(options, output);
+  // In JSON mode the network's own lines (a failed reconciler pass, a 500) are JSON too.
+  const previousLogger = log.json === undefined ? undefined : useProcessLogger(log.json);
+  try {
+    return await runLoggedDevNetwork(options, log);
+  } finally {
+    if (previousLogger !== undefined) useProcessLogger(previousLogger);
+  }
+}
+
+async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<number> {
+  const tracing = await startTracing({
+    serviceName: "twined-dev",
+    onWarning: (text) => log.warn(text),
+  });
   let backend: EmulatorBackend | undefined;
   if (options.backend === "emulators") {
     try {
@@ -42,10 +92,10 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
       const { emulatorBackend } = await import("../../dev/emulator-backend.js");
       backend = await emulatorBackend(options.project);
     } catch (error) {
-      output.stderr.write(`${describeError(error)}\n`);
+      log.warn(describeError(error), "ERROR");
       return EXIT.usage;
     }
-    output.stderr.write(`Using the ${backend.description}\n`);
+    log.warn(`Using the ${backend.description}`);
   }
   let launcher: ((sink: EventSink) => JobLauncher) | undefined;
   let token: NetworkToken | undefined;
@@ -57,7 +107,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
     token = !isLoopback(options.host) || given !== undefined ? networkToken(options.dataDir, given) : undefined;
     launcher = await kueueLauncherFor(options, () => jobNetworkUrl, token?.token);
   } catch (error) {
-    output.stderr.write(`${describeError(error)}\n`);
+    log.warn(describeError(error), "ERROR");
     backend?.stop();
     return EXIT.usage;
   }
@@ -74,13 +124,13 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
       // Served beyond loopback, askers elsewhere must not have events pushed to this machine's own services.
       pushEndpoints: { allowList: options.allowPushTo ?? [], allowLoopback: isLoopback(options.host) },
       ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
-      onJobOutput: (questionUuid, text) => output.stderr.write(prefixLines(`[${questionUuid.slice(0, 8)}] `, text)),
-      onDeadLetter: (reason) => output.stderr.write(`dead letter: ${reason}\n`),
+      onJobOutput: log.jobOutput,
+      onDeadLetter: (reason) => log.warn(`dead letter: ${reason}`),
     });
   } catch (error) {
     // A bad --allow-push-to entry, before anything was opened.
     if (!(error instanceof InvalidPushEndpointAllowList)) throw error;
-    output.stderr.write(`--allow-push-to: ${describeError(error)}\n`);
+    log.warn(`--allow-push-to: ${describeError(error)}`, "ERROR");
     backend?.stop();
     return EXIT.usage;
   }
@@ -89,6 +139,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   let allowedHosts: ReadonlySet<string> | undefined;
   const server = createHttpApi(network, {
     allowedHosts: () => allowedHosts,
+    dashboard: true,
     ...definedProperties({ token: token?.token }),
   }).listen(options.port, options.host);
   answerMalformedRequestsAsJson(server);
@@ -100,7 +151,7 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   } catch (error) {
     await network.close();
     backend?.stop();
-    output.stderr.write(`cannot listen on ${options.host}:${options.port}: ${describeError(error)}\n`);
+    log.warn(`cannot listen on ${options.host}:${options.port}: ${describeError(error)}`, "ERROR");
     return EXIT.usage;
   }
   const { port } = server.address() as AddressInfo;
@@ -114,22 +165,25 @@ export async function runDevNetwork(options: DevOptions, output: CliOutput): Pro
   jobNetworkUrl ??= `http://${options.host}:${port}`;
   const recovered = await network.recover();
   if (recovered.failed.length + recovered.resumed.length > 0) {
-    output.stdout.write(
-      `Recovered from a network that stopped on this data: ${recovered.resumed.length} unfinished question(s) resumed, ${recovered.failed.length} that were running failed (NetworkStopped).\n`,
+    log.say(
+      `Recovered from a network that stopped on this data: ${recovered.resumed.length} unfinished question(s) resumed, ${recovered.failed.length} that were running failed (NetworkStopped).`,
+      "NOTICE",
     );
   }
-  output.stdout.write(
-    `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}). Ctrl-C stops it.\n`,
+  log.say(
+    `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}; the question dashboard at /). Ctrl-C stops it.`,
   );
-  if (token !== undefined) output.stdout.write(describeToken(token));
+  // The token in full only the once it is made; in JSON mode that is one NOTICE line.
+  if (token !== undefined) log.say(describeToken(token).trimEnd(), "NOTICE");
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-  output.stdout.write(`Stopping (${signal})…\n`);
+  log.say(`Stopping (${signal})…`);
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await network.close();
+  await tracing.shutdown();
   backend?.stop();
   return EXIT.ok;
 }

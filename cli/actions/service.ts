@@ -1,12 +1,16 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { flushTraces, startTracing } from "../../platform/tracing.js";
 import { type JobConnection, teeSinks } from "../../runtime/jobs/job-connection.js";
 import { openJobConnection } from "../../runtime/jobs/open-job-connection.js";
+import { logRecordText } from "../../runtime/runner/answer-question.js";
+import { cloudLoggingLogger } from "../../shared/adapters/google/cloud-logging/index.js";
 import type { IdentityToken } from "../../shared/client/index.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { displayPath } from "../../shared/display-path.js";
 import { InvalidEvent, ServiceConfigurationNotFound } from "../../shared/errors/index.js";
 import {
+  type ChildEventEnvelope,
   deriveResponseAttributes,
   isPythonParsableUuid,
   type ParentEventEnvelope,
@@ -19,7 +23,13 @@ import { parseServiceId } from "../../shared/identity/index.js";
 import { parseJson } from "../../shared/json/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
 import { packageRoot } from "../../shared/package-root.js";
-import type { EventSink } from "../../shared/ports/index.js";
+import {
+  type EventSink,
+  type Logger,
+  type LogSeverity,
+  logOutput,
+  severityOfPythonLevel,
+} from "../../shared/ports/index.js";
 import { isTerminal } from "../../shared/questions/index.js";
 import { checkService, type ServiceProblem } from "../../shared/service/index.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
@@ -153,6 +163,47 @@ class JsonLinesSink implements EventSink {
   }
 }
 
+/**
+ * Writes each event envelope as a line of a cloud job's log: the envelope (`event`, `attributes`) with Cloud Logging's
+ * fields, its severity that of the event (a log record keeps its Python level, an exception is an error), labelled
+ * with the question and the SRUID that sent it.
+ */
+class EventLogSink implements EventSink {
+  constructor(private readonly log: Logger) {}
+  async emit(envelope: ChildEventEnvelope): Promise<void> {
+    const { event, attributes } = envelope;
+    const labels = { question_uuid: attributes.question_uuid, sruid: attributes.sender };
+    const [severity, message] = eventLine(event);
+    this.log.log(severity, message, { labels, fields: { event, attributes } });
+  }
+}
+
+function eventLine(event: ChildEventEnvelope["event"]): [LogSeverity, string] {
+  switch (event.kind) {
+    case "log_record": {
+      const record = event.log_record;
+      return [severityOfPythonLevel(record.levelname, record.levelno), logRecordText(record)];
+    }
+    case "exception":
+      return ["ERROR", `${event.exception_type}: ${event.exception_message}`];
+    case "heartbeat":
+      return ["DEBUG", "heartbeat"];
+    case "result":
+      return ["NOTICE", "result"];
+    default:
+      return ["INFO", event.kind];
+  }
+}
+
+/** Where a cloud job's own messages go: both streams become JSON log lines (`warning: …` a warning, `error: …` an error). */
+function cloudJobOutput(log: Logger): CliOutput {
+  const write = (text: string) => {
+    const severity: LogSeverity = /^warning: /i.test(text) ? "WARNING" : /^error: /i.test(text) ? "ERROR" : "INFO";
+    logOutput(log, text, severity);
+  };
+  return { stdout: { write }, stderr: { write } };
+}
+
 export interface AnswerOptions {
   network?: string;
   question?: string;
@@ -205,8 +256,27 @@ async function answerFromNetwork(
   output: CliOutput,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
+  // The job's spans join its launch's trace (`TRACEPARENT`), when the environment names an exporter.
+  await startTracing({ serviceName: "twined-job", onWarning: (text) => output.stderr.write(`${text}\n`) });
+  try {
+    return await answerFromNetworkJob(questionUuid, options, output, env);
+  } finally {
+    await flushTraces();
+  }
+}
+
+async function answerFromNetworkJob(
+  questionUuid: string,
+  options: AnswerOptions,
+  output: CliOutput,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  // A job's log collector (Cloud Logging) reads what it prints: every line is JSON with Cloud Logging's fields.
+  const projectId = env.GOOGLE_CLOUD_PROJECT || undefined;
+  const log = cloudLoggingLogger({ stream: output.stderr, projectId, labels: { question_uuid: questionUuid } });
+  const jobOutput = cloudJobOutput(log);
   if (!isPythonParsableUuid(questionUuid)) {
-    output.stderr.write(`error: --question-uuid: '${questionUuid}' is not a UUID\n`);
+    log.error(`--question-uuid: '${questionUuid}' is not a UUID`);
     return EXIT.usage;
   }
   const networkUrl = options.network ?? (env.TWINED_NETWORK_URL || undefined);
@@ -214,15 +284,13 @@ async function answerFromNetwork(
   try {
     connection = await openJobConnection(env, { questionUuid, networkUrl });
   } catch (error) {
-    output.stderr.write(`${describeError(error)}\n`);
+    log.error(describeError(error));
     return EXIT.usage;
   }
   if (connection.status !== undefined && isTerminal(connection.status)) {
     // Launching is idempotent, but a job can still start for a question that ended while it was being made (cancelled
     // meanwhile, or relaunched by the reconciler just as it ended): it must not run the app or answer twice.
-    output.stderr.write(
-      `question ${questionUuid} has already ended (${connection.status}); there is nothing to answer\n`,
-    );
+    log.notice(`question ${questionUuid} has already ended (${connection.status}); there is nothing to answer`);
     await connection.close();
     return EXIT.ok;
   }
@@ -235,16 +303,19 @@ async function answerFromNetwork(
         ? Promise.resolve()
         : connection.sink.emit(envelope),
   };
-  const sink = teeSinks(new JsonLinesSink(output.stdout), toNetwork);
+  const sink = teeSinks(
+    new EventLogSink(cloudLoggingLogger({ stream: output.stdout, projectId, labels: {} })),
+    toNetwork,
+  );
   try {
     let loaded: ReturnType<typeof loadServiceConfiguration>;
     try {
       loaded = loadServiceConfiguration(options.serviceConfig);
     } catch (error) {
-      output.stderr.write(`${describeError(error)}\n`);
+      log.error(describeError(error));
       // The asker learns why at once, instead of from the job's failure when its launcher notices it.
       await sendException(sink, connection.question, error).catch((failure: unknown) => {
-        output.stderr.write(`${describeError(failure)}\n`);
+        log.error(describeError(failure));
       });
       return EXIT.usage;
     }
@@ -256,7 +327,7 @@ async function answerFromNetwork(
       const { googleIdentityToken } = await import("../../runtime/children/google-identity-token.js");
       identityToken = googleIdentityToken(questionsUrl);
     }
-    return await answer(loaded, connection.question, sink, options, questionsUrl, output, {
+    return await answer(loaded, connection.question, sink, options, questionsUrl, jobOutput, {
       asJob: true,
       identityToken,
     });

@@ -53,6 +53,14 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
     )
     .addOption(
       new Option(
+        "--log-format <format>",
+        "text: readable lines; json: one JSON object per line with Cloud Logging's fields (severity, labels, trace)",
+      )
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .addOption(
+      new Option(
         "--token <token>",
         "the bearer token requests must carry (default beyond loopback: one made and kept in the data directory)",
       ).env("TWINED_TOKEN"),

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { SpanStatusCode } from "@opentelemetry/api";
 import type { ServiceConfiguration } from "../../shared/config/index.js";
 import {
   MessageLimitExceeded,
@@ -21,7 +22,14 @@ import {
   serviceExceptionMessage,
 } from "../../shared/events/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
-import type { ChildAsker, EventSink, SecretSource } from "../../shared/ports/index.js";
+import {
+  type ChildAsker,
+  type EventSink,
+  type Logger,
+  type SecretSource,
+  severityOfPythonLevel,
+} from "../../shared/ports/index.js";
+import { inSpan, jobSpanAttributes } from "../../shared/tracing/index.js";
 import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { answerChildRequest } from "./child-requests.js";
 import { resolveCredentials } from "./credential-resolution.js";
@@ -31,6 +39,7 @@ import { DownloadRequests } from "./download-requests.js";
 import type { HarnessMessage } from "./harness-messages.js";
 import { HarnessProcess } from "./harness-process.js";
 import { checkFileTags, type ValidatedQuestionData, validateQuestionData } from "./input-validation.js";
+import { jobTraceContext } from "./job-trace.js";
 import { resolvePython } from "./python-interpreter.js";
 import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
 
@@ -66,6 +75,11 @@ export interface AnswerQuestionOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The app's own stdout/stderr (print output); defaults to this process's stderr. */
   readonly onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+  /**
+   * Where the app's log records that are not forwarded to the asker (`forward_logs` false) are logged, each with its
+   * Python level as severity and the question and SRUID as labels (a cloud job's log); forwarded ones are events.
+   */
+  readonly log?: Logger;
   /** Log level forwarded from the app; defaults to INFO. */
   readonly logLevel?: "DEBUG" | "INFO" | "WARNING" | "ERROR";
   /**
@@ -84,6 +98,18 @@ export interface AnswerQuestionOptions {
  * event, which it returns.
  */
 export async function answerQuestion(options: AnswerQuestionOptions): Promise<ChildEventEnvelope<FinalEvent>> {
+  const parent = await jobTraceContext(options.env ?? process.env);
+  const attributes = jobSpanAttributes({ question: options.question, revision: { sruid: options.serviceSruid } });
+  return inSpan("runner", { parent, attributes }, async (span) => {
+    const final = await answer(options);
+    if (final.event.kind === "exception") {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: final.event.exception_type });
+    }
+    return final;
+  });
+}
+
+async function answer(options: AnswerQuestionOptions): Promise<ChildEventEnvelope<FinalEvent>> {
   const { question, configuration } = options;
   const questionUuid = question.attributes.question_uuid;
   let env = options.env ?? process.env;
@@ -220,8 +246,14 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   async function handleMessage(message: HarnessMessage): Promise<FinalEvent | undefined> {
     switch (message.type) {
       case "log_record":
-        if (question.attributes.forward_logs)
+        if (question.attributes.forward_logs) {
           await emitter.emit({ kind: "log_record", log_record: message.log_record });
+        } else {
+          const record = message.log_record;
+          options.log?.log(severityOfPythonLevel(record.levelname, record.levelno), logRecordText(record), {
+            labels: { question_uuid: questionUuid, sruid: options.serviceSruid },
+          });
+        }
         return undefined;
       case "monitor_message":
         try {
@@ -358,6 +390,12 @@ function describeRunnerError(error: unknown): string {
   const where = error.where();
   if (where !== undefined) details.push(`at ${where}`);
   return details.length === 0 ? error.message : `${error.message} (${details.join(", ")})`;
+}
+
+/** A Python log record's message, with its traceback when it has one. */
+export function logRecordText(record: LogRecord): string {
+  const message = record.msg ?? "";
+  return typeof record.exc_text === "string" && record.exc_text !== "" ? `${message}\n${record.exc_text}` : message;
 }
 
 function describeForPython(error: unknown): { type: string; message: string } {

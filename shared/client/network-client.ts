@@ -3,6 +3,7 @@ import { NetworkRequestFailed } from "../errors/index.js";
 import type { ChildEventEnvelope } from "../events/index.js";
 import { definedProperties } from "../objects/index.js";
 import type { QuestionStatus } from "../questions/index.js";
+import { activeTraceparent, TRACEPARENT_HEADER } from "../tracing/index.js";
 
 /** What a network says about datasets (`GET /datasets`). */
 export interface DatasetSettings {
@@ -252,6 +253,9 @@ export class NetworkClient {
     const token = typeof this.identityToken === "function" ? await this.identityToken() : this.identityToken;
     const headers = new Headers(init.headers);
     if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
+    // The caller's trace (a job asking its children) continues in the network.
+    const traceparent = activeTraceparent();
+    if (traceparent !== undefined && !headers.has(TRACEPARENT_HEADER)) headers.set(TRACEPARENT_HEADER, traceparent);
     try {
       return await fetch(`${this.baseUrl}${route}`, { ...init, headers });
     } catch (error) {

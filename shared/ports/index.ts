@@ -8,6 +8,7 @@ export type * from "./event-sink.js";
 export * from "./job-container.js";
 export type * from "./job-executor.js";
 export type * from "./job-launcher.js";
+export * from "./logger.js";
 export type * from "./question-changes.js";
 export * from "./question-queries.js";
 export * from "./question-records.js";

@@ -1,4 +1,5 @@
 import { NonRetryableError } from "../errors/index.js";
+import { activeTraceparent } from "../tracing/index.js";
 import type { JobSpec } from "./job-launcher.js";
 
 /** What every job container of a network gets, whichever launcher starts it. */
@@ -45,6 +46,9 @@ export function jobContainer(spec: JobSpec, settings: JobContainerSettings): Job
     COMPUTE_PROVIDER: settings.computeProvider,
     OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag,
   };
+  // The job's spans, and the child questions it asks, join the trace of the launch that made it.
+  const traceparent = activeTraceparent();
+  if (traceparent !== undefined) env.TRACEPARENT = traceparent;
   return {
     image: spec.revision.source.image,
     command: JOB_COMMAND,

@@ -1,5 +1,5 @@
 import { InvalidStoreQuery } from "../errors/index.js";
-import type { EventQuery } from "./question-store.js";
+import type { EventQuery, QuestionFilter } from "./question-store.js";
 
 /*
  * The checks every question store makes of a query before running it, so that a query one adapter refuses, every
@@ -55,3 +55,28 @@ export function queryLimit(limit: number | undefined): number {
   }
   return limit;
 }
+
+/**
+ * Checks a question filter and gives its times in one form (`Date.toISOString()`), so stores compare them alike.
+ * @throws InvalidStoreQuery for `topLevel` with `parentQuestionUuid`, or a time that is not ISO-8601.
+ */
+export function checkedQuestionFilter<T extends QuestionFilter>(filter: T): T {
+  if (filter.topLevel === true && filter.parentQuestionUuid !== undefined) {
+    throw new InvalidStoreQuery("topLevel", "a top-level question has no parent: do not give parentQuestionUuid too");
+  }
+  const time = (field: "createdFrom" | "createdBefore") => {
+    const value = filter[field];
+    if (value === undefined) return {};
+    const zoned = ISO_TIME.exec(value);
+    const parsed =
+      zoned === null ? undefined : new Date(zoned[4] === undefined && zoned[1] !== undefined ? `${value}Z` : value);
+    if (parsed === undefined || Number.isNaN(parsed.getTime())) {
+      throw new InvalidStoreQuery(field, `must be an ISO-8601 time such as 2026-01-31T12:00:00Z, got ${value}`);
+    }
+    return { [field]: parsed.toISOString() };
+  };
+  return { ...filter, ...time("createdFrom"), ...time("createdBefore") };
+}
+
+/** A date, or a date and time with an optional zone (UTC when none). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;

@@ -59,13 +59,29 @@ export interface EventQuery {
   readonly limit?: number;
 }
 
-export interface QuestionQuery {
+/** Which questions a list or a count takes; every filter given must hold. */
+export interface QuestionFilter {
   readonly parentQuestionUuid?: string;
   readonly originatorQuestionUuid?: string;
   readonly recipient?: string;
   readonly status?: QuestionStatus;
-  readonly limit?: number;
+  /** True: only questions no other question asked (no parent); not with `parentQuestionUuid`. False: any. */
+  readonly topLevel?: boolean;
+  /** Only questions created at or after this time (ISO-8601). */
+  readonly createdFrom?: string;
+  /** Only questions created before this time (ISO-8601). */
+  readonly createdBefore?: string;
 }
+
+/** A page of questions, newest first (ties in an order each store keeps stable). */
+export interface QuestionQuery extends QuestionFilter {
+  readonly limit?: number;
+  /** The page after this question in the same list: the last question of the previous page. */
+  readonly afterQuestionUuid?: string;
+}
+
+/** How many questions are in each status; a status no question is in is absent. */
+export type StatusCounts = Partial<Record<QuestionStatus, number>>;
 
 /** A status change to make with a write of events, if the state machine allows it then. */
 export interface StatusChange {
@@ -122,6 +138,12 @@ export interface QuestionStore {
     change?: StatusChange,
   ): Promise<RecordedEvents>;
   events(query: EventQuery): Promise<StoredEvent[]>;
+  /**
+   * @throws InvalidStoreQuery for a bad limit or time, `topLevel` with `parentQuestionUuid`, or an unknown
+   *   `afterQuestionUuid`.
+   */
   list(query: QuestionQuery): Promise<QuestionRecord[]>;
+  /** How many questions `filter` takes, by status (a dashboard's counts, a parent's children by status). */
+  countByStatus(filter: QuestionFilter): Promise<StatusCounts>;
   close(): Promise<void>;
 }

@@ -22,6 +22,8 @@ import {
  */
 const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
+  FUNCTION_TARGET:
+    "set by the Cloud Functions runtime to the function's entry point (its logs' `function` label); not a setting",
   TWINED_FIRESTORE_COLLECTION_PREFIX: "lets networks share a database; each deployed network has its own database",
   TWINED_PUSH_ENDPOINT_ALLOW_LIST:
     "optional: private hosts an operator trusts as push endpoints; unset, pushes go over https to public addresses only",
@@ -57,6 +59,11 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   TWINED_ID_TOKEN: "an asker's credential for a network behind IAM, used when a local job asks children over HTTP",
   TWINED_TOKEN: "the token of twined dev reachable beyond loopback, used when a local job asks children over HTTP",
   PYTHONPATH: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
+  TWINED_TRACE_EXPORTER:
+    "opt-in: cloud-trace sends the functions' spans to Cloud Trace (docs/google-cloud.md); unset, no trace is exported",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "opt-in: an OpenTelemetry collector's address; unset, no span goes to a collector",
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "opt-in: the traces address of a collector, as OTEL_EXPORTER_OTLP_ENDPOINT",
+  TRACEPARENT: "a job's trace context, which its launcher hands to a runner's process; a function's runs in its span",
 };
 
 let build: NetworkBuild;

@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from "express";
+import express, { type Express, type RequestHandler, type Router } from "express";
 import {
   DIAGNOSTICS_URL_SECONDS,
   type DiagnosticsDocument,
@@ -11,6 +11,7 @@ import { isPlainObject } from "../../json/index.js";
 import { definedProperties } from "../../objects/index.js";
 import type { DatasetStore, QuestionChanges, QuestionStore, SignedObjectReader } from "../../ports/index.js";
 import { joinStorageUri } from "../../storage/index.js";
+import { traceHttpRequests } from "../../tracing/index.js";
 import { TWINED_VERSION } from "../../version.js";
 import type { DeadLetterKeeper } from "../dead-letters/handler.js";
 import { deadLetterRoutes } from "../dead-letters/http-routes.js";
@@ -50,6 +51,11 @@ export interface QuestionsApiOptions {
   readonly allowedHosts?: () => ReadonlySet<string> | undefined;
   /** Answers only requests that carry this bearer token (a network reachable beyond loopback; see `requireNetworkToken`). */
   readonly token?: string;
+  /**
+   * The folder of the question dashboard's static files, served at `/` (`twined dev`). They hold no data, so they are
+   * served without the token (a browser cannot send it when it opens a page); the API they call still needs it.
+   */
+  readonly dashboard?: string;
 }
 
 export interface NetworkDatasets {
@@ -68,7 +74,9 @@ export interface NetworkDatasets {
  * errors throughout: the question-intake function in the cloud, and `twined dev`'s whole API.
  */
 export function questionsApi(options: QuestionsApiOptions): Express {
-  const app = jsonApp(definedProperties({ allowedHosts: options.allowedHosts, token: options.token }));
+  const app = jsonApp(
+    definedProperties({ allowedHosts: options.allowedHosts, token: options.token, dashboard: options.dashboard }),
+  );
   app.use(limitConcurrentStreams());
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", version: TWINED_VERSION });
@@ -179,18 +187,51 @@ function valuesReader(store: DatasetStore | undefined): OutputValuesReader | und
 interface Gatekeeping {
   readonly allowedHosts?: () => ReadonlySet<string> | undefined;
   readonly token?: string;
+  readonly dashboard?: string;
 }
 
 function jsonApp(gates: Gatekeeping = {}): Express {
   const app = express();
   app.disable("x-powered-by");
+  // First: a caller's `traceparent` makes what its request starts (a question, above all) part of the caller's trace.
+  app.use(traceHttpRequests());
   // Before anything reads the body: a request from a stranger gets nothing but its refusal.
   if (gates.allowedHosts !== undefined) app.use(allowOnlyHosts(gates.allowedHosts));
+  // Behind the host and origin checks, before the token's: see `QuestionsApiOptions.dashboard`.
+  if (gates.dashboard !== undefined) app.use(dashboardFiles(gates.dashboard));
   if (gates.token !== undefined) app.use(requireNetworkToken(gates.token));
   app.use(limitUrls());
   app.use(express.json({ limit: REQUEST_LIMITS.request_body_bytes, verify: refuseDeepJson }));
   return app;
 }
+
+/** The dashboard's own files at `/` (`index.html`) and by name; any other path goes on to the API. */
+function dashboardFiles(folder: string): RequestHandler {
+  const files = express.static(folder, {
+    index: "index.html",
+    dotfiles: "deny",
+    redirect: false,
+    setHeaders: (response) => {
+      // The page loads nothing but its own files and talks to nothing but this API; no other site may frame it.
+      response.setHeader(
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      );
+      response.setHeader("x-content-type-options", "nosniff");
+      response.setHeader("referrer-policy", "no-referrer");
+      response.setHeader("cache-control", "no-cache");
+    },
+  });
+  return (request, response, next) => {
+    if (request.method !== "GET" && request.method !== "HEAD") return next();
+    if (request.path !== "/" && !DASHBOARD_FILE.test(request.path)) return next();
+    files(request, response, next);
+  };
+}
+
+/** The dashboard's files are named plainly at the top of its folder. */
+const DASHBOARD_FILE = /^\/[a-z][a-z0-9-]*\.(html|js|css|svg|png)$/;
 
 /** Unknown routes and every error as `{error: {type, message, details}}`. */
 function finish(app: Express): Express {

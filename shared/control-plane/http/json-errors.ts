@@ -21,6 +21,7 @@ import {
   TwineException,
 } from "../../errors/index.js";
 import { definedProperties } from "../../objects/index.js";
+import { type Logger, processLogger } from "../../ports/index.js";
 
 /** The JSON body of every error response: `{error: {type, message, details}}`. */
 export interface ErrorBody {
@@ -79,13 +80,16 @@ export function errorBody(error: unknown): ErrorBody {
   return { error: { type: error.name, message: error.message, details } };
 }
 
-/** Express's last middleware: every error becomes a JSON error response; unexpected ones are logged. */
-export function jsonErrors(
-  log: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
-): ErrorRequestHandler {
+/**
+ * Express's last middleware: every error becomes a JSON error response; unexpected ones are logged as errors (to the
+ * process's logger unless one is given).
+ */
+export function jsonErrors(log?: Logger): ErrorRequestHandler {
   return (error: unknown, _request, response, _next) => {
     const status = statusOf(error);
-    if (status >= 500) log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (status >= 500) {
+      (log ?? processLogger()).error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    }
     response.status(status).json(errorBody(error));
   };
 }

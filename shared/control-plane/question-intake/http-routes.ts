@@ -1,9 +1,18 @@
 import { type Request, type Response, Router } from "express";
-import { InvalidEvent, QuestionNotFound } from "../../errors/index.js";
+import { InvalidEvent, InvalidStoreQuery, QuestionNotFound } from "../../errors/index.js";
 import { type ChildEventEnvelope, isSenderOrdered, validateEvent } from "../../events/index.js";
 import { definedProperties } from "../../objects/index.js";
-import type { QuestionChanges, QuestionQuery, QuestionRecord, QuestionStore, StoredEvent } from "../../ports/index.js";
-import { isQuestionStatus, isTerminal } from "../../questions/index.js";
+import {
+  checkedQuestionFilter,
+  DEFAULT_QUERY_LIMIT,
+  processLogger,
+  type QuestionChanges,
+  type QuestionFilter,
+  type QuestionRecord,
+  type QuestionStore,
+  type StoredEvent,
+} from "../../ports/index.js";
+import { isQuestionStatus, isTerminal, QUESTION_STATUSES } from "../../questions/index.js";
 import type { QuestionIntake } from "./handler.js";
 import { type OutputValuesReader, withOutputValues } from "./output-values.js";
 
@@ -78,18 +87,25 @@ export function questionRoutes(
   });
 
   router.get("/", async (request, response) => {
-    const query: QuestionQuery = {
-      ...stringParameter(request, "parent_question_uuid", (value) => ({ parentQuestionUuid: value })),
-      ...stringParameter(request, "originator_question_uuid", (value) => ({ originatorQuestionUuid: value })),
-      ...stringParameter(request, "recipient", (value) => ({ recipient: value })),
-      ...stringParameter(request, "status", (value) => {
-        if (!isQuestionStatus(value)) throw new InvalidEvent(`unknown status '${value}'`, { pointer: "/status" });
-        return { status: value };
-      }),
-      ...limitParameter(request),
-    };
-    const listed = await questions.list(query);
-    response.json({ questions: await Promise.all(listed.map((question) => answeredJson(question, options))) });
+    const filter = questionFilter(request, LIST_PARAMETERS);
+    const cursor = singleParameter(request, "cursor");
+    const { limit = DEFAULT_QUERY_LIMIT } = limitParameter(request);
+    // One more than asked, to know whether another page follows.
+    const listed = await storeQuery(() =>
+      questions.list({ ...filter, limit: limit + 1, ...definedProperties({ afterQuestionUuid: cursor }) }),
+    );
+    const page = listed.slice(0, limit);
+    response.json({
+      questions: await Promise.all(page.map((question) => answeredJson(question, options))),
+      next_cursor: listed.length > limit ? (page.at(-1)?.questionUuid ?? null) : null,
+    });
+  });
+
+  // Before `/:uuid`, which would take "counts" for a question UUID.
+  router.get("/counts", async (request, response) => {
+    const counts = await storeQuery(() => questions.countByStatus(questionFilter(request, COUNT_PARAMETERS)));
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    response.json({ counts, total });
   });
 
   router.get("/:uuid", async (request, response) => {
@@ -219,7 +235,11 @@ async function streamEvents(
   } catch (error) {
     // The stream has started, so there is no status left to answer with: end it, and the client resumes from its
     // last event id. Only a stream nobody reads any more (the server shutting down) ends silently.
-    if (!closed) process.stderr.write(`event stream of ${questionUuid} failed: ${String(error)}\n`);
+    if (!closed) {
+      processLogger().error(`event stream of ${questionUuid} failed: ${String(error)}`, {
+        labels: { question_uuid: questionUuid },
+      });
+    }
   }
   if (!response.writableEnded) response.end();
 
@@ -290,6 +310,97 @@ function limitParameter(request: Request): { limit?: number } {
     throw new InvalidEvent("'limit' must be a positive whole number", { pointer: "/limit" });
   }
   return { limit };
+}
+
+/** What `GET /questions/counts` takes: the list's filters. */
+const COUNT_PARAMETERS = [
+  "parent_question_uuid",
+  "originator_question_uuid",
+  "recipient",
+  "status",
+  "top_level",
+  "created_from",
+  "created_before",
+] as const;
+
+/** What `GET /questions` takes: the filters, a page size and where the page starts. */
+const LIST_PARAMETERS = [...COUNT_PARAMETERS, "limit", "cursor"] as const;
+
+/** The store's query fields, as the parameters that set them. */
+const PARAMETER_OF_FIELD: Readonly<Record<string, string>> = {
+  parentQuestionUuid: "parent_question_uuid",
+  originatorQuestionUuid: "originator_question_uuid",
+  topLevel: "top_level",
+  createdFrom: "created_from",
+  createdBefore: "created_before",
+  afterQuestionUuid: "cursor",
+  limit: "limit",
+};
+
+/**
+ * The filter a list or count request gives, each parameter checked.
+ * @throws InvalidEvent (400) for an unknown or repeated parameter, an unknown status, `top_level` other than
+ *   true/false, or a time that is not ISO-8601.
+ */
+function questionFilter(request: Request, allowed: readonly string[]): QuestionFilter {
+  for (const name of Object.keys(request.query)) {
+    if (!allowed.includes(name)) {
+      throw new InvalidEvent(`unknown query parameter '${name}'; this route takes ${allowed.join(", ")}`, {
+        pointer: `/${name}`,
+      });
+    }
+    singleParameter(request, name);
+  }
+  const topLevel = singleParameter(request, "top_level");
+  if (topLevel !== undefined && topLevel !== "true" && topLevel !== "false") {
+    throw new InvalidEvent(`'top_level' must be true or false, got '${topLevel}'`, { pointer: "/top_level" });
+  }
+  const filter: QuestionFilter = {
+    ...stringParameter(request, "parent_question_uuid", (value) => ({ parentQuestionUuid: value })),
+    ...stringParameter(request, "originator_question_uuid", (value) => ({ originatorQuestionUuid: value })),
+    ...stringParameter(request, "recipient", (value) => ({ recipient: value })),
+    ...stringParameter(request, "status", (value) => {
+      if (!isQuestionStatus(value)) {
+        throw new InvalidEvent(`unknown status '${value}'; give one of ${QUESTION_STATUSES.join(", ")}`, {
+          pointer: "/status",
+        });
+      }
+      return { status: value };
+    }),
+    ...stringParameter(request, "created_from", (value) => ({ createdFrom: value })),
+    ...stringParameter(request, "created_before", (value) => ({ createdBefore: value })),
+    ...(topLevel === "true" ? { topLevel: true } : {}),
+  };
+  return storeQuery(() => checkedQuestionFilter(filter));
+}
+
+/** A query parameter given at most once, or undefined when absent or empty. */
+function singleParameter(request: Request, name: string): string | undefined {
+  const value = request.query[name];
+  if (value === undefined || value === "") return undefined;
+  if (typeof value !== "string") {
+    throw new InvalidEvent(`give '${name}' once, as a plain value`, { pointer: `/${name}` });
+  }
+  return value;
+}
+
+/** Runs a store query, answering a query the store refuses as a 400 naming the request's parameter. */
+function storeQuery<T>(query: () => T): T {
+  const refused = (error: unknown): never => {
+    if (error instanceof InvalidStoreQuery) {
+      const parameter = PARAMETER_OF_FIELD[error.field] ?? error.field;
+      throw new InvalidEvent(error.message.replace(`(${error.field})`, `('${parameter}')`), {
+        pointer: `/${parameter}`,
+      });
+    }
+    throw error;
+  };
+  try {
+    const result = query();
+    return (result instanceof Promise ? result.catch(refused) : result) as T;
+  } catch (error) {
+    return refused(error);
+  }
 }
 
 async function eventJson(event: StoredEvent, outputValues: OutputValuesReader | undefined) {

@@ -4,10 +4,12 @@ import type {
   JobFailure,
   JobLauncher,
   JobObservation,
+  Logger,
   ObservableJobLauncher,
   QuestionRecord,
   QuestionStore,
 } from "../../ports/index.js";
+import { processLogger } from "../../ports/index.js";
 import type { QuestionStatus } from "../../questions/index.js";
 import { publishExceptionFor, publishQuestionReference, type TopicNames } from "../index.js";
 import { RetrySchedule } from "./retry-schedule.js";
@@ -52,6 +54,8 @@ export interface QuestionReconcilerDependencies {
   readonly relaunch?: (questionUuid: string) => Promise<void>;
   readonly settings?: Partial<QuestionReconcilerSettings>;
   readonly now?: () => number;
+  /** Where a question's trouble during a pass is logged; by default the process's logger. */
+  readonly log?: Logger;
 }
 
 /** What one pass did, for logs and the scheduled function's response. */
@@ -132,7 +136,9 @@ export class QuestionReconciler {
         await reconcile(question);
       } catch (error) {
         // One question's trouble (a store hiccup) must not stop the pass; the next pass tries it again.
-        console.error(`question-reconciler: ${question.questionUuid}: ${String(error)}`);
+        (this.deps.log ?? processLogger()).error(`question-reconciler: ${question.questionUuid}: ${String(error)}`, {
+          labels: { question_uuid: question.questionUuid },
+        });
       }
     }
   }

@@ -615,6 +615,52 @@ export function describeQuestionStoreContract(
         const listed = await store.list({ status: "rejected" });
         expect(listed).toEqual([await store.get(second.questionUuid)]);
       });
+
+      it("pages with the last question of a page, filters top-level questions and times, and counts by status", async () => {
+        const root = await created(store, { recipient: "octue/root:1.0.0" });
+        await nextMillisecond();
+        const child = await created(store, { parent: root, recipient: "octue/child:1.0.0" });
+        await nextMillisecond();
+        const between = new Date().toISOString();
+        await nextMillisecond();
+        const other = await created(store, { recipient: "octue/root:1.0.0" });
+        await nextMillisecond();
+        const last = await created(store, { recipient: "octue/child:1.0.0" });
+        await store.transition(child.questionUuid, "rejected");
+        await store.transition(last.questionUuid, "rejected");
+        const [r, c, o, l] = [root, child, other, last].map((question) => question.questionUuid);
+        const uuids = async (query: object) => (await store.list(query)).map((question) => question.questionUuid);
+
+        expect(await uuids({ limit: 2 })).toEqual([l, o]);
+        expect(await uuids({ limit: 2, afterQuestionUuid: o })).toEqual([c, r]);
+        expect(await uuids({ limit: 2, afterQuestionUuid: r })).toEqual([]);
+        expect(await uuids({ recipient: "octue/root:1.0.0", afterQuestionUuid: o })).toEqual([r]);
+        expect(await uuids({ topLevel: true })).toEqual([l, o, r]);
+        expect(await uuids({ topLevel: true, afterQuestionUuid: o, limit: 1 })).toEqual([r]);
+        expect(await uuids({ topLevel: false })).toEqual([l, o, c, r]);
+        expect(await uuids({ createdFrom: between })).toEqual([l, o]);
+        expect(await uuids({ createdBefore: between })).toEqual([c, r]);
+        expect(await uuids({ createdFrom: "2000-01-01", createdBefore: between, topLevel: true })).toEqual([r]);
+
+        expect(await store.countByStatus({})).toEqual({ received: 2, rejected: 2 });
+        expect(await store.countByStatus({ topLevel: true })).toEqual({ received: 2, rejected: 1 });
+        expect(await store.countByStatus({ parentQuestionUuid: r })).toEqual({ rejected: 1 });
+        expect(await store.countByStatus({ status: "rejected", createdFrom: between })).toEqual({ rejected: 1 });
+        expect(await store.countByStatus({ recipient: "octue/nobody:1.0.0" })).toEqual({});
+
+        for (const [query, field] of [
+          [{ afterQuestionUuid: randomQuestionUuid() }, "afterQuestionUuid"],
+          [{ topLevel: true, parentQuestionUuid: r }, "topLevel"],
+          [{ createdFrom: "yesterday" }, "createdFrom"],
+          [{ createdBefore: "2026-13-45T00:00:00Z" }, "createdBefore"],
+        ] as const) {
+          const error = await rejection(store.list(query));
+          expect(error).toBeInstanceOf(InvalidStoreQuery);
+          expect((error as InvalidStoreQuery).field).toBe(field);
+        }
+        const error = await rejection(store.countByStatus({ createdFrom: "soon" }));
+        expect((error as InvalidStoreQuery).field).toBe("createdFrom");
+      });
     });
   });
 }

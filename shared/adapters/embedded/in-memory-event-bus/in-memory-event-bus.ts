@@ -22,6 +22,7 @@ import {
   subscriptionSettings,
 } from "../../../ports/subscription-settings.js";
 import { matchesFilter } from "../../../subscription-filter/match-filter.js";
+import { withTraceAttribute } from "../../../tracing/index.js";
 import { type Delivery, DeliveryQueue, type StoredMessage } from "./delivery-queue.js";
 import { InMemorySubscriber } from "./subscriber.js";
 
@@ -174,7 +175,8 @@ export class InMemoryEventBus implements EventBus {
     this.assertOpen("publish");
     const subscriptions = this.topics.get(topic);
     if (subscriptions === undefined) throw new UnknownTopic(topic);
-    const attributes = { ...options.attributes };
+    // The publisher's trace context goes with the message, as it does on Pub/Sub, so both buses behave alike.
+    const attributes = { ...withTraceAttribute(options.attributes ?? {}) };
     assertWithinMessageLimits(data, attributes);
     const message = this.store(data, attributes, options.orderingKey);
     this.fanOut(subscriptions, message);

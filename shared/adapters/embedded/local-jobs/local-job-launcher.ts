@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
+import { type Context, context, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { NonRetryableError, QuestionCancelled, ServiceCrashed } from "../../../errors/index.js";
 import {
   type ChildEventEnvelope,
@@ -19,6 +20,7 @@ import type {
   JobSpec,
   RunningJob,
 } from "../../../ports/index.js";
+import { jobSpanAttributes, twinedTracer } from "../../../tracing/index.js";
 import { AdmissionQueue } from "./admission-queue.js";
 import { ProcessJobExecutor } from "./process-job-executor.js";
 
@@ -43,6 +45,10 @@ export interface LocalJobLauncherOptions {
 
 interface Job {
   readonly spec: JobSpec;
+  /** The trace context of the launch (the question's trace), which the job's spans continue. */
+  readonly traceContext: Context;
+  /** From the launch to the job's start; then the job's own span, until it ends. */
+  span: Span;
   phase: JobPhase;
   running?: RunningJob;
   cancelled?: string;
@@ -89,7 +95,17 @@ export class LocalJobLauncher implements JobLauncher {
     const ended = new Promise<void>((resolve) => {
       markEnded = resolve;
     });
-    const job: Job = { spec, phase: "queued", finalSent: false, emitting: Promise.resolve(), ended, markEnded };
+    const traceContext = context.active();
+    const job: Job = {
+      spec,
+      traceContext,
+      span: twinedTracer().startSpan("job queued", { attributes: jobSpanAttributes(spec) }, traceContext),
+      phase: "queued",
+      finalSent: false,
+      emitting: Promise.resolve(),
+      ended,
+      markEnded,
+    };
     this.jobs.set(questionUuid, job);
     this.queue.enqueue(questionUuid, spec.cpus, spec.priority, job);
     this.options.observer?.onQueued?.(questionUuid);
@@ -139,17 +155,23 @@ export class LocalJobLauncher implements JobLauncher {
     mkdirSync(directory, { recursive: true });
     const output = (text: string) => this.options.onOutput?.(questionUuid, text);
     job.phase = "running";
+    job.span.end();
+    job.span = twinedTracer().startSpan("job", { attributes: jobSpanAttributes(spec) }, job.traceContext);
     this.options.observer?.onStarted?.(questionUuid);
     let ended: Promise<{ readonly exitCode: number | null }>;
     try {
-      job.running = this.executor.start(spec, {
-        directory,
-        networkUrl: this.options.networkUrl?.(),
-        networkToken: this.options.networkToken,
-        heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds ?? 60,
-        emit: (envelope) => this.forward(job, envelope),
-        output,
-      });
+      // Started in the job's span: a job in this process runs in it, one in another process is handed it
+      // (TRACEPARENT), and the events and child questions either sends are in the question's trace.
+      job.running = context.with(trace.setSpan(job.traceContext, job.span), () =>
+        this.executor.start(spec, {
+          directory,
+          networkUrl: this.options.networkUrl?.(),
+          networkToken: this.options.networkToken,
+          heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds ?? 60,
+          emit: (envelope) => this.forward(job, envelope),
+          output,
+        }),
+      );
       ended = job.running.ended;
     } catch (error) {
       output(`cannot start the job: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -219,6 +241,12 @@ export class LocalJobLauncher implements JobLauncher {
 
   private finish(job: Job, exitCode: number | null): void {
     job.phase = "finished";
+    if (exitCode !== null) job.span.setAttribute("process.exit.code", exitCode);
+    if (job.cancelled !== undefined) job.span.setAttribute("twined.cancelled", job.cancelled);
+    if (exitCode !== 0 && job.cancelled === undefined) {
+      job.span.setStatus({ code: SpanStatusCode.ERROR, message: `the job ended with exit code ${exitCode}` });
+    }
+    job.span.end();
     job.markEnded();
     this.options.observer?.onFinished?.(job.spec.question.attributes.question_uuid, {
       exitCode,

@@ -4,6 +4,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { twinedCommand } from "../../../package-root.js";
 import type { JobContext, JobExecutor, JobSpec, RunningJob } from "../../../ports/index.js";
+import { activeTraceparent, TRACEPARENT_ENVIRONMENT } from "../../../tracing/index.js";
 
 export interface ProcessJobExecutorOptions {
   /** The command that answers a question; defaults to this installation's `twined service answer`. */
@@ -35,6 +36,8 @@ export class ProcessJobExecutor implements JobExecutor {
       ...(spec.timeoutSeconds === undefined ? [] : ["--timeout", String(spec.timeoutSeconds)]),
       ...(context.networkUrl === undefined ? [] : ["--network", context.networkUrl]),
     ];
+    // The job's trace context (the launcher starts it in the job's span), which the runner continues.
+    const traceparent = activeTraceparent();
     const child = spawn(command, args, {
       cwd: serviceDirectory,
       env: {
@@ -42,6 +45,7 @@ export class ProcessJobExecutor implements JobExecutor {
         NO_COLOR: "1",
         OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag,
         ...(context.networkToken === undefined ? {} : { TWINED_TOKEN: context.networkToken }),
+        ...(traceparent === undefined ? {} : { [TRACEPARENT_ENVIRONMENT]: traceparent }),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -3,11 +3,13 @@ import type {
   EventQuery,
   NewQuestion,
   QuestionChanges,
+  QuestionFilter,
   QuestionOutcome,
   QuestionQuery,
   QuestionRecord,
   QuestionStore,
   StatusChange,
+  StatusCounts,
   StoredEvent,
 } from "../../../ports/index.js";
 import type { QuestionStatus } from "../../../questions/index.js";
@@ -74,6 +76,10 @@ export class QuestionChangeNotifier implements QuestionStore, QuestionChanges {
 
   list(query: QuestionQuery): Promise<QuestionRecord[]> {
     return this.store.list(query);
+  }
+
+  countByStatus(filter: QuestionFilter): Promise<StatusCounts> {
+    return this.store.countByStatus(filter);
   }
 
   close(): Promise<void> {

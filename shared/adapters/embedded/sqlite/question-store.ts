@@ -1,16 +1,18 @@
-import { EventUuidConflict, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
+import { EventUuidConflict, InvalidStoreQuery, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
 import { isPlainObject } from "../../../json/index.js";
 import { definedProperties } from "../../../objects/index.js";
 import {
   answersPerEnvelope,
   appendOneEvent,
+  checkedQuestionFilter,
   type EventQuery,
   type EventSelectorField,
   type EventToRecord,
   eventSelector,
   eventsToRecord,
   type NewQuestion,
+  type QuestionFilter,
   type QuestionOutcome,
   type QuestionQuery,
   type QuestionRecord,
@@ -18,6 +20,7 @@ import {
   queryLimit,
   type RecordedEvents,
   type StatusChange,
+  type StatusCounts,
   type StoredEvent,
 } from "../../../ports/index.js";
 import { canTransition, isTerminal, type QuestionStatus } from "../../../questions/index.js";
@@ -169,25 +172,63 @@ export class SqliteQuestionStore implements QuestionStore {
   async list(query: QuestionQuery): Promise<QuestionRecord[]> {
     this.assertOpen();
     const limit = queryLimit(query.limit);
+    const { conditions, parameters } = this.questionConditions(checkedQuestionFilter(query));
+    if (query.afterQuestionUuid !== undefined) {
+      // Creation order (the row id) is the list's order, so a page goes on from its last question's row.
+      const after = this.statements
+        .get("SELECT id FROM questions WHERE question_uuid = ?")
+        .get(query.afterQuestionUuid) as { id: number } | undefined;
+      if (after === undefined) {
+        throw new InvalidStoreQuery("afterQuestionUuid", `no question ${query.afterQuestionUuid} to go on after`);
+      }
+      conditions.push("id < @afterId");
+      parameters.afterId = after.id;
+    }
     if (limit === 0) return [];
-    const filters = {
-      parent_question_uuid: query.parentQuestionUuid,
-      originator_question_uuid: query.originatorQuestionUuid,
-      recipient: query.recipient,
-      status: query.status,
+    const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
+    return this.statements
+      .get(`SELECT * FROM questions ${where} ORDER BY id DESC LIMIT @limit`)
+      .all({ ...parameters, limit })
+      .map(questionFromRow);
+  }
+
+  async countByStatus(filter: QuestionFilter): Promise<StatusCounts> {
+    this.assertOpen();
+    const { conditions, parameters } = this.questionConditions(checkedQuestionFilter(filter));
+    const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
+    const rows = this.statements
+      .get(`SELECT status, count(*) AS count FROM questions ${where} GROUP BY status`)
+      .all(parameters) as { status: QuestionStatus; count: number }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.count]));
+  }
+
+  private questionConditions(filter: QuestionFilter): {
+    conditions: string[];
+    parameters: Record<string, string | number>;
+  } {
+    const equalities = {
+      parent_question_uuid: filter.parentQuestionUuid,
+      originator_question_uuid: filter.originatorQuestionUuid,
+      recipient: filter.recipient,
+      status: filter.status,
     };
     const conditions: string[] = [];
-    const parameters: Record<string, string | number> = { limit };
-    for (const [column, value] of Object.entries(filters)) {
+    const parameters: Record<string, string | number> = {};
+    for (const [column, value] of Object.entries(equalities)) {
       if (value === undefined) continue;
       conditions.push(`${column} = @${column}`);
       parameters[column] = value;
     }
-    const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
-    return this.statements
-      .get(`SELECT * FROM questions ${where} ORDER BY id DESC LIMIT @limit`)
-      .all(parameters)
-      .map(questionFromRow);
+    if (filter.topLevel === true) conditions.push("parent_question_uuid IS NULL");
+    if (filter.createdFrom !== undefined) {
+      conditions.push("created_at >= @createdFrom");
+      parameters.createdFrom = filter.createdFrom;
+    }
+    if (filter.createdBefore !== undefined) {
+      conditions.push("created_at < @createdBefore");
+      parameters.createdBefore = filter.createdBefore;
+    }
+    return { conditions, parameters };
   }
 
   /** Closes the connection if this store opened it; a shared connection stays open for the other store. */

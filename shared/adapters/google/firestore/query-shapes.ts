@@ -24,8 +24,8 @@ export interface QueryShape {
   readonly orderBy: readonly SortOrder[];
 }
 
-/** Each equality field's value; a list is matched with `in`. */
-export type FilterValues = Readonly<Record<string, string | readonly string[]>>;
+/** Each equality field's value; a list is matched with `in`, null with `== null` (a field stored as null). */
+export type FilterValues = Readonly<Record<string, string | null | readonly string[]>>;
 
 /** Applies `shape`'s filters (with `values`) and sort order to `source`. */
 export function shapedQuery(source: Query, shape: QueryShape, values: FilterValues): Query {
@@ -33,7 +33,8 @@ export function shapedQuery(source: Query, shape: QueryShape, values: FilterValu
   for (const field of shape.equalities) {
     const value = values[field];
     if (value === undefined) throw new Error(`no value for the query field ${field}`);
-    query = typeof value === "string" ? query.where(field, "==", value) : query.where(field, "in", value);
+    query =
+      value === null || typeof value === "string" ? query.where(field, "==", value) : query.where(field, "in", value);
   }
   for (const { fieldPath, direction } of shape.orderBy) query = query.orderBy(fieldPath, direction);
   return query;

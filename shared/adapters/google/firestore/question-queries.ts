@@ -1,7 +1,9 @@
 import {
+  checkedQuestionFilter,
   type EventQuery,
   type EventSelector,
   eventSelector,
+  type QuestionFilter,
   type QuestionQuery,
   queryLimit,
 } from "../../../ports/index.js";
@@ -69,20 +71,40 @@ export interface QuestionListPlan {
   readonly shape: QueryShape;
   readonly values: FilterValues;
   readonly limit: number;
+  /** A range on `createdAt` (the first sort field, so it needs no index of its own): ISO-8601 times. */
+  readonly createdFrom: string | undefined;
+  readonly createdBefore: string | undefined;
+  /** The page goes on after this question's document. */
+  readonly afterQuestionUuid: string | undefined;
 }
 
 /**
+ * Checks a list or count query as every store does and turns it into a Firestore query: top-level questions are
+ * those whose `parentQuestionUuid` is stored as null, so they take the parent's index.
  * @returns undefined for a limit of 0.
- * @throws InvalidStoreQuery for a bad limit.
+ * @throws InvalidStoreQuery for a bad limit or time, or `topLevel` with `parentQuestionUuid`.
  */
 export function planQuestionList(query: QuestionQuery): QuestionListPlan | undefined {
   const limit = queryLimit(query.limit);
+  const plan = planQuestionFilter(query);
   if (limit === 0) return undefined;
-  const values: Record<string, string> = {};
+  return { ...plan, limit, afterQuestionUuid: query.afterQuestionUuid };
+}
+
+/** The filter of a list or a count, as {@link planQuestionList} plans it, without a limit or a page. */
+export function planQuestionFilter(query: QuestionFilter): Omit<QuestionListPlan, "limit" | "afterQuestionUuid"> {
+  const filter = checkedQuestionFilter(query);
+  const values: Record<string, string | null> = {};
   for (const field of QUESTION_FILTER_FIELDS) {
-    const value = query[field];
+    const value = filter[field];
     if (value !== undefined) values[field] = value;
   }
+  if (filter.topLevel === true) values.parentQuestionUuid = null;
   const fields = QUESTION_FILTER_FIELDS.filter((field) => values[field] !== undefined);
-  return { shape: questionListShape(fields), values, limit };
+  return {
+    shape: questionListShape(fields),
+    values,
+    createdFrom: filter.createdFrom,
+    createdBefore: filter.createdBefore,
+  };
 }

@@ -6,7 +6,13 @@ import {
   type Transaction,
   type WriteBatch,
 } from "@google-cloud/firestore";
-import { EventUuidConflict, InvalidEvent, QuestionNotFound, StoreClosed } from "../../../errors/index.js";
+import {
+  EventUuidConflict,
+  InvalidEvent,
+  InvalidStoreQuery,
+  QuestionNotFound,
+  StoreClosed,
+} from "../../../errors/index.js";
 import type { ChildEventEnvelope, EventEnvelope } from "../../../events/index.js";
 import {
   answersPerEnvelope,
@@ -15,15 +21,17 @@ import {
   type EventToRecord,
   eventsToRecord,
   type NewQuestion,
+  type QuestionFilter,
   type QuestionOutcome,
   type QuestionQuery,
   type QuestionRecord,
   type QuestionStore,
   type RecordedEvents,
   type StatusChange,
+  type StatusCounts,
   type StoredEvent,
 } from "../../../ports/index.js";
-import { canTransition, isTerminal, type QuestionStatus } from "../../../questions/index.js";
+import { canTransition, isTerminal, QUESTION_STATUSES, type QuestionStatus } from "../../../questions/index.js";
 import { hasGoogleApiStatus, Status } from "../google-api-status.js";
 import { type FirestoreStoreOptions, firestoreClient, TRANSACTION_ATTEMPTS } from "./client.js";
 import { FirestoreLayout, isDocumentId } from "./layout.js";
@@ -37,7 +45,7 @@ import {
   storedEventFromDocument,
   transitionChanges,
 } from "./question-documents.js";
-import { type EventQueryPlan, planEventQuery, planQuestionList } from "./question-queries.js";
+import { type EventQueryPlan, planEventQuery, planQuestionFilter, planQuestionList } from "./question-queries.js";
 
 /** Events per batched write: each is two `create`s, and Firestore takes 500 writes in a batch. */
 const EVENTS_PER_BATCH = 200;
@@ -161,8 +169,46 @@ export class FirestoreQuestionStore implements QuestionStore {
     this.assertOpen();
     const plan = planQuestionList(query);
     if (plan === undefined) return [];
-    const snapshot = await shapedQuery(this.layout.questions(), plan.shape, plan.values).limit(plan.limit).get();
+    let listed = this.questionQuery(plan);
+    if (plan.afterQuestionUuid !== undefined) {
+      const after = isDocumentId(plan.afterQuestionUuid)
+        ? await this.layout.question(plan.afterQuestionUuid).get()
+        : undefined;
+      if (after?.exists !== true) {
+        throw new InvalidStoreQuery("afterQuestionUuid", `no question ${plan.afterQuestionUuid} to go on after`);
+      }
+      listed = listed.startAfter(after);
+    }
+    const snapshot = await listed.limit(plan.limit).get();
     return snapshot.docs.map((document) => questionFromDocument(document.id, document.data()));
+  }
+
+  async countByStatus(filter: QuestionFilter): Promise<StatusCounts> {
+    this.assertOpen();
+    const plan = planQuestionFilter(filter);
+    // One count per status: a count aggregation cannot group.
+    const statuses = filter.status === undefined ? QUESTION_STATUSES : [filter.status];
+    const counts = await Promise.all(
+      statuses.map(async (status) => {
+        const byStatus = planQuestionFilter({ ...filter, status });
+        const snapshot = await this.questionQuery({ ...plan, ...byStatus })
+          .count()
+          .get();
+        return [status, snapshot.data().count] as const;
+      }),
+    );
+    return Object.fromEntries(counts.filter(([, count]) => count > 0));
+  }
+
+  private questionQuery(plan: ReturnType<typeof planQuestionFilter>): Query {
+    let query = shapedQuery(this.layout.questions(), plan.shape, plan.values);
+    if (plan.createdFrom !== undefined) {
+      query = query.where("createdAt", ">=", Timestamp.fromDate(new Date(plan.createdFrom)));
+    }
+    if (plan.createdBefore !== undefined) {
+      query = query.where("createdAt", "<", Timestamp.fromDate(new Date(plan.createdBefore)));
+    }
+    return query;
   }
 
   /** Terminates the client if this store created it; a given client stays open for its owner. */

@@ -18,6 +18,7 @@ import type {
 import { type SubscriptionSettings, subscriptionSettings } from "../../../ports/index.js";
 import { formatSubscriptionFilter } from "../../../subscription-filter/format-filter.js";
 import { parseSubscriptionFilter } from "../../../subscription-filter/parse-filter.js";
+import { withTraceAttribute } from "../../../tracing/index.js";
 import { hasGoogleApiStatus, Status } from "../google-api-status.js";
 import { PubSubSubscriber } from "./pubsub-subscriber.js";
 import { shortResourceName } from "./resource-names.js";
@@ -70,10 +71,13 @@ export class PubSubEventBus implements EventBus {
   /** Every subscriber not yet closed, including those detached by `deleteSubscription`. */
   private readonly open = new Set<PubSubSubscriber>();
   private closing: Promise<void> | undefined;
+  /** Whether the client adds `googclient_traceparent` itself (`enableOpenTelemetryTracing`). */
+  private readonly clientTraces: boolean;
 
   constructor(options: PubSubEventBusOptions) {
     this.projectId = options.projectId;
     this.pubsub = options.pubsub ?? new PubSub({ projectId: options.projectId });
+    this.clientTraces = this.pubsub.options?.enableOpenTelemetryTracing === true;
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     this.evaluateFiltersLocally = options.evaluateFiltersLocally ?? (process.env.PUBSUB_EMULATOR_HOST ?? "") !== "";
     this.onHandlerError = options.onHandlerError ?? (() => {});
@@ -136,7 +140,8 @@ export class PubSubEventBus implements EventBus {
    */
   async publish(topic: string, data: Buffer, options: PublishOptions = {}): Promise<string> {
     this.assertOpen("publish");
-    const attributes = { ...options.attributes };
+    // The trace context as the client writes it when its own tracing is on (then it adds it itself, with its spans).
+    const attributes = { ...(this.clientTraces ? options.attributes : withTraceAttribute(options.attributes ?? {})) };
     assertWithinMessageLimits(data, attributes);
     const orderingKey = options.orderingKey ? options.orderingKey : undefined;
     const client = this.topicFor(topic);

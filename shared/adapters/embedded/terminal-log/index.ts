@@ -1,0 +1,1 @@
+export { type TerminalLoggerOptions, terminalLogger } from "./terminal-logger.js";

@@ -1,0 +1,2 @@
+export * from "./http-trace-context.js";
+export * from "./trace-context.js";
