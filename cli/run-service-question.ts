@@ -9,7 +9,7 @@ import { JobStopped } from "../shared/errors/index.js";
 import type { ChildEventEnvelope, ParentEventEnvelope, QuestionEvent } from "../shared/events/index.js";
 import { resolveRuntimeIdentity } from "../shared/identity/index.js";
 import { definedProperties } from "../shared/objects/index.js";
-import type { ChildAsker, EventSink, SecretSource } from "../shared/ports/index.js";
+import type { ChildAsker, EventSink, Logger, SecretSource } from "../shared/ports/index.js";
 import type { CliOutput } from "./output.js";
 
 export interface LocalRunOptions {
@@ -32,6 +32,8 @@ export interface LocalRunOptions {
   readonly datasets?: RunnerDatasets | undefined;
   /** Where missing credentials come from (Secret Manager for a job on Google Cloud). */
   readonly secrets?: SecretSource | undefined;
+  /** Where a cloud job logs the app's records that are not forwarded to the asker (`forward_logs` false). */
+  readonly log?: Logger | undefined;
 }
 
 /** The SRUID this process answers as: the configuration's namespace/name (or env overrides) and a revision tag. */
@@ -89,7 +91,7 @@ export async function runServiceQuestion(
       signal: cancellation.signal,
       workingDirectory: process.cwd(),
       onOutput: (_stream, text) => output.stderr.write(text),
-      ...definedProperties({ datasets: options.datasets, secrets: options.secrets }),
+      ...definedProperties({ datasets: options.datasets, secrets: options.secrets, log: options.log }),
     });
   } finally {
     process.removeListener("SIGINT", onSignal);

@@ -330,6 +330,7 @@ async function answerFromNetworkJob(
     return await answer(loaded, connection.question, sink, options, questionsUrl, jobOutput, {
       asJob: true,
       identityToken,
+      log,
     });
   } finally {
     await connection.close();
@@ -346,7 +347,12 @@ async function answer(
   {
     asJob = false,
     identityToken,
-  }: { readonly asJob?: boolean; readonly identityToken?: IdentityToken | undefined } = {},
+    log,
+  }: {
+    readonly asJob?: boolean;
+    readonly identityToken?: IdentityToken | undefined;
+    readonly log?: Logger | undefined;
+  } = {},
 ): Promise<number> {
   const recipient = parseServiceId(question.attributes.recipient);
   const { namespace, name } = loaded.configuration;
@@ -372,6 +378,7 @@ async function answer(
         asJob,
         datasets: await jobDatasets(process.env, network),
         secrets: asJob ? await jobSecrets(process.env) : undefined,
+        log,
       },
       output,
     );

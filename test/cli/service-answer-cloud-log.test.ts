@@ -70,8 +70,9 @@ describe("twined service answer --question-uuid (a cloud job)", () => {
     await network.close();
   });
 
-  it("prints only JSON lines; the service's log records keep their Python level as severity, labelled with the question and SRUID", async () => {
-    const attributes = createQuestionAttributes({ sender: "testing/asker:1.0.0", recipient: RECIPIENT });
+  /** Runs a job for a new question as a pod would, and returns what it printed, each line parsed. */
+  async function runJob(forwardLogs: boolean) {
+    const attributes = createQuestionAttributes({ sender: "testing/asker:1.0.0", recipient: RECIPIENT, forwardLogs });
     const questionUuid = attributes.question_uuid;
     await network.questions.create({
       questionUuid,
@@ -109,7 +110,11 @@ describe("twined service answer --question-uuid (a cloud job)", () => {
         .split("\n")
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line) as Record<string, unknown> & { event?: { kind: string } });
-    const printed = [...parse(captured.stdout), ...parse(captured.stderr)];
+    return { questionUuid, printed: [...parse(captured.stdout), ...parse(captured.stderr)] };
+  }
+
+  it("prints only JSON lines; the service's log records keep their Python level as severity, labelled with the question and SRUID", async () => {
+    const { questionUuid, printed } = await runJob(true);
     for (const entry of printed) {
       expect(entry.severity).toMatch(/^(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL)$/);
       expect(typeof entry.message).toBe("string");
@@ -133,6 +138,19 @@ describe("twined service answer --question-uuid (a cloud job)", () => {
       severity: "NOTICE",
       event: { kind: "result", output_values: 1 },
       attributes: { question_uuid: questionUuid },
+    });
+  }, 60_000);
+
+  it("logs the records of a question whose asker does not want them forwarded, still at their level", async () => {
+    const { questionUuid, printed } = await runJob(false);
+    expect(printed.filter((entry) => entry.event?.kind === "log_record")).toEqual([]);
+    const logged = Object.fromEntries(
+      printed.filter((entry) => entry.event === undefined).map((entry) => [entry.message, entry]),
+    );
+    expect(logged["a warning"]).toMatchObject({ severity: "WARNING" });
+    expect(logged["a critical"]).toMatchObject({
+      severity: "CRITICAL",
+      "logging.googleapis.com/labels": { question_uuid: questionUuid },
     });
   }, 60_000);
 });
