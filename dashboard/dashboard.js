@@ -631,6 +631,8 @@ async function questionView(container, uuid, params, signal) {
       el("dd", {}, questionLink(question.originator_question_uuid)),
       el("dt", { text: "Priority, CPUs" }),
       el("dd", { text: `${question.priority}, ${question.resources?.cpus ?? ""}` }),
+      // The trace the question was asked in, when the network traces: to look up in Cloud Trace or a collector.
+      question.trace_id ? [el("dt", { text: "Trace" }), el("dd", { class: "mono", text: question.trace_id })] : [],
     ),
     el("div", { class: "toolbar" }, cancel, notice),
   );

@@ -29,6 +29,11 @@ export interface QuestionRecord extends QuestionOutcome {
   readonly updatedAt: string;
   /** When each status was reached, for status displays and latency measurements. */
   readonly statusTimes: Readonly<Partial<Record<QuestionStatus, string>>>;
+  /**
+   * The W3C trace ID (32 lowercase hex digits) of the trace the question was asked in, when the network traces: the
+   * one to look up in Cloud Trace or a collector. Set when the question is first stored; asking again keeps it.
+   */
+  readonly traceId?: string;
 }
 
 export type NewQuestion = Omit<

@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -42,6 +44,8 @@ const LOCATIONS = { locations: [{ longitude: 0, latitude: 0 }] };
 const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out", "rejected"];
 
 let twined: TwinedProcess;
+/** Where `twined dev` sends its spans (OTLP/HTTP): tracing is on, so each question has a trace ID to show. */
+let collector: Server;
 let base = "";
 let browser: Browser;
 let page: Page;
@@ -58,10 +62,13 @@ async function ask(recipient: string, inputValues: unknown): Promise<string> {
   return ((await response.json()) as { question_uuid: string }).question_uuid;
 }
 
-async function question(uuid: string): Promise<{ status: string; parent_question_uuid: string | null }> {
+async function question(
+  uuid: string,
+): Promise<{ status: string; parent_question_uuid: string | null; trace_id?: string }> {
   return (await (await fetch(`${base}/questions/${uuid}`)).json()) as {
     status: string;
     parent_question_uuid: string | null;
+    trace_id?: string;
   };
 }
 
@@ -81,7 +88,17 @@ async function waitForStatus(uuid: string, statuses: readonly string[], timeoutM
 beforeAll(async () => {
   if (!CHROMIUM_AVAILABLE) return;
   const data = mkdtempSync(path.join(tmpdir(), "twined-dashboard-"));
-  twined = startTwined(["dev", "--port", "0", "--data-dir", path.join(data, ".twined"), "--cpus", "4"]);
+  collector = createServer((request, response) => {
+    // Takes the spans (POST /v1/traces) and keeps none of them.
+    request.resume();
+    request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => collector.once("listening", resolve));
+  const otlp = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  twined = startTwined(["dev", "--port", "0", "--data-dir", path.join(data, ".twined"), "--cpus", "4"], undefined, {
+    ...process.env,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+  });
   await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), { timeoutMs: 45_000, intervalMs: 50 });
   base = /listening on (http:\/\/\S+) /.exec(twined.output.stdout)?.[1] ?? "";
   expect(new URL(base).hostname).toBe("127.0.0.1");
@@ -103,6 +120,7 @@ afterAll(async () => {
   await browser?.close();
   twined?.kill("SIGINT");
   await twined?.exited;
+  if (collector !== undefined) await new Promise((resolve) => collector.close(resolve));
 }, 30_000);
 
 afterEach(() => {
@@ -160,6 +178,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)("the question dashboard of twined dev", () 
 
   it("opens a child question from its parent's tree", async () => {
     await page.goto(`${base}/#/question/${parent}`);
+    // Tracing is on: the page shows the question's trace ID, as text, and its children are in the same trace.
+    const traceId = page.locator(".facts dt", { hasText: "Trace" }).locator("xpath=following-sibling::dd[1]");
+    await expect.poll(() => traceId.textContent()).toMatch(/^[0-9a-f]{32}$/);
+    expect(await traceId.textContent()).toBe((await question(parent)).trace_id);
+    expect(await traceId.locator("a").count()).toBe(0);
     const tree = page.locator("ol.tree li");
     await expect.poll(() => tree.count()).toBe(3);
     expect(await page.locator("ol.tree").textContent()).toContain("examples/elevation:0.1.0");
@@ -168,6 +191,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)("the question dashboard of twined dev", () 
     await expect.poll(() => new URL(page.url()).hash).not.toContain(parent);
     const child = decodeURIComponent(new URL(page.url()).hash.replace("#/question/", "").split("?")[0] ?? "");
     expect((await question(child)).parent_question_uuid).toBe(parent);
+    expect((await question(child)).trace_id).toBe((await question(parent)).trace_id);
     await expect.poll(() => page.locator("h1").textContent()).toContain(child);
     await page.getByRole("tab", { name: "Answer" }).click();
     await expect.poll(() => page.locator(".output-values").textContent()).toMatch(/\d/);

@@ -28,6 +28,7 @@ import type {
   RevisionStore,
 } from "../../ports/index.js";
 import { isTerminal } from "../../questions/index.js";
+import { activeTraceparent, parseTraceparent } from "../../tracing/index.js";
 import { parseQuestionRequest, publishExceptionFor, publishQuestionReference, type TopicNames } from "../index.js";
 import { PushEndpointGuard } from "../push-endpoints/push-endpoint-guard.js";
 
@@ -226,6 +227,8 @@ export class QuestionIntake {
         cpus: attributes.cpus ?? 1,
         ...definedProperties({ memory: attributes.memory, ephemeralStorage: attributes.ephemeral_storage }),
       },
+      // The trace the intake runs in (its span, a child of the asker's): none when the network does not trace.
+      ...definedProperties({ traceId: parseTraceparent(activeTraceparent())?.traceId }),
     });
     // Publishing again for a question still `received` is what makes a retried request finish a half-done one.
     if (question.status === "received") {

@@ -434,6 +434,6 @@ export function toJson(question: QuestionRecord) {
     created_at: question.createdAt,
     updated_at: question.updatedAt,
     status_times: question.statusTimes,
-    ...definedProperties({ answer: question.answer, error: question.error }),
+    ...definedProperties({ trace_id: question.traceId, answer: question.answer, error: question.error }),
   };
 }

@@ -136,6 +136,31 @@ export function describeQuestionStoreContract(
         expect(record.timeoutSeconds).toBeUndefined();
         expect(record.resources).toEqual({ cpus: 1 });
       });
+
+      it("keeps a question's trace ID, the first one when it is asked again, and none for a question without", async () => {
+        const traced = newQuestion({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736" });
+        const { question: record } = await store.create(traced);
+        expect(record.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+        expect(await store.get(traced.questionUuid)).toEqual(record);
+
+        const again = await store.create({ ...traced, traceId: "0af7651916cd43dd8448eb211c80319c" });
+        expect(again.created).toBe(false);
+        expect(again.question.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+        const moved = await store.transition(traced.questionUuid, "validated");
+        expect(moved.question.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+        expect((await store.list({})).map((question) => question.traceId)).toEqual([
+          "4bf92f3577b34da6a3ce929d0e0e4736",
+        ]);
+
+        const untraced = newQuestion();
+        const { question: plain } = await store.create(untraced);
+        expect(plain).not.toHaveProperty("traceId");
+        expect(await store.get(untraced.questionUuid)).not.toHaveProperty("traceId");
+        // A question asked again under a trace does not gain one: the record is the first one.
+        expect((await store.create({ ...untraced, traceId: "0af7651916cd43dd8448eb211c80319c" })).question).toEqual(
+          plain,
+        );
+      });
     });
 
     describe("transition", () => {

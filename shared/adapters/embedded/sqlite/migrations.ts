@@ -106,6 +106,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX dead_letters_by_time ON dead_letters (first_seen_at, dead_letter_id);
   CREATE INDEX dead_letters_pending ON dead_letters (first_seen_at, dead_letter_id) WHERE replayed_at IS NULL;
   `,
+  // 4: each question's trace ID (32 hex digits), when it was asked on a network that traces; null for the rest and for
+  // questions stored before.
+  `
+  ALTER TABLE questions ADD COLUMN trace_id TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

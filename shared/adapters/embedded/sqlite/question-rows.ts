@@ -37,7 +37,7 @@ export function questionFromRow(row: unknown): QuestionRecord {
     updatedAt: read.text("updated_at"),
     statusTimes: read.checked("status_times_json", isStatusTimes, "a map of statuses to times"),
     // Absent rather than undefined, so records compare equal to what was stored.
-    ...definedProperties({ answer, error }),
+    ...definedProperties({ traceId: read.optionalText("trace_id"), answer, error }),
   };
 }
 

@@ -68,10 +68,10 @@ export class SqliteQuestionStore implements QuestionStore {
             `INSERT INTO questions (
               question_uuid, recipient, sender, parent_question_uuid, originator_question_uuid, status, priority,
               push_endpoint, timeout_seconds, created_at, updated_at, question_json, attributes_json, resources_json,
-              status_times_json
+              status_times_json, trace_id
             ) VALUES (
               @questionUuid, @recipient, @sender, @parentQuestionUuid, @originatorQuestionUuid, 'received', @priority,
-              @pushEndpoint, @timeoutSeconds, @now, @now, @question, @attributes, @resources, @statusTimes
+              @pushEndpoint, @timeoutSeconds, @now, @now, @question, @attributes, @resources, @statusTimes, @traceId
             ) ON CONFLICT (question_uuid) DO NOTHING`,
           )
           .run({
@@ -88,6 +88,7 @@ export class SqliteQuestionStore implements QuestionStore {
             attributes: JSON.stringify(question.attributes),
             resources: JSON.stringify(question.resources),
             statusTimes: JSON.stringify(statusTimes),
+            traceId: question.traceId ?? null,
           });
         return { created: changes === 1, question: this.require(question.questionUuid) };
       })

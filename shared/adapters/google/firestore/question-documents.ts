@@ -44,6 +44,8 @@ export function newQuestionDocument(question: NewQuestion, now: Timestamp): Docu
     createdAt: now,
     updatedAt: now,
     statusTimes: { received: now },
+    // Only when known: documents stored before have none, and neither has a question asked without tracing.
+    ...definedProperties({ traceId: question.traceId }),
   };
 }
 
@@ -103,7 +105,7 @@ export function questionFromDocument(questionUuid: string, data: unknown): Quest
     updatedAt: read.time("updatedAt"),
     statusTimes: statusTimesOf(read),
     // Absent rather than undefined, so records compare equal to what was stored.
-    ...definedProperties({ answer, error }),
+    ...definedProperties({ traceId: read.optionalText("traceId"), answer, error }),
   };
 }
 
