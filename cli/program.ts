@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { TWINED_VERSION } from "../shared/version.js";
+import { registerDashboardCommand } from "./commands/dashboard.js";
 import { registerDeadLetterCommands } from "./commands/dead-letters.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerDevCommand } from "./commands/dev.js";
@@ -24,6 +25,7 @@ export function buildProgram(output: CliOutput, setExitCode: (code: number) => v
   // The order here is the order `twined --help` lists the commands in.
   registerDemoCommand(program, output, setExitCode);
   registerDevCommand(program, output, setExitCode);
+  registerDashboardCommand(program, output, setExitCode);
   registerQuestionCommands(program, output, setExitCode);
   registerServiceCommands(program, output, setExitCode);
   registerTwineCommands(program, output, setExitCode);

@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler, type Router } from "express";
+import express, { type Express, type Router } from "express";
 import {
   DIAGNOSTICS_URL_SECONDS,
   type DiagnosticsDocument,
@@ -22,6 +22,7 @@ import type { QuestionReconciler } from "../question-reconciler/handler.js";
 import type { RevisionRegistry } from "../revision-registry/handler.js";
 import { revisionRegistryRoutes } from "../revision-registry/http-routes.js";
 import { allowOnlyHosts } from "./allowed-hosts.js";
+import { dashboardFiles } from "./dashboard-files.js";
 import { jsonErrors } from "./json-errors.js";
 import { requireNetworkToken } from "./network-token.js";
 import { limitConcurrentStreams, limitUrls, REQUEST_LIMITS, refuseDeepJson } from "./request-limits.js";
@@ -204,34 +205,6 @@ function jsonApp(gates: Gatekeeping = {}): Express {
   app.use(express.json({ limit: REQUEST_LIMITS.request_body_bytes, verify: refuseDeepJson }));
   return app;
 }
-
-/** The dashboard's own files at `/` (`index.html`) and by name; any other path goes on to the API. */
-function dashboardFiles(folder: string): RequestHandler {
-  const files = express.static(folder, {
-    index: "index.html",
-    dotfiles: "deny",
-    redirect: false,
-    setHeaders: (response) => {
-      // The page loads nothing but its own files and talks to nothing but this API; no other site may frame it.
-      response.setHeader(
-        "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-      );
-      response.setHeader("x-content-type-options", "nosniff");
-      response.setHeader("referrer-policy", "no-referrer");
-      response.setHeader("cache-control", "no-cache");
-    },
-  });
-  return (request, response, next) => {
-    if (request.method !== "GET" && request.method !== "HEAD") return next();
-    if (request.path !== "/" && !DASHBOARD_FILE.test(request.path)) return next();
-    files(request, response, next);
-  };
-}
-
-/** The dashboard's files are named plainly at the top of its folder. */
-const DASHBOARD_FILE = /^\/[a-z][a-z0-9-]*\.(html|js|css|svg|png)$/;
 
 /** Unknown routes and every error as `{error: {type, message, details}}`. */
 function finish(app: Express): Express {
