@@ -845,6 +845,14 @@ function renderTree(list, focus, members) {
             ? el("span", { text: member.recipient })
             : questionLink(member.question_uuid, member.recipient),
           el("span", { class: "muted", text: ` ${duration(member)}` }),
+          // An asker's retry of a question that failed before: the attempt this question is.
+          member.retry_count > 0
+            ? el("span", {
+                class: "retry",
+                text: ` retry ${member.retry_count}`,
+                title: `asked again by its asker (attempt ${member.retry_count + 1})`,
+              })
+            : undefined,
         ),
         el(
           "span",

@@ -52,11 +52,11 @@ let page: Page;
 /** What the page said on its console as errors (a refused script or style, an exception). */
 const consoleErrors: string[] = [];
 
-async function ask(recipient: string, inputValues: unknown): Promise<string> {
+async function ask(recipient: string, inputValues: unknown, more: Record<string, unknown> = {}): Promise<string> {
   const response = await fetch(`${base}/questions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ recipient, input_values: inputValues }),
+    body: JSON.stringify({ recipient, input_values: inputValues, ...more }),
   });
   expect(response.status).toBe(202);
   return ((await response.json()) as { question_uuid: string }).question_uuid;
@@ -241,9 +241,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)("the question dashboard of twined dev", () 
   }, 180_000);
 
   it("cancels a running question", async () => {
-    const sleeping = await ask("scenarios/sleeper", { seconds: 60 });
+    const sleeping = await ask("scenarios/sleeper", { seconds: 60 }, { retry_count: 2 });
     await page.goto(`${base}/#/question/${sleeping}`);
     await waitForStatus(sleeping, ["running"], 30_000);
+    // An asker's third attempt says so in the tree.
+    await expect.poll(() => page.locator(".tree .retry").textContent(), { timeout: 10_000 }).toBe(" retry 2");
     const cancel = page.getByRole("button", { name: "Cancel the question" });
     await expect.poll(() => cancel.isEnabled()).toBe(true);
     await cancel.click();
