@@ -12,6 +12,7 @@ import {
 } from "../shared/control-plane/question-reconciler/handler.js";
 import { TwineValidator } from "../shared/control-plane/twine-validator/handler.js";
 import { DeadLetterNotRecorded, InvalidEvent, NonRetryableError } from "../shared/errors/index.js";
+import { truncateToBytes } from "../shared/events/index.js";
 import { definedProperties } from "../shared/objects/index.js";
 import type {
   BusMessage,
@@ -210,8 +211,8 @@ export async function recordDeadLetter(
   await bus.publish(topics.deadLetters, message.data, {
     attributes: {
       ...message.attributes,
-      // Pub/Sub's limit on an attribute value is 1024 bytes.
-      [TWINED_DEAD_LETTER_ATTRIBUTES.reason]: reason.slice(0, 1000),
+      // Pub/Sub's limit on an attribute value is 1024 bytes, not characters.
+      [TWINED_DEAD_LETTER_ATTRIBUTES.reason]: truncateToBytes(reason, 1000),
       ...definedProperties({ [TWINED_DEAD_LETTER_ATTRIBUTES.topic]: topic }),
     },
   });

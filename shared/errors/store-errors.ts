@@ -1,4 +1,4 @@
-import { TwinedError } from "./base.js";
+import { NonRetryableError, TwinedError } from "./base.js";
 
 /**
  * A query a store cannot answer as asked (no selector or several, a bad limit). A programming error in the caller,
@@ -30,7 +30,7 @@ export class CorruptStoreRecord extends TwinedError {
 }
 
 /** An event `uuid` already recorded against another question: one of the two senders reuses event UUIDs. */
-export class EventUuidConflict extends TwinedError {
+export class EventUuidConflict extends NonRetryableError {
   constructor(
     readonly eventUuid: string,
     readonly questionUuid: string,

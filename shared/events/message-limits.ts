@@ -57,3 +57,17 @@ export function assertWithinMessageLimits(data: Uint8Array, attributes: Readonly
 function truncate(text: string): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
+
+/** `text` cut to at most `maxBytes` of UTF-8, at a character's boundary (an attribute value must fit in bytes). */
+export function truncateToBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const character of text) {
+    const size = Buffer.byteLength(character, "utf8");
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += character.length;
+  }
+  return text.slice(0, end);
+}

@@ -2,12 +2,16 @@ import { type JSONVisitor, type ParseErrorCode, visit } from "jsonc-parser";
 import { JsonSyntaxError } from "../errors/index.js";
 import { DuplicateKeyError } from "../errors/twine-errors.js";
 import { jsonPointer } from "./json-pointer.js";
+import { jsonNestingOverflow } from "./nesting-depth.js";
 import { locationOfOffset } from "./text-position.js";
 
 export interface ParseJsonOptions {
   /** Names the text's source (usually a file path) in error locations and messages. */
   readonly origin?: string;
 }
+
+/** Deeper than any real twine, manifest or set of values, and far from where the parser's recursion overflows. */
+const MAX_NESTING = 512;
 
 const STRICT_JSON = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false } as const;
 
@@ -19,6 +23,15 @@ const STRICT_JSON = { disallowComments: true, allowTrailingComma: false, allowEm
  * @throws DuplicateKeyError for a repeated key.
  */
 export function parseJson(text: string, options: ParseJsonOptions = {}): unknown {
+  // The structural pass recurses once a level: refuse what would overflow it, where the nesting goes too deep.
+  const tooDeep = jsonNestingOverflow(text, MAX_NESTING);
+  if (tooDeep !== undefined) {
+    throw new JsonSyntaxError(
+      `arrays and objects are nested more than ${MAX_NESTING} deep`,
+      tooDeep,
+      locationOfOffset(text, tooDeep, options.origin),
+    );
+  }
   assertStrictJsonWithoutDuplicateKeys(text, options.origin);
   try {
     return JSON.parse(text);

@@ -45,7 +45,9 @@ export function loadTwine(source?: unknown, options: LoadTwineOptions = {}): Twi
   const raw = isJsonObject(loaded.value) ? loaded.value : {};
   const installedVersion = options.installedVersion ?? TWINED_VERSION;
   if (raw.twined_version !== undefined && raw.twined_version !== installedVersion) {
-    throw new TwineVersionConflict(String(raw.twined_version), installedVersion);
+    // Any JSON value can be written there; only a string is a version (String() throws on `{"toString": 1}`).
+    const found = typeof raw.twined_version === "string" ? raw.twined_version : JSON.stringify(raw.twined_version);
+    throw new TwineVersionConflict(found, installedVersion);
   }
   return new Twine(raw, { onWarning, sourceText: loaded.text, origin: loaded.origin });
 }

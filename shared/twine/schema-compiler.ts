@@ -94,7 +94,16 @@ export function compileUserSchema(schema: unknown, context: CompileContext): Com
   }
 
   const checker = schemaChecker(draft);
-  if (!checker.validateSchema(usable)) {
+  let valid: boolean;
+  try {
+    valid = checker.validateSchema(usable) as boolean;
+  } catch (error) {
+    // ajv throws instead of reporting for some schemas (a `$schema` that is not a string), and its check recurses once
+    // a level, so a schema nested thousands deep overflows the stack: both are schemas no data can be checked against.
+    const reason = error instanceof RangeError ? "it is nested too deeply to check" : String((error as Error).message);
+    throw fail(`The ${context.label} is not a valid JSON Schema (${draft}): ${reason}.`, context.pointer, error);
+  }
+  if (!valid) {
     const failure = describeSchemaFailure(checker, checker.errors as ErrorObject[] | null, "schema");
     throw fail(
       `The ${context.label} is not a valid JSON Schema (${draft}): ${failure.message}`,

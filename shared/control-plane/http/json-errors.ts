@@ -111,8 +111,15 @@ interface UnreadableBody {
 function unreadableBody(error: unknown): UnreadableBody | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
-  if (typeof type !== "string" || typeof status !== "number" || expose !== true) return undefined;
-  return status >= 400 && status < 500 ? (error as UnreadableBody) : undefined;
+  if (typeof status !== "number" || status < 400 || status >= 500) return undefined;
+  // Express's router marks a path it cannot decode (a malformed percent-escape) with a 400 on a URIError.
+  if (error instanceof URIError) return { type: "url.malformed", status, message: error.message };
+  // body-parser's own refusals carry a `type`; what it passes on from zlib (a body that is not the gzip it claims to
+  // be) carries only the status and `expose`.
+  if (expose !== true) return undefined;
+  return typeof type === "string"
+    ? (error as UnreadableBody)
+    : { ...(error as UnreadableBody), type: "body.unreadable" };
 }
 
 function describeUnreadableBody(error: UnreadableBody): ErrorBody["error"] {
@@ -140,6 +147,12 @@ function describeUnreadableBody(error: UnreadableBody): ErrorBody["error"] {
         type: "UnsupportedEncoding",
         message: `the request body's content-encoding '${String(error.encoding)}' is not supported; send it uncompressed, or as gzip, deflate or br`,
         details: { encoding: error.encoding },
+      };
+    case "url.malformed":
+      return {
+        type: "MalformedUrl",
+        message: `the request's path has a malformed percent-escape (${error.message}); escape '%' as %25`,
+        details: {},
       };
     default:
       return { type: "UnreadableBody", message: `the request body could not be read: ${error.message}`, details: {} };

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
 import { RequestLimitExceeded } from "../../errors/index.js";
+import { jsonNestingOverflow } from "../../json/index.js";
 
 /**
  * The limits every request to a network's HTTP API is held to, named as the docs and the errors name them. A request
@@ -62,8 +63,7 @@ export function limitUrls(): RequestHandler {
  * parser seconds and the validators' recursion its stack, and no question needs it.
  */
 export function refuseDeepJson(_request: IncomingMessage, _response: unknown, body: Buffer): void {
-  const depth = jsonNestingDepth(body, REQUEST_LIMITS.nesting_depth);
-  if (depth > REQUEST_LIMITS.nesting_depth) {
+  if (jsonNestingOverflow(body, REQUEST_LIMITS.nesting_depth) !== undefined) {
     throw new RequestLimitExceeded(
       `the request body nests arrays and objects more than ${REQUEST_LIMITS.nesting_depth} deep; flatten the data, or put it in a dataset`,
       "nesting_depth",
@@ -71,35 +71,6 @@ export function refuseDeepJson(_request: IncomingMessage, _response: unknown, bo
       400,
     );
   }
-}
-
-const OPEN_ARRAY = 0x5b;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_ARRAY = 0x5d;
-const CLOSE_OBJECT = 0x7d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/** How deep a JSON text's arrays and objects nest, counted up to `stopAfter` + 1 (brackets in strings do not count). */
-export function jsonNestingDepth(text: Uint8Array, stopAfter: number): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index++) {
-    const byte = text[index];
-    if (inString) {
-      if (byte === BACKSLASH) index++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) inString = true;
-    else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
-      depth++;
-      if (depth > deepest) {
-        deepest = depth;
-        if (deepest > stopAfter) return deepest;
-      }
-    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
-  }
-  return deepest;
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   FileLocationError,
   InvalidEvent,
   InvalidQuestionRequest,
+  InvalidServiceID,
   PushEndpointRefused,
   PushEndpointUnresolvable,
   QuestionCancelled,
@@ -132,7 +133,10 @@ export class QuestionIntake {
       this.refuseLocalDatasets((envelope.event as QuestionEvent).input_manifest);
       revision = await this.resolve(attributes.recipient);
     } catch (error) {
-      if (!(error instanceof RevisionNotFound) && !(error instanceof FileLocationError)) throw error;
+      // A recipient that is no service ID is as unknown as one never registered: the asker is told, once.
+      const refused =
+        error instanceof RevisionNotFound || error instanceof FileLocationError || error instanceof InvalidServiceID;
+      if (!refused) throw error;
       await publishExceptionFor(this.deps.bus, this.deps.topics.services, attributes, error);
       return;
     }
@@ -248,6 +252,9 @@ export class QuestionIntake {
       throw error instanceof InvalidEvent ? error : new InvalidEvent(String(error));
     }
     if (attributes.sender_type !== "PARENT") throw error;
+    // A malformed message naming a question this network holds is not that question's answer: answering it would end,
+    // for everyone following the question, with an exception that was never its own. It is a dead letter instead.
+    if ((await this.deps.questions.get(attributes.question_uuid)) !== undefined) throw error;
     await publishExceptionFor(
       this.deps.bus,
       this.deps.topics.services,

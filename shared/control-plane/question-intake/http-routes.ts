@@ -48,8 +48,9 @@ export interface QuestionRoutesOptions {
 export function eventRoutes(questions: QuestionStore, outputValues?: OutputValuesReader): Router {
   const router = Router();
   router.get("/", async (request, response) => {
+    // A selector given empty (`question_uuid=`) selects nothing: it is no selector.
     const selectors = ["question_uuid", "parent_question_uuid", "originator_question_uuid"].filter(
-      (name) => typeof request.query[name] === "string",
+      (name) => typeof request.query[name] === "string" && request.query[name] !== "",
     );
     if (selectors.length !== 1) {
       throw new InvalidEvent("give exactly one of question_uuid, parent_question_uuid or originator_question_uuid", {
@@ -303,11 +304,14 @@ function stringParameter<T>(request: Request, name: string, make: (value: string
   return typeof value === "string" && value !== "" ? make(value) : {};
 }
 
+/** The most questions or events one request may ask for; page through more. */
+const MAX_LIMIT = 10_000;
+
 function limitParameter(request: Request): { limit?: number } {
   if (request.query.limit === undefined) return {};
   const limit = Number(request.query.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new InvalidEvent("'limit' must be a positive whole number", { pointer: "/limit" });
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new InvalidEvent(`'limit' must be a whole number from 1 to ${MAX_LIMIT}`, { pointer: "/limit" });
   }
   return { limit };
 }

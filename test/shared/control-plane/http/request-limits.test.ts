@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../../../platform/embedded-network.js";
 import { createHttpApi } from "../../../../platform/http-api.js";
 import { answerMalformedRequestsAsJson } from "../../../../shared/control-plane/http/malformed-requests.js";
-import { jsonNestingDepth, REQUEST_LIMITS } from "../../../../shared/control-plane/http/request-limits.js";
+import { REQUEST_LIMITS } from "../../../../shared/control-plane/http/request-limits.js";
+import { jsonNestingOverflow } from "../../../../shared/json/index.js";
 import { storeQuestion } from "../../../support/stored-question.js";
 
 const TOKEN = "a-token-long-enough-to-be-accepted-0123456789";
@@ -94,11 +95,17 @@ describe("the limits of the HTTP API", () => {
     expect(atLimit).toMatchObject({ status: 404, body: { error: { type: "RevisionNotFound" } } });
   });
 
-  it("counts nesting outside strings only", () => {
-    const text = (value: string) => new TextEncoder().encode(value);
-    expect(jsonNestingDepth(text('{"a":[[1],{"b":"[[[[{{"}]}'), 10)).toBe(3);
-    expect(jsonNestingDepth(text('["\\"[[[", [[]]]'), 10)).toBe(3);
-    expect(jsonNestingDepth(text("[".repeat(100)), 5)).toBe(6);
+  it("counts nesting outside strings only, in text and in bytes", () => {
+    const cases: [string, number, number | undefined][] = [
+      ['{"a":[[1],{"b":"[[[[{{"}]}', 3, undefined],
+      ['{"a":[[1],{"b":"[[[[{{"}]}', 2, 6],
+      ['["\\"[[[", [[]]]', 2, 11],
+      ["[".repeat(100), 5, 5],
+    ];
+    for (const [text, limit, offset] of cases) {
+      expect(jsonNestingOverflow(text, limit), text).toBe(offset);
+      expect(jsonNestingOverflow(new TextEncoder().encode(text), limit), text).toBe(offset);
+    }
   });
 
   it("holds one client to its number of live event streams (429), and frees a place when one closes", async () => {

@@ -113,7 +113,7 @@ describe("GET /questions", () => {
       ["created_from=yesterday", "/created_from", /ISO-8601/],
       ["created_before=2026-02-30T25:00:00Z", "/created_before", /ISO-8601/],
       [`cursor=${crypto.randomUUID()}`, "/cursor", /no question .* to go on after/],
-      ["limit=0", "/limit", /positive whole number/],
+      ["limit=0", "/limit", /whole number from 1 to 10000/],
       ["sort=oldest", "/sort", /unknown query parameter 'sort'/],
       ["status=received&status=failed", "/status", /give 'status' once/],
       [`top_level=true&parent_question_uuid=${uuids.root}`, "/top_level", /has no parent/],
