@@ -93,6 +93,7 @@ export const FUNCTION_ENVIRONMENT = [
   "TWINED_FIRESTORE_COLLECTION_PREFIX",
   "TWINED_NETWORK_URL",
   "TWINED_SERVICES_TOPIC_NAME",
+  "TWINED_TRACE_EXPORTER",
   "TWINED_RECONCILER_HEARTBEAT_LIMIT_SECONDS",
   "TWINED_RECONCILER_STALL_GRACE_SECONDS",
   "TWINED_RECONCILER_LAUNCH_GRACE_SECONDS",
@@ -290,6 +291,8 @@ export function cloudJobEnvironment(
   if (settings.firestoreDatabase !== undefined) environment.TWINED_FIRESTORE_DATABASE = settings.firestoreDatabase;
   if (settings.collectionPrefix !== undefined)
     environment.TWINED_FIRESTORE_COLLECTION_PREFIX = settings.collectionPrefix;
+  // The jobs export their spans where the functions do, so a question's trace holds its job's own.
+  if (env.TWINED_TRACE_EXPORTER) environment.TWINED_TRACE_EXPORTER = env.TWINED_TRACE_EXPORTER;
   return environment;
 }
 

@@ -30,6 +30,14 @@ resource "google_project_iam_member" "datastore_user" {
   member   = local.members[each.value]
 }
 
+# The functions and the jobs send their spans to Cloud Trace (TWINED_TRACE_EXPORTER=cloud-trace).
+resource "google_project_iam_member" "trace_agent" {
+  for_each = toset(["functions", "jobs"])
+  project  = var.project
+  role     = "roles/cloudtrace.agent"
+  member   = local.members[each.value]
+}
+
 # The functions publish on every topic (internal hand-offs, dead letters, events they answer for jobs).
 resource "google_pubsub_topic_iam_member" "functions_publish" {
   for_each = local.topics

@@ -59,8 +59,6 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   TWINED_ID_TOKEN: "an asker's credential for a network behind IAM, used when a local job asks children over HTTP",
   TWINED_TOKEN: "the token of twined dev reachable beyond loopback, used when a local job asks children over HTTP",
   PYTHONPATH: "read by a service's runner, only inside a function with TWINED_LAUNCHER=local",
-  TWINED_TRACE_EXPORTER:
-    "opt-in: cloud-trace sends the functions' spans to Cloud Trace (docs/google-cloud.md); unset, no trace is exported",
   OTEL_EXPORTER_OTLP_ENDPOINT: "opt-in: an OpenTelemetry collector's address; unset, no span goes to a collector",
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "opt-in: the traces address of a collector, as OTEL_EXPORTER_OTLP_ENDPOINT",
   TRACEPARENT: "a job's trace context, which its launcher hands to a runner's process; a function's runs in its span",

@@ -33,8 +33,6 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
     "a throwaway key for the Storage emulator, which checks no signature; cloud jobs sign as themselves",
   STORAGE_EMULATOR_HOST: "names the Storage emulator; unset, the client talks to Cloud Storage itself",
   TRACEPARENT: "the trace context of the launch that made the job, which the launcher adds when a span is active",
-  TWINED_TRACE_EXPORTER:
-    "opt-in tracing (cloud-trace or otlp); unset, a job exports no spans but still passes its trace on",
   OTEL_EXPORTER_OTLP_ENDPOINT: "an OTLP collector, where one is run; unset, spans go nowhere (or to Cloud Trace)",
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "the same, for traces only",
 };
