@@ -12,7 +12,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as writeYaml } from "yaml";
-import { parseServiceConfiguration } from "../../shared/config/index.js";
+import { parseServiceConfiguration, SERVICE_CONFIGURATION_KEYS } from "../../shared/config/index.js";
 import { InvalidServiceConfiguration } from "../../shared/errors/index.js";
 import { fuzzJsonValue, mutatedJson, mutatedText, weighted } from "./support/arbitraries.js";
 import { fuzz, testTimeoutMs } from "./support/fuzz-run.js";
@@ -118,23 +118,8 @@ const YAML_TOKENS = [
   "app_configuration_path: legacy-broken.json\n    ",
 ];
 
-const ENTRY_KEYS = [
-  "namespace",
-  "name",
-  "app_source_path",
-  "twine_path",
-  "diagnostics_cloud_path",
-  "service_registries",
-  "event_store_table_id",
-  "delete_local_files",
-  "configuration_values",
-  "configuration_manifest",
-  "children",
-  "output_location",
-  "use_signed_urls_for_output_datasets",
-  "app_configuration_path",
-  "services",
-];
+// The keys an entry may have, and two that mislead: a legacy app configuration path, and a nested `services`.
+const ENTRY_KEYS = [...SERVICE_CONFIGURATION_KEYS, "app_configuration_path", "services"];
 
 const ENTRY_VALUES = fc.oneof(
   { weight: 3, arbitrary: fuzzJsonValue() },
