@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
 import { RequestLimitExceeded } from "../../errors/index.js";
 import { jsonNestingOverflow } from "../../json/index.js";
+import { isLoopbackAddress } from "../peer-address.js";
 
 /**
  * The limits every request to a network's HTTP API is held to, named as the docs and the errors name them. A request
@@ -18,8 +19,8 @@ export const REQUEST_LIMITS = {
   query_parameters: 32,
   /** Arrays and objects inside one another in a JSON body (400). */
   nesting_depth: 64,
-  /** Live event streams one client address holds open at once (429). */
-  concurrent_streams: 32,
+  /** Live event streams one client address beyond this machine holds open at once (429). */
+  concurrent_streams: 64,
 } as const;
 
 /** Refuses requests whose URL is over the path, query-string or parameter-count limits (414 or 400). */
@@ -74,21 +75,33 @@ export function refuseDeepJson(_request: IncomingMessage, _response: unknown, bo
 }
 
 /**
- * Holds each client address to `concurrent_streams` live event streams at once (429 beyond, with `Retry-After`): a
- * stream holds a connection and polls the store, so one client must not be able to take them all.
+ * How many live streams a client address may hold: `concurrent_streams` for one beyond this machine; no limit for this
+ * machine's own loopback, which every local asker and every job of a network on one machine shares, so that a limit
+ * there would hold the whole machine to one client's share.
  */
-export function limitConcurrentStreams(): RequestHandler {
+export function streamLimitFor(address: string | undefined): number {
+  return isLoopbackAddress(address) ? Number.POSITIVE_INFINITY : REQUEST_LIMITS.concurrent_streams;
+}
+
+/**
+ * Holds each client address to its number of live event streams at once (429 beyond, with `Retry-After`): a stream
+ * holds a connection and polls the store, so one client must not be able to take them all.
+ */
+export function limitConcurrentStreams(
+  limitFor: (address: string | undefined) => number = streamLimitFor,
+): RequestHandler {
   const open = new Map<string, number>();
   return (request, response, next) => {
     if (request.method !== "GET" || !isEventStreamRequest(request.headers.accept)) return next();
     const client = request.socket.remoteAddress ?? "unknown";
     const count = open.get(client) ?? 0;
-    if (count >= REQUEST_LIMITS.concurrent_streams) {
+    const limit = limitFor(request.socket.remoteAddress);
+    if (count >= limit) {
       response.setHeader("retry-after", "5");
       throw new RequestLimitExceeded(
         `this client has ${count} live event streams open, the most one client may hold at once; close one, or read events without following them (Accept: application/json)`,
         "concurrent_streams",
-        REQUEST_LIMITS.concurrent_streams,
+        limit,
         429,
       );
     }

@@ -4,11 +4,17 @@ import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../../../platform/embedded-network.js";
 import { createHttpApi } from "../../../../platform/http-api.js";
+import { jsonErrors } from "../../../../shared/control-plane/http/json-errors.js";
 import { answerMalformedRequestsAsJson } from "../../../../shared/control-plane/http/malformed-requests.js";
-import { REQUEST_LIMITS } from "../../../../shared/control-plane/http/request-limits.js";
+import {
+  limitConcurrentStreams,
+  REQUEST_LIMITS,
+  streamLimitFor,
+} from "../../../../shared/control-plane/http/request-limits.js";
 import { jsonNestingOverflow } from "../../../../shared/json/index.js";
 import { storeQuestion } from "../../../support/stored-question.js";
 
@@ -108,31 +114,32 @@ describe("the limits of the HTTP API", () => {
     }
   });
 
-  it("holds one client to its number of live event streams (429), and frees a place when one closes", async () => {
-    const question = await storeQuestion(network.questions, {
-      sender: "tests/asker:1",
-      recipient: "tests/nobody:1.0.0",
-      event: { kind: "question", input_values: {} },
+  it("holds a client beyond this machine to its number of live event streams (429), and frees a place when one closes", async () => {
+    // Loopback has no limit (every local asker and job shares it): a network whose limit is 3 for this peer stands in
+    // for a client elsewhere.
+    const app = express();
+    app.use(limitConcurrentStreams(() => 3));
+    app.get("/stream", (_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(": open\n\n");
     });
+    app.use(jsonErrors());
+    const limited = await listen(app.listen(0, "127.0.0.1"));
+    const route = `${base(limited)}/stream`;
     const streams: AbortController[] = [];
-    const route = `${base(open)}/questions/${question.question_uuid}/events`;
     try {
-      for (let index = 0; index < REQUEST_LIMITS.concurrent_streams; index++) {
+      for (let index = 0; index < 3; index++) {
         const controller = new AbortController();
         streams.push(controller);
         const response = await fetch(route, { headers: { accept: "text/event-stream" }, signal: controller.signal });
         expect(response.status).toBe(200);
       }
-      const refused = await call(open, "GET", `/questions/${question.question_uuid}/events`, {
-        headers: { accept: "text/event-stream" },
-      });
+      const refused = await call(limited, "GET", "/stream", { headers: { accept: "text/event-stream" } });
       expect(refused).toMatchObject({
         status: 429,
-        body: { error: { type: "RequestLimitExceeded", details: { limit: "concurrent_streams", maximum: 32 } } },
+        body: { error: { type: "RequestLimitExceeded", details: { limit: "concurrent_streams", maximum: 3 } } },
       });
       expect(refused.headers.get("retry-after")).toBe("5");
-      // Events read without following them are not streams.
-      expect((await call(open, "GET", `/questions/${question.question_uuid}/events`)).status).toBe(200);
       streams.pop()?.abort();
       await expect
         .poll(async () => {
@@ -141,6 +148,34 @@ describe("the limits of the HTTP API", () => {
           return again.status;
         })
         .toBe(200);
+    } finally {
+      for (const controller of streams) controller.abort();
+      limited.closeAllConnections();
+      await new Promise((resolve) => limited.close(resolve));
+    }
+  });
+
+  it("sets the stream limit for clients elsewhere, and none for this machine's own", () => {
+    expect(streamLimitFor("10.0.0.7")).toBe(REQUEST_LIMITS.concurrent_streams);
+    expect(streamLimitFor("2001:db8::1")).toBe(64);
+    for (const local of ["127.0.0.1", "::1", "::ffff:127.0.0.1"]) expect(streamLimitFor(local)).toBe(Infinity);
+  });
+
+  it("lets this machine follow more questions at once than a remote client may", async () => {
+    const question = await storeQuestion(network.questions, {
+      sender: "tests/asker:1",
+      recipient: "tests/nobody:1.0.0",
+      event: { kind: "question", input_values: {} },
+    });
+    const route = `${base(open)}/questions/${question.question_uuid}/events`;
+    const streams: AbortController[] = [];
+    try {
+      for (let index = 0; index <= REQUEST_LIMITS.concurrent_streams; index++) {
+        const controller = new AbortController();
+        streams.push(controller);
+        const response = await fetch(route, { headers: { accept: "text/event-stream" }, signal: controller.signal });
+        expect(response.status).toBe(200);
+      }
     } finally {
       for (const controller of streams) controller.abort();
     }
