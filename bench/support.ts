@@ -5,8 +5,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { deriveResponseAttributes, renewEventIdentity } from "../shared/events/index.js";
-import type { EventSink, JobLauncher, JobObserver, JobPhase } from "../shared/ports/index.js";
 
 /**
  * A service whose app sums `input_values.numbers`, plus `bare.py`: the same `run` called from a plain Python
@@ -100,41 +98,7 @@ export function latencySummary(times: readonly number[], bare: readonly number[]
   };
 }
 
-/** Jobs that answer the moment they are launched: what is left to measure is the control plane. */
-export class InstantJobs implements JobLauncher {
-  private readonly phases = new Map<string, JobPhase>();
-  constructor(
-    private readonly sink: EventSink,
-    private readonly observer: JobObserver,
-  ) {}
-  async launch(job: Parameters<JobLauncher["launch"]>[0]) {
-    const uuid = job.question.attributes.question_uuid;
-    if (this.phases.has(uuid)) return { launched: false };
-    this.phases.set(uuid, "running");
-    this.observer.onStarted?.(uuid);
-    const attributes = deriveResponseAttributes(job.question.attributes);
-    // A job that answers at once: its acknowledgement and result, numbered as the runner numbers them, leave together.
-    await Promise.all([
-      this.sink.emit({
-        event: { kind: "delivery_acknowledgement" },
-        attributes: { ...renewEventIdentity(attributes), order: 0 },
-      }),
-      this.sink.emit({
-        event: { kind: "result", output_values: { ok: true } },
-        attributes: { ...renewEventIdentity(attributes), order: 1 },
-      }),
-    ]);
-    this.phases.set(uuid, "finished");
-    return { launched: true };
-  }
-  async cancel() {
-    return false;
-  }
-  phase(uuid: string) {
-    return this.phases.get(uuid);
-  }
-  async close() {}
-}
+export { InstantJobs } from "../test/support/instant-jobs.js";
 
 /**
  * The interpreter `python3` runs here, itself: a version manager's shim (pyenv) spends hundreds of milliseconds

@@ -4,6 +4,7 @@ import type { IdentityToken } from "../../shared/client/index.js";
 import { isLoopback, loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
 import { dashboardProxy } from "../../shared/control-plane/http/dashboard-proxy.js";
 import { answerMalformedRequestsAsJson } from "../../shared/control-plane/http/malformed-requests.js";
+import { listening } from "../listening.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 
 export interface DashboardOptions {
@@ -81,10 +82,7 @@ export async function runDashboard(options: DashboardOptions, output: CliOutput)
   }).listen(options.port, options.host);
   answerMalformedRequestsAsJson(server);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("listening", resolve);
-      server.once("error", reject);
-    });
+    await listening(server);
   } catch (error) {
     output.stderr.write(`cannot listen on ${options.host}:${options.port}: ${describeError(error)}\n`);
     return EXIT.usage;

@@ -13,6 +13,7 @@ import { displayPath } from "../../shared/display-path.js";
 import { packageRoot } from "../../shared/package-root.js";
 import { CLEANED_DATASET, describeCleaning, exampleInputManifest } from "../demo/cleaning.js";
 import { surfaceToPng } from "../demo/surface-png.js";
+import { listening } from "../listening.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { QuestionProgress } from "../question-progress.js";
 import { TerminalEventSink } from "../terminal-event-sink.js";
@@ -57,9 +58,7 @@ export async function runDemo(options: DemoOptions, output: CliOutput): Promise<
       dashboard: options.keepRunning === true,
     }).listen(0, "127.0.0.1");
     answerMalformedRequestsAsJson(server);
-    await new Promise<void>((resolve, reject) => {
-      server?.once("listening", resolve).once("error", reject);
-    });
+    await listening(server);
     const { port } = server.address() as AddressInfo;
     allowedHosts = loopbackHosts(port);
     const url = `http://127.0.0.1:${port}`;

@@ -12,6 +12,7 @@ import { InvalidDevOptions, InvalidPushEndpointAllowList } from "../../shared/er
 import { definedProperties } from "../../shared/objects/index.js";
 import type { EventSink, JobLauncher, Logger } from "../../shared/ports/index.js";
 import { logOutput, useProcessLogger } from "../../shared/ports/index.js";
+import { listening } from "../listening.js";
 import { type NetworkToken, networkToken } from "../network-token-file.js";
 import { type CliOutput, describeError, EXIT } from "../output.js";
 
@@ -144,10 +145,7 @@ async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<nu
   }).listen(options.port, options.host);
   answerMalformedRequestsAsJson(server);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("listening", resolve);
-      server.once("error", reject);
-    });
+    await listening(server);
   } catch (error) {
     await network.close();
     backend?.stop();

@@ -24,6 +24,7 @@ import { deadLetterSubscription, networkSubscriptions } from "../../platform/net
 import { loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
 import { answerMalformedRequestsAsJson } from "../../shared/control-plane/http/malformed-requests.js";
 import { deriveResponseAttributes, type ParentAttributes } from "../../shared/events/index.js";
+import { InstantJobs } from "../support/instant-jobs.js";
 import { storeQuestion } from "../support/stored-question.js";
 import {
   deepJsonText,
@@ -37,7 +38,6 @@ import {
 import { fuzz, testTimeoutMs } from "./support/fuzz-run.js";
 import { keepAliveAgent, type RawResponse, sendRaw } from "./support/http-client.js";
 import { hasStackTrace } from "./support/inspection.js";
-import { InstantJobs } from "./support/instant-jobs.js";
 import { type FindingTally, violation } from "./support/known-findings.js";
 import { RecordingBus } from "./support/recording-bus.js";
 

@@ -36,6 +36,7 @@ import { MESSAGE_PUBLISHED, type PushedDelivery } from "../../shared/control-pla
 import { InvalidPushRequest } from "../../shared/errors/index.js";
 import type { ParentAttributes } from "../../shared/events/index.js";
 import { batchingEventSink } from "../../shared/ports/index.js";
+import { InstantJobs } from "../support/instant-jobs.js";
 import { storeQuestion } from "../support/stored-question.js";
 import {
   applyJsonMutation,
@@ -49,7 +50,6 @@ import {
 import { fuzz, testTimeoutMs } from "./support/fuzz-run.js";
 import { keepAliveAgent, type RawResponse, sendRaw } from "./support/http-client.js";
 import { describeThrown, hasStackTrace } from "./support/inspection.js";
-import { InstantJobs } from "./support/instant-jobs.js";
 import { type FindingTally, violation } from "./support/known-findings.js";
 import {
   heldQuestions,

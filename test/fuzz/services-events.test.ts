@@ -17,11 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { deadLetterSubscription, networkSubscriptions } from "../../platform/network-wiring.js";
 import { decodeEvent, type EventEnvelope, encodeEvent, type ParentAttributes } from "../../shared/events/index.js";
+import { InstantJobs } from "../support/instant-jobs.js";
 import { storeQuestion } from "../support/stored-question.js";
 import { fuzzJsonValue, weighted } from "./support/arbitraries.js";
 import { fuzz, testTimeoutMs } from "./support/fuzz-run.js";
 import { describeThrown, untypedErrorProblem } from "./support/inspection.js";
-import { InstantJobs } from "./support/instant-jobs.js";
 import { type FindingTally, violation } from "./support/known-findings.js";
 import {
   heldQuestions,

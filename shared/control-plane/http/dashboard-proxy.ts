@@ -49,17 +49,14 @@ export function isDashboardApiRoute(method: string, path: string): boolean {
 }
 
 /**
- * Headers that belong to one connection (RFC 9110 §7.6.1), and the browser's own credentials and provenance: the
- * network sees the proxy as its caller, with the proxy's bearer token and nothing of the browser's.
+ * What the browser sends that the network must not see: connection headers, and the browser's own credentials and
+ * provenance. The network sees the proxy as its caller, with the proxy's bearer token and nothing of the browser's.
  */
+/** Headers that belong to one connection (RFC 9110 §7.6.1), never passed on in either direction. */
+const HOP_BY_HOP = ["connection", "proxy-connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"];
+
 const NOT_FORWARDED = new Set([
-  "connection",
-  "proxy-connection",
-  "keep-alive",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
+  ...HOP_BY_HOP,
   "proxy-authorization",
   "proxy-authenticate",
   "authorization",
@@ -75,13 +72,7 @@ const NOT_FORWARDED = new Set([
 
 /** What the network answers that must not reach the browser: connection headers, cookies, auth challenges. */
 const NOT_RETURNED = new Set([
-  "connection",
-  "proxy-connection",
-  "keep-alive",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
+  ...HOP_BY_HOP,
   "proxy-authenticate",
   "set-cookie",
   // A Basic challenge would open the browser's own login prompt; the page explains a 401 itself.

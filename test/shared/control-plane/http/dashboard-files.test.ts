@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -91,5 +91,18 @@ describe("the dashboard's files", () => {
     expect(status).toBe(403);
     const crossSite = await fetch(`${base}/questions`, { headers: { origin: "http://attacker.example" } });
     expect(crossSite.status).toBe(403);
+  });
+});
+
+describe("the dashboard's copy of the question statuses", () => {
+  it("names every status the network has, and the same terminal ones (the page has no build step to import them)", async () => {
+    const { QUESTION_STATUSES, isTerminal } = await import("../../../../shared/questions/index.js");
+    const source = readFileSync(path.resolve("dashboard/dashboard.js"), "utf8");
+    const list = (name: string) =>
+      [
+        ...(new RegExp(`const ${name} = (?:new Set\\()?\\[([^\\]]*)\\]`).exec(source)?.[1] ?? "").matchAll(/"(\w+)"/g),
+      ].map((match) => match[1]);
+    expect(list("STATUSES")).toEqual([...QUESTION_STATUSES]);
+    expect(list("TERMINAL")).toEqual(QUESTION_STATUSES.filter((status) => isTerminal(status)));
   });
 });

@@ -1,9 +1,9 @@
-import { deriveResponseAttributes, renewEventIdentity } from "../../../shared/events/index.js";
-import type { EventSink, JobLauncher, JobObserver, JobPhase, JobSpec } from "../../../shared/ports/index.js";
+import { deriveResponseAttributes, renewEventIdentity } from "../../shared/events/index.js";
+import type { EventSink, JobLauncher, JobObserver, JobPhase, JobSpec } from "../../shared/ports/index.js";
 
 /**
- * A launcher whose jobs answer at once, without Python: the fuzzing may ask valid questions, and each should cost a
- * few bus messages, not a process. Its jobs send what a real one sends first and last (an acknowledgement and a
+ * A launcher whose jobs answer at once, without Python: what is left to measure (bench/) or to fuzz (test/fuzz/) is the
+ * control plane, and each question costs a few bus messages, not a process. Its jobs send what a real one sends first and last (an acknowledgement and a
  * result, numbered as the runner numbers them), so the answer forwarder and the store see an ordinary question.
  */
 export class InstantJobs implements JobLauncher {
