@@ -111,8 +111,9 @@ export function compileUserSchema(schema: unknown, context: CompileContext): Com
     );
   }
   const ajv = createAjv(draft, { validateSchema: false });
+  let validate: ValidateFunction;
   try {
-    return { validate: ajv.compile(usable), errorsText: ajv, draft };
+    validate = ajv.compile(usable);
   } catch (error) {
     const missingRef = missingReferenceOf(error);
     if (missingRef !== undefined) {
@@ -126,6 +127,40 @@ export function compileUserSchema(schema: unknown, context: CompileContext): Com
     const reason = error instanceof Error ? error.message : String(error);
     throw fail(`The ${context.label} cannot be compiled (${draft}): ${reason}`, context.pointer, error);
   }
+  const guarded = guardAgainstEndlessRecursion(validate, (cause) =>
+    fail(
+      `Checking data against the ${context.label} recursed without end: a "$ref" leads back to a schema it came from without going deeper into the data (e.g. {"$ref": "#"}), or the data is nested too deeply for it. Make every reference cycle pass through "properties", "items" or another keyword that descends into the data.`,
+      context.pointer,
+      cause,
+    ),
+  );
+  // A schema that recurses for any value fails here, when the twine is loaded, rather than at the first question.
+  for (const probe of RECURSION_PROBES) guarded(probe);
+  return { validate: guarded, errorsText: ajv, draft };
+}
+
+/** One value of each JSON type: a reference cycle that never descends recurses for at least one of them. */
+const RECURSION_PROBES: readonly unknown[] = [null, true, 0, 0.5, "", [], {}];
+
+/**
+ * ajv compiles a schema that refers back to itself without descending (`{"$ref": "#"}`, or such a cycle through
+ * `allOf`/`anyOf`) into functions that call each other until the stack overflows. The validator it returns carries its
+ * last errors as a property, so the guard forwards that too.
+ */
+function guardAgainstEndlessRecursion(
+  validate: ValidateFunction,
+  refuse: (cause: RangeError) => SchemaError,
+): ValidateFunction {
+  const guarded = (data: unknown): boolean => {
+    try {
+      return validate(data) as boolean;
+    } catch (error) {
+      if (error instanceof RangeError) throw refuse(error);
+      throw error;
+    }
+  };
+  Object.defineProperty(guarded, "errors", { get: () => validate.errors });
+  return Object.assign(guarded, { schema: validate.schema, schemaEnv: validate.schemaEnv }) as ValidateFunction;
 }
 
 type AjvInstance = Ajv | Ajv2019 | Ajv2020;

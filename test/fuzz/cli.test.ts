@@ -354,6 +354,7 @@ describe("fuzzing the command line", () => {
     async () => {
       const report = await fuzz({
         surface: "cli",
+        msPerInputWorstCase: 300,
         arbitrary: argvArbitrary(commandShapes()),
         check: checkCommand,
         inputTimeoutMs: 30_000,

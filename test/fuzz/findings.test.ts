@@ -256,6 +256,23 @@ describe("JSON and twine findings (fuzz surfaces twine, manifests, service-confi
     expect(errorOf(() => twine.validate("input_values", {}))).toBeInstanceOf(SchemaError);
   });
 
+  it("refuses a strand schema that refers to itself without descending with SchemaError, not a stack overflow", () => {
+    // ajv compiles {"$ref": "#"} into a function that calls itself for every value (found by the twine surface in CI,
+    // run seed 725125654); a cycle through anyOf recurses only for the values its other branches do not take.
+    for (const schema of [{ $ref: "#" }, { anyOf: [{ type: "string" }, { $ref: "#" }] }]) {
+      const twine = loadTwine(JsonSource.value({ configuration_values_schema: schema }), { onWarning: () => {} });
+      const error = errorOf(() => twine.validate("configuration_values", 0));
+      expect(error).toBeInstanceOf(SchemaError);
+      expect((error as SchemaError).message).toMatch(/recursed without end/);
+    }
+    // A schema that recurses by descending into the data is fine.
+    const tree = { type: "object", properties: { children: { type: "array", items: { $ref: "#" } } } };
+    const twine = loadTwine(JsonSource.value({ configuration_values_schema: tree }), { onWarning: () => {} });
+    expect(twine.validate("configuration_values", { children: [{ children: [] }] })).toEqual({
+      children: [{ children: [] }],
+    });
+  });
+
   it("refuses a twine whose twined_version is not text with a typed error, not a TypeError", () => {
     // loadTwine (shared/twine/load-twine.ts) builds TwineVersionConflict with String(raw.twined_version): an object
     // whose own "toString" is not a function (plain JSON can say so) cannot be turned into a string.

@@ -711,6 +711,7 @@ describe("fuzzing the HTTP API", () => {
     async () => {
       const report = await fuzz({
         surface: "http-api",
+        msPerInputWorstCase: 400,
         arbitrary: httpInput(),
         check: checkRequest,
         inputTimeoutMs: 20_000,
@@ -730,6 +731,6 @@ describe("fuzzing the HTTP API", () => {
       await healthy();
       expect(report.inputs).toBeGreaterThan(0);
     },
-    testTimeoutMs("http-api", 150),
+    testTimeoutMs("http-api", 400),
   );
 });

@@ -245,6 +245,7 @@ describe("fuzzing manifests", () => {
     async () => {
       const report = await fuzz({
         surface: "manifests",
+        msPerInputWorstCase: 40,
         arbitrary: manifestInput(),
         check: checkManifest,
         inputTimeoutMs: 20_000,

@@ -412,6 +412,7 @@ describe("fuzzing pushed Pub/Sub deliveries", () => {
     async () => {
       const report = await fuzz({
         surface: "pubsub-push",
+        msPerInputWorstCase: 100,
         arbitrary: pushInput(),
         check: checkPush,
         inputTimeoutMs: 20_000,

@@ -235,6 +235,7 @@ describe("fuzzing octue.yaml", () => {
     async () => {
       const report = await fuzz({
         surface: "service-configuration",
+        msPerInputWorstCase: 40,
         arbitrary: configurationText(),
         check: checkConfiguration,
       });

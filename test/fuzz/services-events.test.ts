@@ -275,6 +275,7 @@ describe("fuzzing Octue events on the services topic", () => {
     async () => {
       const report = await fuzz({
         surface: "events-decode",
+        msPerInputWorstCase: 20,
         arbitrary: decodeInput(validEvents(held)),
         check: checkDecode,
       });
@@ -288,6 +289,7 @@ describe("fuzzing Octue events on the services topic", () => {
     async () => {
       const report = await fuzz({
         surface: "events-network",
+        msPerInputWorstCase: 200,
         arbitrary: wireMessage(validEvents(held)),
         check: checkDelivery,
         inputTimeoutMs: 20_000,

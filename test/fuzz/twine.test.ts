@@ -253,6 +253,7 @@ describe("fuzzing twines", () => {
     async () => {
       const report = await fuzz({
         surface: "twine",
+        msPerInputWorstCase: 40,
         arbitrary: twineInput(),
         check: checkTwine,
         describeInput: (input) =>
