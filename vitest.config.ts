@@ -11,6 +11,8 @@ export default defineConfig({
     // default is one fewer worker than cores: a single worker on a 2-core machine).
     maxWorkers: 4,
     // Assertions read plain text; picocolors would colour output whenever CI is set.
-    env: { NO_COLOR: "1" },
+    // The compiled-validator cache is off, so that what a test counts does not depend on what earlier runs stored;
+    // test/shared/validation/validator-cache.test.ts turns it on in a folder of its own.
+    env: { NO_COLOR: "1", TWINED_CACHE_DIR: "off" },
   },
 });

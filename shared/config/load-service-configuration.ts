@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 import { LineCounter, parseDocument } from "yaml";
 import {
   type ConfigurationProblem,
@@ -21,7 +21,8 @@ import {
   SERVICE_CONFIGURATION_KEYS,
   type ServiceRegistry,
 } from "./service-configuration.js";
-import { PATTERN_HINTS, serviceEntrySchema } from "./service-configuration-schema.js";
+import { PATTERN_HINTS } from "./service-configuration-schema.js";
+import { serviceEntryValidator } from "./service-entry-validator.js";
 import { YamlLocator } from "./yaml-locations.js";
 
 export const DEFAULT_SERVICE_CONFIGURATION_FILE = "octue.yaml";
@@ -250,16 +251,9 @@ function mergeLegacyAppConfiguration(
   return merged;
 }
 
-let compiledEntryValidator: ReturnType<Ajv["compile"]> | undefined;
-
 function validateEntryShape(entry: Record<string, unknown>): ErrorObject[] {
-  compiledEntryValidator ??= new Ajv({
-    allErrors: true,
-    strict: true,
-    allowUnionTypes: true,
-    validateSchema: false,
-  }).compile(serviceEntrySchema);
-  return compiledEntryValidator(entry) ? [] : [...(compiledEntryValidator.errors ?? [])];
+  const validate = serviceEntryValidator();
+  return validate(entry) ? [] : [...(validate.errors ?? [])];
 }
 
 function instancePathSegments(error: ErrorObject): (string | number)[] {

@@ -1,5 +1,6 @@
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 import { InvalidQuestionRequest } from "../errors/index.js";
+import { type FixedSchemaSet, fixedValidators } from "../validation/fixed-validators.js";
 
 /** What an asker sends to `POST /questions`. Only `recipient` is required. */
 export interface QuestionRequest {
@@ -68,11 +69,18 @@ const HINTS: Readonly<Record<string, string>> = {
   ephemeral_storage: "a Kubernetes quantity such as 512Mi or 2Gi",
 };
 
-let validate: ReturnType<Ajv["compile"]> | undefined;
+/** The request's schema is ours: strict, and not checked against its meta-schema at run time. */
+export const QUESTION_REQUEST_SCHEMA_SET: FixedSchemaSet<"request"> = {
+  id: "question-request",
+  draft: "draft-07",
+  options: { strict: true, allErrors: false, validateSchema: false },
+  schemas: [{ schema: requestSchema, key: "twined:question-request" }],
+  exports: { request: "twined:question-request" },
+};
 
 /** Checks a `POST /questions` body. @throws InvalidQuestionRequest for the first problem, with its JSON pointer. */
 export function parseQuestionRequest(body: unknown): QuestionRequest {
-  validate ??= new Ajv({ strict: true, allErrors: false, validateSchema: false }).compile(requestSchema);
+  const validate = fixedValidators(QUESTION_REQUEST_SCHEMA_SET).request;
   if (validate(body)) return body as unknown as QuestionRequest;
   const error = validate.errors?.[0];
   throw new InvalidQuestionRequest(describe(error), { pointer: pointerOf(error) });

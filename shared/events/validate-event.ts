@@ -1,7 +1,8 @@
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv";
 import { InvalidEvent } from "../errors/event-errors.js";
 import { isPlainObject } from "../json/index.js";
 import { jsonPointer } from "../json/json-pointer.js";
+import { type FixedSchemaSet, fixedValidators } from "../validation/fixed-validators.js";
 import type { EventEnvelope } from "./envelope.js";
 import { EVENT_KINDS, type EventKind, isEventKind, senderTypeForKind } from "./event-kinds.js";
 import { kindOf, mostSpecificProblem, type SchemaProblem } from "./schema-problem.js";
@@ -9,30 +10,6 @@ import serviceCommunicationSchema from "./schemas/service-communication.schema.j
 
 /** The `$id` of Twined's service-communication envelope schema. */
 export const SERVICE_COMMUNICATION_SCHEMA_ID = serviceCommunicationSchema.$id;
-
-let ajv: Ajv2020 | undefined;
-
-/**
- * The validator of one part of the schema, compiled on first use: compiling costs a few hundred milliseconds, which
- * every CLI start and function cold start would otherwise pay whether or not it validates an event.
- */
-function compiled(fragment: string): () => ValidateFunction {
-  let validate: ValidateFunction | undefined;
-  return () => {
-    if (validate !== undefined) return validate;
-    if (ajv === undefined) {
-      // Formats stay off, as in Octue's validator: its own fixtures carry datetimes without offsets.
-      // validateSchema off: the schema is ours and checked by a test, which spares compiling the meta-schema here.
-      ajv = new Ajv2020({ validateFormats: false, verbose: true, allErrors: false, validateSchema: false });
-      ajv.addSchema(serviceCommunicationSchema);
-    }
-    validate = ajv.getSchema(`${SERVICE_COMMUNICATION_SCHEMA_ID}${fragment}`);
-    if (validate === undefined) throw new Error(`service-communication schema has no ${fragment}`);
-    return validate;
-  };
-}
-
-const envelopeValidator = compiled("");
 
 const EVENT_DEFINITIONS: Record<EventKind, string> = {
   question: "questionEvent",
@@ -45,14 +22,31 @@ const EVENT_DEFINITIONS: Record<EventKind, string> = {
   result: "resultEvent",
 };
 
-const eventBodyValidators = Object.fromEntries(
-  EVENT_KINDS.map((kind) => [kind, compiled(`#/$defs/${EVENT_DEFINITIONS[kind]}`)]),
-) as Record<EventKind, () => ValidateFunction>;
+type EventValidatorName = "envelope" | EventKind | "PARENT" | "CHILD";
 
-const attributesValidators = {
-  PARENT: compiled("#/$defs/parentAttributes"),
-  CHILD: compiled("#/$defs/childAttributes"),
-} as const;
+/**
+ * The envelope and each of its parts. Formats stay off, as in Octue's validator: its own fixtures carry datetimes
+ * without offsets. The schema is ours and checked by a test, so it is not checked against its meta-schema here.
+ */
+export const EVENT_SCHEMA_SET: FixedSchemaSet<EventValidatorName> = {
+  id: "service-communication",
+  draft: "2020-12",
+  options: { validateFormats: false, verbose: true, allErrors: false, validateSchema: false },
+  schemas: [{ schema: serviceCommunicationSchema }],
+  exports: {
+    envelope: SERVICE_COMMUNICATION_SCHEMA_ID,
+    ...(Object.fromEntries(
+      EVENT_KINDS.map((kind) => [kind, `${SERVICE_COMMUNICATION_SCHEMA_ID}#/$defs/${EVENT_DEFINITIONS[kind]}`]),
+    ) as Record<EventKind, string>),
+    PARENT: `${SERVICE_COMMUNICATION_SCHEMA_ID}#/$defs/parentAttributes`,
+    CHILD: `${SERVICE_COMMUNICATION_SCHEMA_ID}#/$defs/childAttributes`,
+  },
+};
+
+/** Compiled (or loaded) on first use: every CLI start and function cold start would otherwise pay for it. */
+function validator(name: EventValidatorName): ValidateFunction {
+  return fixedValidators(EVENT_SCHEMA_SET)[name];
+}
 
 /**
  * Checks a nested `{event, attributes}` envelope against the service-communication schema, then checks what the schema
@@ -65,7 +59,7 @@ const attributesValidators = {
  */
 export function validateEvent(envelope: unknown): EventEnvelope {
   const questionUuid = readableQuestionUuid(envelope);
-  const validateEnvelope = envelopeValidator();
+  const validateEnvelope = validator("envelope");
   if (!validateEnvelope(envelope)) {
     const problem = locateSchemaProblem(envelope) ?? mostSpecificProblem(validateEnvelope.errors ?? [], "");
     throw new InvalidEvent(problem?.message ?? "the event envelope is invalid", {
@@ -86,7 +80,7 @@ export function validateEvent(envelope: unknown): EventEnvelope {
 
 /** Validates only the attributes of one sender type; used by the builders to check what they produce. */
 export function attributesProblem(attributes: unknown, senderType: "PARENT" | "CHILD"): SchemaProblem | undefined {
-  const validate = attributesValidators[senderType]();
+  const validate = validator(senderType);
   return validate(attributes) ? undefined : mostSpecificProblem(validate.errors ?? [], "/attributes");
 }
 
@@ -122,7 +116,7 @@ function eventProblem(event: unknown): SchemaProblem | undefined {
       ? { pointer: "/event/kind", message: `/event/kind is required but missing; it must be ${expected}` }
       : { pointer: "/event/kind", message: `/event/kind must be ${expected}, got ${kindOf(kind)}` };
   }
-  const validate = eventBodyValidators[kind]();
+  const validate = validator(kind);
   return validate(event) ? undefined : mostSpecificProblem(validate.errors ?? [], "/event");
 }
 

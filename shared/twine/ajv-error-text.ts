@@ -12,6 +12,14 @@ export interface ErrorsTextProvider {
   errorsText(errors: ErrorObject[], options: { dataVar: string }): string;
 }
 
+/** ajv's own `errorsText`, which reads nothing of the instance: so errors of a precompiled validator need no ajv. */
+export const ajvErrorsText: ErrorsTextProvider = {
+  errorsText: (errors, { dataVar }) =>
+    errors.length === 0
+      ? "No errors"
+      : errors.map((error) => `${dataVar}${error.instancePath} ${error.message}`).join(", "),
+};
+
 const COMBINATORS = new Set(["oneOf", "anyOf"]);
 
 /**

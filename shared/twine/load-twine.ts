@@ -1,7 +1,7 @@
 import { InvalidTwineContents, TwineVersionConflict } from "../errors/twine-errors.js";
 import { locatePointer } from "../json/index.js";
 import { TWINED_VERSION } from "../version.js";
-import { describeSchemaFailure } from "./ajv-error-text.js";
+import { ajvErrorsText, describeSchemaFailure } from "./ajv-error-text.js";
 import { JsonSource } from "./json-source.js";
 import { isJsonObject } from "./json-values.js";
 import { registryValidators } from "./registry-schemas.js";
@@ -35,7 +35,7 @@ export function loadTwine(source?: unknown, options: LoadTwineOptions = {}): Twi
   const loaded = jsonSource.load("twine");
   const registry = registryValidators();
   if (!registry.twine(loaded.value)) {
-    const failure = describeSchemaFailure(registry.ajv, registry.twine.errors, "twine");
+    const failure = describeSchemaFailure(ajvErrorsText, registry.twine.errors, "twine");
     throw new InvalidTwineContents(failure.message, {
       pointer: failure.pointer,
       location: loaded.text === undefined ? undefined : locatePointer(loaded.text, failure.pointer, loaded.origin),

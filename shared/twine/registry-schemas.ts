@@ -1,5 +1,5 @@
 import type { AnySchema, ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { type FixedSchemaSet, fixedValidators } from "../validation/fixed-validators.js";
 import childrenSchema from "./schemas/children-0.2.0.schema.json" with { type: "json" };
 import manifestSchema from "./schemas/manifest-0.1.0.schema.json" with { type: "json" };
 import twineSchema from "./schemas/twine.schema.json" with { type: "json" };
@@ -14,44 +14,38 @@ export const BUNDLED_SCHEMAS: ReadonlyMap<string, AnySchema> = new Map<string, A
   [CHILDREN_SCHEMA_URI, childrenSchema],
 ]);
 
+/** The key the twine meta-schema (which has no `$id`) is registered under. */
+const TWINE_SCHEMA_KEY = "twined:twine";
+
+/**
+ * The twine meta-schema and the two registry schemas. They are ours, so unlike user schemas they compile in ajv's
+ * strict mode; checking them against the 2020-12 meta-schema is left to a test (test/shared/own-schemas.test.ts).
+ */
+export const REGISTRY_SCHEMA_SET: FixedSchemaSet<"twine" | "manifest" | "children"> = {
+  id: "registry-schemas",
+  draft: "2020-12",
+  options: {
+    strict: true,
+    validateSchema: false,
+    validateFormats: false,
+    useDefaults: false,
+    coerceTypes: false,
+    allErrors: false,
+  },
+  schemas: [
+    ...[...BUNDLED_SCHEMAS].map(([key, schema]) => ({ schema, key })),
+    { schema: twineSchema, key: TWINE_SCHEMA_KEY },
+  ],
+  exports: { twine: TWINE_SCHEMA_KEY, manifest: MANIFEST_SCHEMA_URI, children: CHILDREN_SCHEMA_URI },
+};
+
 export interface RegistryValidators {
-  readonly ajv: Ajv2020;
   readonly twine: ValidateFunction;
   readonly manifest: ValidateFunction;
   readonly children: ValidateFunction;
 }
 
-let compiled: RegistryValidators | undefined;
-
-/**
- * The twine meta-schema and the two registry schemas, compiled once per process on first use. They are ours, so
- * unlike user schemas they compile in ajv's strict mode.
- */
+/** The registry validators, precompiled by the build or compiled once per process on first use. */
 export function registryValidators(): RegistryValidators {
-  if (compiled === undefined) {
-    const ajv = new Ajv2020({
-      strict: true,
-      // Checking our own schemas against the 2020-12 meta-schema would compile that meta-schema at every cold start;
-      // a test checks them instead (test/shared/own-schemas.test.ts).
-      validateSchema: false,
-      validateFormats: false,
-      useDefaults: false,
-      coerceTypes: false,
-      allErrors: false,
-    });
-    for (const [uri, schema] of BUNDLED_SCHEMAS) ajv.addSchema(schema, uri);
-    compiled = {
-      ajv,
-      twine: ajv.compile(twineSchema),
-      manifest: requireValidator(ajv, MANIFEST_SCHEMA_URI),
-      children: requireValidator(ajv, CHILDREN_SCHEMA_URI),
-    };
-  }
-  return compiled;
-}
-
-function requireValidator(ajv: Ajv2020, uri: string): ValidateFunction {
-  const validate = ajv.getSchema(uri);
-  if (validate === undefined) throw new Error(`bundled schema ${uri} is not registered`);
-  return validate;
+  return fixedValidators(REGISTRY_SCHEMA_SET);
 }

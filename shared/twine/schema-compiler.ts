@@ -1,12 +1,15 @@
-import type { ErrorObject, Options, ValidateFunction } from "ajv";
-import { Ajv } from "ajv";
-import { Ajv2019 } from "ajv/dist/2019.js";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import draft06MetaSchema from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
-import ajvDraft04Module from "ajv-draft-04";
+import type { AnySchema, ErrorObject, Options, ValidateFunction } from "ajv";
 import type { SourceLocation } from "../errors/base.js";
 import { SchemaError, type StrandName, UnresolvableSchemaReference } from "../errors/twine-errors.js";
-import { describeSchemaFailure, type ErrorsTextProvider } from "./ajv-error-text.js";
+import {
+  type AjvInstance,
+  createAjvFor,
+  type FixedSchemaSet,
+  fixedValidators,
+} from "../validation/fixed-validators.js";
+import { standaloneCode } from "../validation/standalone-code.js";
+import { type ValidatorCache, validatorCache, validatorCacheKey } from "../validation/validator-cache.js";
+import { ajvErrorsText, describeSchemaFailure, type ErrorsTextProvider } from "./ajv-error-text.js";
 import { isJsonObject } from "./json-values.js";
 import { BUNDLED_SCHEMAS } from "./registry-schemas.js";
 
@@ -93,27 +96,79 @@ export function compileUserSchema(schema: unknown, context: CompileContext): Com
     );
   }
 
-  const checker = schemaChecker(draft);
-  let valid: boolean;
+  const cache = validatorCache();
+  const key =
+    cache === undefined ? undefined : validatorCacheKey({ draft, schema: usable, options: USER_SCHEMA_OPTIONS });
+  // A schema found in the cache passed every check below when it was stored.
+  let validate = key === undefined ? undefined : cache?.load(key);
+  let generateCode: (() => string) | undefined;
+  if (validate === undefined) {
+    checkAgainstMetaSchema(usable, draft, context, fail);
+    const ajv = createAjv(draft, cache !== undefined);
+    validate = compileChecked(ajv, usable, draft, context, fail);
+    const compiled = validate;
+    generateCode = () => standaloneCode(ajv, compiled);
+  }
+  const guarded = guardAgainstEndlessRecursion(validate, (cause) =>
+    fail(
+      `Checking data against the ${context.label} recursed without end: a "$ref" leads back to a schema it came from without going deeper into the data (e.g. {"$ref": "#"}), or the data is nested too deeply for it. Make every reference cycle pass through "properties", "items" or another keyword that descends into the data.`,
+      context.pointer,
+      cause,
+    ),
+  );
+  // A schema that recurses for any value fails here, when the twine is loaded, rather than at the first question.
+  for (const probe of RECURSION_PROBES) guarded(probe);
+  if (key !== undefined && generateCode !== undefined) storeQuietly(cache, key, generateCode);
+  return { validate: guarded, errorsText: ajvErrorsText, draft };
+}
+
+function storeQuietly(cache: ValidatorCache | undefined, key: string, generateCode: () => string): void {
+  let code: string;
   try {
-    valid = checker.validateSchema(usable) as boolean;
+    code = generateCode();
+  } catch {
+    // ajv cannot make standalone code of every schema; such a schema is compiled at every start, as before.
+    return;
+  }
+  cache?.store(key, code);
+}
+
+type Fail = (message: string, pointer?: string, cause?: unknown) => SchemaError;
+
+function checkAgainstMetaSchema(usable: unknown, draft: SchemaDraft, context: CompileContext, fail: Fail): void {
+  let valid: boolean;
+  let metaValidate: ValidateFunction | undefined;
+  try {
+    metaValidate = metaSchemaValidator(draft);
+    // What ajv's validateSchema does before validating: a boolean schema is valid, a `$schema` must be text.
+    if (isJsonObject(usable) && usable.$schema !== undefined && typeof usable.$schema !== "string") {
+      throw new Error("$schema must be a string");
+    }
+    valid = typeof usable === "boolean" || (metaValidate(usable) as boolean);
   } catch (error) {
-    // ajv throws instead of reporting for some schemas (a `$schema` that is not a string), and its check recurses once
-    // a level, so a schema nested thousands deep overflows the stack: both are schemas no data can be checked against.
+    // The check recurses once a level, so a schema nested thousands deep overflows the stack: like a `$schema` that
+    // is not text, a schema no data can be checked against.
     const reason = error instanceof RangeError ? "it is nested too deeply to check" : String((error as Error).message);
     throw fail(`The ${context.label} is not a valid JSON Schema (${draft}): ${reason}.`, context.pointer, error);
   }
   if (!valid) {
-    const failure = describeSchemaFailure(checker, checker.errors as ErrorObject[] | null, "schema");
+    const failure = describeSchemaFailure(ajvErrorsText, metaValidate.errors as ErrorObject[] | null, "schema");
     throw fail(
       `The ${context.label} is not a valid JSON Schema (${draft}): ${failure.message}`,
       `${context.pointer}${failure.pointer}`,
     );
   }
-  const ajv = createAjv(draft, { validateSchema: false });
-  let validate: ValidateFunction;
+}
+
+function compileChecked(
+  ajv: AjvInstance,
+  usable: unknown,
+  draft: SchemaDraft,
+  context: CompileContext,
+  fail: Fail,
+): ValidateFunction {
   try {
-    validate = ajv.compile(usable);
+    return ajv.compile(usable as AnySchema);
   } catch (error) {
     const missingRef = missingReferenceOf(error);
     if (missingRef !== undefined) {
@@ -127,16 +182,6 @@ export function compileUserSchema(schema: unknown, context: CompileContext): Com
     const reason = error instanceof Error ? error.message : String(error);
     throw fail(`The ${context.label} cannot be compiled (${draft}): ${reason}`, context.pointer, error);
   }
-  const guarded = guardAgainstEndlessRecursion(validate, (cause) =>
-    fail(
-      `Checking data against the ${context.label} recursed without end: a "$ref" leads back to a schema it came from without going deeper into the data (e.g. {"$ref": "#"}), or the data is nested too deeply for it. Make every reference cycle pass through "properties", "items" or another keyword that descends into the data.`,
-      context.pointer,
-      cause,
-    ),
-  );
-  // A schema that recurses for any value fails here, when the twine is loaded, rather than at the first question.
-  for (const probe of RECURSION_PROBES) guarded(probe);
-  return { validate: guarded, errorsText: ajv, draft };
 }
 
 /** One value of each JSON type: a reference cycle that never descends recurses for at least one of them. */
@@ -163,47 +208,47 @@ function guardAgainstEndlessRecursion(
   return Object.assign(guarded, { schema: validate.schema, schemaEnv: validate.schemaEnv }) as ValidateFunction;
 }
 
-type AjvInstance = Ajv | Ajv2019 | Ajv2020;
-type AjvConstructor = new (options: Options) => AjvInstance;
+const META_SCHEMA_URIS: Readonly<Record<SchemaDraft, string>> = {
+  "2020-12": "https://json-schema.org/draft/2020-12/schema",
+  "2019-09": "https://json-schema.org/draft/2019-09/schema",
+  "draft-07": "http://json-schema.org/draft-07/schema",
+  "draft-06": "http://json-schema.org/draft-06/schema",
+  "draft-04": "http://json-schema.org/draft-04/schema",
+};
 
-// ajv-draft-04 is CommonJS with only a default export; depending on the loader that arrives wrapped or not.
-const AjvDraft04 = ((ajvDraft04Module as unknown as { default?: AjvConstructor }).default ??
-  ajvDraft04Module) as unknown as AjvConstructor;
+/**
+ * Each draft's meta-schema, which a user schema is checked against before it is compiled. Compiling one (the
+ * 2020-12 meta-schema is large) was most of a cold `twined service validate`, so the build precompiles them.
+ */
+export const META_SCHEMA_SETS: Readonly<Record<SchemaDraft, FixedSchemaSet<"meta">>> = {
+  "2020-12": metaSchemaSet("2020-12"),
+  "2019-09": metaSchemaSet("2019-09"),
+  "draft-07": metaSchemaSet("draft-07"),
+  "draft-06": metaSchemaSet("draft-06"),
+  "draft-04": metaSchemaSet("draft-04"),
+};
 
-// Checking a schema against its draft's meta-schema means compiling that (large) meta-schema first. These instances
-// do only that, once per draft per process; they never hold a user schema, so `$id`s cannot clash in them.
-const schemaCheckers = new Map<SchemaDraft, AjvInstance>();
-
-function schemaChecker(draft: SchemaDraft): AjvInstance {
-  let checker = schemaCheckers.get(draft);
-  if (checker === undefined) {
-    checker = createAjv(draft);
-    schemaCheckers.set(draft, checker);
-  }
-  return checker;
+function metaSchemaSet(draft: SchemaDraft): FixedSchemaSet<"meta"> {
+  return {
+    id: `meta-schema-${draft}`,
+    draft,
+    options: USER_SCHEMA_OPTIONS,
+    schemas: [],
+    exports: { meta: META_SCHEMA_URIS[draft] },
+  };
 }
 
-function createAjv(draft: SchemaDraft, extraOptions: Options = {}): AjvInstance {
-  const options = { ...USER_SCHEMA_OPTIONS, ...extraOptions };
-  let ajv: AjvInstance;
-  switch (draft) {
-    case "2020-12":
-      ajv = new Ajv2020(options);
-      break;
-    case "2019-09":
-      ajv = new Ajv2019(options);
-      break;
-    case "draft-07":
-      ajv = new Ajv(options);
-      break;
-    case "draft-06":
-      ajv = new Ajv(options);
-      ajv.addMetaSchema(draft06MetaSchema);
-      break;
-    case "draft-04":
-      ajv = new AjvDraft04(options);
-      break;
-  }
+function metaSchemaValidator(draft: SchemaDraft): ValidateFunction {
+  return fixedValidators(META_SCHEMA_SETS[draft]).meta;
+}
+
+/**
+ * A fresh instance per user schema, so that `$id`s in different schemas never clash. The schema was checked against
+ * its meta-schema already, so ajv is not asked to again.
+ */
+function createAjv(draft: SchemaDraft, keepSource: boolean): AjvInstance {
+  // Keeping the generated source is what lets the cache store it as standalone code.
+  const ajv = createAjvFor(draft, { ...USER_SCHEMA_OPTIONS, validateSchema: false, code: { source: keepSource } });
   // Registered without checking them against this instance's meta-schema: they are 2020-12 whatever the draft here.
   for (const [uri, schema] of BUNDLED_SCHEMAS) ajv.addSchema(schema, uri, undefined, false);
   return ajv;

@@ -11,7 +11,7 @@ import {
   UnknownStrand,
 } from "../errors/twine-errors.js";
 import { jsonPointer, locatePointer } from "../json/index.js";
-import { describeSchemaFailure } from "./ajv-error-text.js";
+import { ajvErrorsText, describeSchemaFailure } from "./ajv-error-text.js";
 import {
   type CheckCredentialsOptions,
   type CheckedCredentials,
@@ -321,7 +321,7 @@ export class Twine {
     if (spec === undefined) throw new StrandNotFound(`Cannot validate - no ${strand} strand in the twine`, { strand });
     const registry = registryValidators();
     if (!registry.manifest(loaded.value)) {
-      const failure = describeSchemaFailure(registry.ajv, registry.manifest.errors, strand);
+      const failure = describeSchemaFailure(ajvErrorsText, registry.manifest.errors, strand);
       throw new InvalidManifestContents(failure.message, {
         strand,
         pointer: failure.pointer,
@@ -344,7 +344,7 @@ export class Twine {
     if (loaded === undefined) throw noDataSourceError("children");
     const registry = registryValidators();
     if (!registry.children(loaded.value)) {
-      const failure = describeSchemaFailure(registry.ajv, registry.children.errors, "children");
+      const failure = describeSchemaFailure(ajvErrorsText, registry.children.errors, "children");
       throw new InvalidValuesContents(failure.message, {
         strand: "children",
         pointer: failure.pointer,

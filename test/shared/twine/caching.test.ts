@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { SchemaError } from "../../../shared/errors/index.js";
 import { loadTwine } from "../../../shared/twine/index.js";
 import { registryValidators } from "../../../shared/twine/registry-schemas.js";
+import { errorOf } from "../../support/error-of.js";
 
 // The process-wide validators compile on first use; do that before any spy starts counting.
 beforeAll(() => {
@@ -38,11 +39,10 @@ describe("compiled validator caching", () => {
   });
 
   it("remembers a schema that failed to compile instead of retrying", () => {
-    const validateSchema = vi.spyOn(Ajv2020.prototype, "validateSchema");
     const twine = loadTwine({ input_values_schema: { type: 3 } }, { onWarning: () => {} });
-    expect(() => twine.validate("input_values", {})).toThrow(SchemaError);
-    expect(() => twine.validate("input_values", {})).toThrow(SchemaError);
-    expect(validateSchema).toHaveBeenCalledTimes(1);
+    const first = errorOf(() => twine.validate("input_values", {}));
+    expect(first).toBeInstanceOf(SchemaError);
+    expect(errorOf(() => twine.validate("input_values", {}))).toBe(first);
   });
 
   it("compiles the meta-schema and registry schemas once per process", () => {
