@@ -95,7 +95,6 @@ export function fingerprintOf(set: FixedSchemaSet): string {
 export const FINGERPRINT_EXPORT = "twinedFingerprint";
 
 function precompiled(set: FixedSchemaSet): Readonly<Record<string, ValidateFunction>> | undefined {
-  if (process.env.TWINED_PRECOMPILED_VALIDATORS === "off") return undefined;
   let module: Record<string, unknown>;
   try {
     module = requireHere(`./precompiled/${precompiledFileName(set)}`) as Record<string, unknown>;

@@ -21,6 +21,9 @@ import {
  * set by cloudbuild.yaml and not listed here fails the check: a new setting must be deployed, or explained.
  */
 const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
+  TWINED_CACHE_DIR:
+    "where compiled twine validators are kept between starts; unset, the user's cache folder (an instance that cannot write there only compiles again)",
+  XDG_CACHE_HOME: "the user's cache folder, for the compiled-validator cache; unset, ~/.cache",
   PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
   FUNCTION_TARGET:
     "set by the Cloud Functions runtime to the function's entry point (its logs' `function` label); not a setting",

@@ -11,6 +11,9 @@ import { buildValues, loadNetworkBuild, ROOT, stageEnvironment } from "./deploym
 
 /** Variables a job's runner reads that neither the launcher nor the image sets, each with the reason. */
 const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
+  XDG_CACHE_HOME: "the user's cache folder, for the compiled-validator cache; unset, ~/.cache (a job compiles its twine once)",
+  TWINED_CACHE_DIR:
+    "where compiled twine validators are kept between starts; unset, the user's cache folder (an instance that cannot write there only compiles again)",
   PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
   TWINED_NETWORK_URL: "for jobs of a network on a laptop (twined dev); a cloud job uses Firestore and Pub/Sub",
   TWINED_ID_TOKEN:
