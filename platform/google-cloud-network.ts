@@ -326,6 +326,8 @@ function openJobLauncher(
         return new KueueJobLauncher({
           kubeConfig: launcher.cluster,
           sink,
+          // Says once when the cluster's WorkloadPriorityClasses cannot be read (no RBAC, no Kueue CRDs).
+          log,
           settings: {
             ...jobContainerSettings(launcher, cloudJobEnvironment(settings, env), "GOOGLE_KUEUE"),
             namespace: launcher.namespace,

@@ -27,7 +27,10 @@ export interface KueueSettings extends JobSettings {
   readonly namespace: string;
   /** `TWINED_KUEUE_LOCAL_QUEUE`; default `local-queue`, as Octue's. */
   readonly localQueue: string;
-  /** `TWINED_KUEUE_PRIORITY_CLASSES`: `name=value,…`, the cluster's WorkloadPriorityClasses. */
+  /**
+   * `TWINED_KUEUE_PRIORITY_CLASSES`: `name=value,…`, the only WorkloadPriorityClasses question priorities map to.
+   * Empty (not set): the launcher lists and watches the cluster's own classes instead.
+   */
   readonly priorityClasses: Readonly<Record<string, number>>;
   /** `TWINED_JOB_TTL_SECONDS`: how long finished Jobs are kept; default one hour. */
   readonly ttlSecondsAfterFinished: number;

@@ -46,7 +46,7 @@ resource "kubectl_manifest" "namespace" {
 }
 
 resource "kubectl_manifest" "cluster_scoped" {
-  for_each  = local.kueue ? toset(["resource-flavor", "cluster-queue"]) : toset([])
+  for_each  = local.kueue ? toset(["resource-flavor", "cluster-queue", "launcher-cluster-role", "launcher-cluster-role-binding"]) : toset([])
   yaml_body = templatefile("${path.module}/kubernetes/${each.value}.yaml.tftpl", local.manifest_values)
 
   depends_on = [helm_release.kueue]

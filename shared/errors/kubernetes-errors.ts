@@ -21,3 +21,17 @@ export class KubernetesRequestRefused extends NonRetryableError {
     super(message);
   }
 }
+
+/**
+ * The cluster's WorkloadPriorityClasses have not been read yet (the first list is still failing), so the question's
+ * class is unknown. Retryable (the message is delivered again): launching without a class now would be a guess.
+ */
+export class PriorityClassesUnavailable extends TwinedError {
+  constructor(
+    readonly questionUuid: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

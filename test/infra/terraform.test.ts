@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { Namespace, ServiceAccount } from "kubernetes-models/v1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -293,6 +293,8 @@ describe("infra/compute", () => {
     const objects = manifests();
     expect(objects.map((each) => each.kind).sort()).toEqual([
       "ClusterQueue",
+      "ClusterRole",
+      "ClusterRoleBinding",
       "LocalQueue",
       "Namespace",
       "ResourceFlavor",
@@ -303,7 +305,7 @@ describe("infra/compute", () => {
       "WorkloadPriorityClass",
       "WorkloadPriorityClass",
     ]);
-    const kubernetes = { Namespace, ServiceAccount, Role, RoleBinding } as const;
+    const kubernetes = { Namespace, ServiceAccount, Role, RoleBinding, ClusterRole, ClusterRoleBinding } as const;
     for (const object of objects) {
       if (object.apiVersion === "kueue.x-k8s.io/v1beta2") {
         expect(validateKueueObject(object.kind as KueueKind, object), object.kind).toEqual([]);
@@ -382,5 +384,17 @@ describe("infra/compute", () => {
     ] as const) {
       expect(allows(group, resource, verb), `${verb} ${group}/${resource}`).toBe(true);
     }
+    // The cluster's WorkloadPriorityClasses are cluster-scoped: a ClusterRole, bound to the same identity.
+    const clusterRole = objects.find((each) => each.kind === "ClusterRole") as Manifest;
+    expect(clusterRole.rules).toEqual([
+      { apiGroups: ["kueue.x-k8s.io"], resources: ["workloadpriorityclasses"], verbs: ["get", "list", "watch"] },
+    ]);
+    const clusterBinding = objects.find((each) => each.kind === "ClusterRoleBinding");
+    expect(clusterBinding?.roleRef).toEqual({
+      kind: "ClusterRole",
+      apiGroup: "rbac.authorization.k8s.io",
+      name: clusterRole.metadata.name,
+    });
+    expect(clusterBinding?.subjects).toEqual(binding?.subjects);
   });
 });

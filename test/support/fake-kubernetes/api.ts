@@ -11,15 +11,26 @@ import { defaultJob } from "./job-controller.js";
 import { at, clone, isRecord, type JsonObject, jsonEqual, mergePatch, nowIso, stringAt, stringMapAt } from "./json.js";
 import { isKueueJob, type PendingWorkloadItem } from "./kueue-simulator.js";
 import { type LabelRequirement, matchesRequirements, parseLabelSelector, SelectorError } from "./label-selector.js";
-import { findResource, JOBS, LOCAL_QUEUES, PODS, RESOURCES, type ResourceType, WORKLOADS } from "./resources.js";
+import {
+  findResource,
+  JOBS,
+  LOCAL_QUEUES,
+  PODS,
+  RESOURCES,
+  type ResourceType,
+  resourceKey,
+  WORKLOADS,
+} from "./resources.js";
 import {
   ApiError,
   badRequest,
+  forbidden,
   invalid,
   methodNotAllowed,
   notFound,
   pathNotFound,
   type StatusCause,
+  serverError,
   successStatus,
   unsupportedMediaType,
 } from "./status.js";
@@ -38,6 +49,8 @@ export interface WatchRequest {
   readonly matches: (object: JsonObject) => boolean;
   /** Absent or "0": start with ADDED events for what exists; otherwise the events after that version. */
   readonly resourceVersion?: string;
+  /** `allowWatchBookmarks=true`: the client accepts BOOKMARK events. */
+  readonly bookmarks: boolean;
   readonly timeoutSeconds?: number;
 }
 
@@ -204,8 +217,34 @@ const IMMUTABLE_JOB_FIELDS = [
   "backoffLimitPerIndex",
 ];
 
+/** The user the fake's token stands for, in RBAC refusals. */
+const USER = "twined-test";
+
 export class Api {
+  /** Verbs RBAC refuses, by resource key (`workloadpriorityclasses.kueue.x-k8s.io`). */
+  private readonly forbidden = new Map<string, Set<string>>();
+  /** Resources whose CRD is "not installed": every request on them is 404. */
+  private readonly uninstalled = new Set<string>();
+  /** Server errors every request on a resource gets, by resource key. */
+  private readonly failing = new Map<string, number>();
+
   constructor(private readonly cluster: FakeCluster) {}
+
+  /** Makes RBAC refuse these verbs on a resource (403 Forbidden), as for an identity without a rule for them. */
+  forbid(resource: ResourceType, verbs: readonly string[]): void {
+    const key = resourceKey(resource);
+    this.forbidden.set(key, new Set([...(this.forbidden.get(key) ?? []), ...verbs]));
+  }
+
+  /** Makes every request on a resource fail with this server error (500, 503…), as an overloaded apiserver does. */
+  failWith(resource: ResourceType, code: number): void {
+    this.failing.set(resourceKey(resource), code);
+  }
+
+  /** Makes a resource unknown, as when its CRD is not installed (404 for every path under it). */
+  uninstall(resource: ResourceType): void {
+    this.uninstalled.add(resourceKey(resource));
+  }
 
   private get store() {
     return this.cluster.store;
@@ -223,7 +262,12 @@ export class Api {
       return { status: 200, body: this.pendingWorkloads(found, request.query) };
     }
     const { resource, namespace, name, subresource } = found;
+    if (this.uninstalled.has(resourceKey(resource))) throw pathNotFound();
+    const failure = this.failing.get(resourceKey(resource));
+    if (failure !== undefined) throw serverError(failure);
     if (subresource !== undefined && (subresource !== "status" || !resource.hasStatus)) throw pathNotFound();
+    const verb = verbOf(request, name);
+    if (this.forbidden.get(resourceKey(resource))?.has(verb)) throw forbidden(resource, verb, USER, namespace);
     const dryRun = request.query.getAll("dryRun").includes("All");
     if (name === undefined) {
       if (request.method === "GET") {
@@ -238,6 +282,7 @@ export class Api {
               ...definedProperties({ namespace }),
               matches,
               ...definedProperties({ resourceVersion }),
+              bookmarks: request.query.get("allowWatchBookmarks") === "true",
               ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutSeconds: timeout } : {}),
             },
           };
@@ -526,5 +571,25 @@ export class Api {
       metadata: {},
       items: items.slice(offset, offset + limit),
     };
+  }
+}
+
+/** The RBAC verb of a request: list and watch are GETs of a collection, told apart by `watch`. */
+function verbOf(request: ApiRequest, name: string | undefined): string {
+  const watch = request.query.get("watch");
+  switch (request.method) {
+    case "GET":
+      if (name !== undefined) return "get";
+      return watch === "true" || watch === "1" ? "watch" : "list";
+    case "POST":
+      return "create";
+    case "PUT":
+      return "update";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return "delete";
+    default:
+      return request.method.toLowerCase();
   }
 }

@@ -35,7 +35,9 @@ export type RootType =
   | "Namespace"
   | "ServiceAccount"
   | "Role"
-  | "RoleBinding";
+  | "RoleBinding"
+  | "ClusterRole"
+  | "ClusterRoleBinding";
 
 interface LoadedTree {
   readonly tree: FieldTree;
@@ -55,6 +57,8 @@ function build(): LoadedTree {
     ServiceAccount: "v1/ServiceAccount.d.ts",
     Role: "rbac.authorization.k8s.io/v1/Role.d.ts",
     RoleBinding: "rbac.authorization.k8s.io/v1/RoleBinding.d.ts",
+    ClusterRole: "rbac.authorization.k8s.io/v1/ClusterRole.d.ts",
+    ClusterRoleBinding: "rbac.authorization.k8s.io/v1/ClusterRoleBinding.d.ts",
   };
   const program = ts.createProgram(
     Object.values(files).map((file) => path.join(root, file)),
@@ -130,6 +134,8 @@ function build(): LoadedTree {
       ServiceAccount: register(declaredType(files.ServiceAccount, "IServiceAccount")),
       Role: register(declaredType(files.Role, "IRole")),
       RoleBinding: register(declaredType(files.RoleBinding, "IRoleBinding")),
+      ClusterRole: register(declaredType(files.ClusterRole, "IClusterRole")),
+      ClusterRoleBinding: register(declaredType(files.ClusterRoleBinding, "IClusterRoleBinding")),
     },
   };
 }

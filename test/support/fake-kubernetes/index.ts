@@ -13,7 +13,7 @@ import { FakeCluster } from "./cluster.js";
 import { loadFieldTree } from "./field-tree.js";
 import type { JsonObject } from "./json.js";
 import { loadKueueSchemas } from "./kueue-schemas.js";
-import { JOBS, PODS, WORKLOADS } from "./resources.js";
+import { JOBS, PODS, RESOURCES, type ResourceType, WORKLOADS } from "./resources.js";
 import { HttpFrontEnd, type RecordedRequest } from "./server.js";
 import { ApiError } from "./status.js";
 import type { FakeKubernetesOptions } from "./types.js";
@@ -148,6 +148,45 @@ export class FakeKubernetes {
    */
   evict(jobName: string, reason = "Preempted"): void {
     this.cluster.evict(jobName, reason);
+  }
+
+  /**
+   * RBAC refuses these verbs (`get`, `list`, `watch`, `create`…) on a resource named by its plural and group, with
+   * the apiserver's 403 Forbidden.
+   */
+  forbid(plural: string, group: string, verbs: readonly string[]): void {
+    this.api.forbid(this.resource(plural, group), verbs);
+  }
+
+  /** The resource's CRD is gone: every request on it is 404 NotFound, as on a cluster without it. */
+  uninstall(plural: string, group: string): void {
+    this.api.uninstall(this.resource(plural, group));
+  }
+
+  /** Every request on a resource fails with this server error (500, 503…) from now on. */
+  failWith(plural: string, group: string, code: number): void {
+    this.api.failWith(this.resource(plural, group), code);
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion to every open watch that allowed bookmarks. */
+  bookmark(): void {
+    this.front.bookmark();
+  }
+
+  /** Closes every open watch connection (the clients see the stream end). */
+  dropWatches(): void {
+    this.front.dropWatches();
+  }
+
+  /** Forgets the event history, as etcd's compaction does: a watch resumed from an older version gets 410 Gone. */
+  compact(): void {
+    this.cluster.store.compact();
+  }
+
+  private resource(plural: string, group: string): ResourceType {
+    const found = RESOURCES.find((each) => each.plural === plural && each.group === group);
+    if (found === undefined) throw new Error(`the fake serves no resource ${plural}.${group}`);
+    return found;
   }
 
   /** Every request received over HTTP, in order. */

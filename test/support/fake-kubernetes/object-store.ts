@@ -51,6 +51,8 @@ export class ObjectStore {
   private readonly order = new Map<string, number>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly history: StoreEvent[] = [];
+  /** Watches from a version below this get 410 Gone, as after an etcd compaction. */
+  private compactedThrough = 0;
   private readonly pending: StoreEvent[] = [];
   private dispatching = false;
 
@@ -218,9 +220,16 @@ export class ObjectStore {
 
   /** Events after `resourceVersion`, or undefined when they are no longer kept (a watch then gets 410 Gone). */
   eventsAfter(resourceVersion: number): StoreEvent[] | undefined {
+    if (resourceVersion < this.compactedThrough) return undefined;
     const oldest = this.history[0];
     if (oldest !== undefined && resourceVersion < oldest.resourceVersion - 1) return undefined;
     return this.history.filter((event) => event.resourceVersion > resourceVersion);
+  }
+
+  /** Forgets the event history, as etcd's compaction does: only a watch from the current version can resume. */
+  compact(): void {
+    this.history.length = 0;
+    this.compactedThrough = this.version;
   }
 
   // Events go out in the order they happened even when a listener changes the store while being told of one.

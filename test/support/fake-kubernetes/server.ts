@@ -10,6 +10,8 @@ import { type JsonObject, stringAt } from "./json.js";
 import type { ObjectStore, StoreEvent } from "./object-store.js";
 import { ApiError, badRequest, gone, unauthorized } from "./status.js";
 
+type Send = (type: string, object: unknown) => void;
+
 export interface RecordedRequest {
   readonly method: string;
   /** Path and query string, as sent: `/apis/batch/v1/namespaces/ns/jobs/x?propagationPolicy=Background`. */
@@ -34,7 +36,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 
 export class HttpFrontEnd {
   private readonly log: RecordedRequest[] = [];
-  private readonly watches = new Set<ServerResponse>();
+  /** Open watches, with how to send each one an event. */
+  private readonly watches = new Map<ServerResponse, { readonly watch: WatchRequest; readonly send: Send }>();
   private server: Server | undefined;
 
   constructor(
@@ -64,8 +67,28 @@ export class HttpFrontEnd {
     return `http://127.0.0.1:${port}`;
   }
 
+  /**
+   * Sends a BOOKMARK (the object's kind with only `metadata.resourceVersion`, the current version) to every open
+   * watch that allowed bookmarks, as the apiserver does about once a minute.
+   */
+  bookmark(): void {
+    for (const { watch, send } of this.watches.values()) {
+      if (!watch.bookmarks) continue;
+      send("BOOKMARK", {
+        apiVersion: watch.resource.apiVersion,
+        kind: watch.resource.kind,
+        metadata: { resourceVersion: this.store.resourceVersion },
+      });
+    }
+  }
+
+  /** Ends every open watch's response, as when the apiserver restarts or a proxy closes idle connections. */
+  dropWatches(): void {
+    for (const response of [...this.watches.keys()]) response.end();
+  }
+
   async close(): Promise<void> {
-    for (const response of this.watches) response.end();
+    for (const response of this.watches.keys()) response.end();
     this.watches.clear();
     const server = this.server;
     if (server === undefined) return;
@@ -136,7 +159,7 @@ export class HttpFrontEnd {
     response.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
     // Without this the client's fetch does not resolve until the first event.
     response.flushHeaders();
-    const send = (type: string, object: unknown): void => {
+    const send: Send = (type, object) => {
       response.write(`${JSON.stringify({ type, object })}\n`);
     };
     for (const event of backlog) send(event.type, event.object);
@@ -147,7 +170,7 @@ export class HttpFrontEnd {
     const unsubscribe = this.store.subscribe((event: StoreEvent) => {
       if (event.resource === watch.resource && inScope(event.object)) send(event.type, event.object);
     });
-    this.watches.add(response);
+    this.watches.set(response, { watch, send });
     let timer: NodeJS.Timeout | undefined;
     if (watch.timeoutSeconds !== undefined) timer = setTimeout(() => response.end(), watch.timeoutSeconds * 1000);
     // The response's close, not the request's: Node fires the request's as soon as its body has been read.

@@ -66,6 +66,31 @@ export function notFound(resource: ResourceName, name: string): ApiError {
   });
 }
 
+/** RBAC's refusal, worded as the apiserver's authorizer words it. */
+export function forbidden(resource: ResourceName, verb: string, user: string, namespace?: string): ApiError {
+  const where = namespace === undefined ? "at the cluster scope" : `in the namespace "${namespace}"`;
+  return new ApiError(
+    403,
+    "Forbidden",
+    `${qualified(resource)} is forbidden: User "${user}" cannot ${verb} resource "${resource.plural}" in API group "${resource.group}" ${where}`,
+    { group: resource.group, kind: resource.plural },
+  );
+}
+
+/** A server-side failure with the reason the apiserver gives that code. */
+export function serverError(code: number): ApiError {
+  const reasons: Record<number, [string, string]> = {
+    429: ["TooManyRequests", "the server has received too many requests and has asked us to try again later"],
+    503: ["ServiceUnavailable", "the server is currently unable to handle the request"],
+    504: ["Timeout", "the server was unable to return a response in the time allotted"],
+  };
+  const [reason, message] = reasons[code] ?? [
+    "InternalError",
+    "an error on the server has prevented the request from succeeding",
+  ];
+  return new ApiError(code, reason, message);
+}
+
 export function pathNotFound(): ApiError {
   return new ApiError(404, "NotFound", "the server could not find the requested resource", {});
 }

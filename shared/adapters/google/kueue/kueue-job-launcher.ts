@@ -3,7 +3,14 @@ import https from "node:https";
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import { KubernetesRequestRefused, QuestionCancelled, TwinedError } from "../../../errors/index.js";
 import { exceptionEnvelopeFor, type ParentAttributes, validateEvent } from "../../../events/index.js";
-import type { EventSink, JobPhase, JobSpec, ObservableJobLauncher } from "../../../ports/index.js";
+import {
+  type EventSink,
+  type JobPhase,
+  type JobSpec,
+  type Logger,
+  type ObservableJobLauncher,
+  processLogger,
+} from "../../../ports/index.js";
 import { type ClusterAccess, loadClusterAccess } from "./cluster-access.js";
 import {
   type JobManifestSettings,
@@ -16,6 +23,7 @@ import {
 } from "./job-manifest.js";
 import { observeJob, type TimedObservation, type WorkloadView } from "./job-observation.js";
 import { apiFailure } from "./kubernetes-status.js";
+import { ClusterPriorityClasses, type ClusterPriorityClassesOptions } from "./priority-classes.js";
 
 interface KubernetesClients {
   readonly config: KubeConfig;
@@ -27,9 +35,20 @@ interface KubernetesClients {
 export interface KueueJobLauncherOptions {
   /** The cluster, or how to reach it (read at the first call, and again every half hour for GKE's short tokens). */
   readonly kubeConfig: KubeConfig | ClusterAccess;
+  /**
+   * `priorityClasses` names the classes a question's priority maps to; when it is empty, the cluster's own
+   * WorkloadPriorityClasses are listed and watched instead (`ClusterPriorityClasses`).
+   */
   readonly settings: JobManifestSettings;
   /** Where the launcher's own events go (a cancelled question's exception), like a job's events. */
   readonly sink: EventSink;
+  /** Where it says what goes wrong reading the cluster's priority classes; the process's logger by default. */
+  readonly log?: Logger;
+  /** Timing of the priority classes' list and watch (tests shorten it). */
+  readonly priorityClassWatch?: Pick<
+    ClusterPriorityClassesOptions,
+    "firstListTimeoutMs" | "backoff" | "watchTimeoutSeconds"
+  >;
 }
 
 const KUEUE = { group: "kueue.x-k8s.io", version: "v1beta2" } as const;
@@ -45,12 +64,26 @@ export class KueueJobLauncher implements ObservableJobLauncher {
   private readonly phases = new Map<string, JobPhase>();
   private clients: Promise<KubernetesClients> | undefined;
   private clientsMadeAt = 0;
+  /** The cluster's classes, followed when the settings name none. */
+  private readonly clusterClasses: ClusterPriorityClasses | undefined;
 
-  constructor(private readonly options: KueueJobLauncherOptions) {}
+  constructor(private readonly options: KueueJobLauncherOptions) {
+    if (Object.keys(options.settings.priorityClasses).length === 0) {
+      this.clusterClasses = new ClusterPriorityClasses({
+        kubeConfig: async () => (await this.api()).config,
+        log: options.log ?? processLogger(),
+        ...options.priorityClassWatch,
+      });
+    }
+  }
 
-  /** Loads and checks the cluster configuration now, so that a bad one fails start-up rather than a question. */
+  /**
+   * Loads and checks the cluster configuration now, so that a bad one fails start-up rather than a question, and
+   * starts reading the cluster's priority classes when the settings name none.
+   */
   async connect(): Promise<void> {
     await this.api();
+    this.clusterClasses?.start();
   }
 
   private api(): Promise<KubernetesClients> {
@@ -82,7 +115,11 @@ export class KueueJobLauncher implements ObservableJobLauncher {
 
   async launch(spec: JobSpec): Promise<{ launched: boolean }> {
     const questionUuid = spec.question.attributes.question_uuid;
-    const body = jobManifest(spec, this.options.settings);
+    const priorityClasses =
+      this.clusterClasses === undefined
+        ? this.options.settings.priorityClasses
+        : await this.clusterClasses.classes(questionUuid);
+    const body = jobManifest(spec, { ...this.options.settings, priorityClasses });
     const { batch } = await this.api();
     try {
       await batch.createNamespacedJob({ namespace: this.namespace, body, fieldManager: FIELD_MANAGER });
@@ -182,6 +219,7 @@ export class KueueJobLauncher implements ObservableJobLauncher {
   }
 
   async close(): Promise<void> {
+    this.clusterClasses?.close();
     this.phases.clear();
   }
 
