@@ -9,6 +9,8 @@ import { ensureEmulators } from "./emulators.js";
 /** The Google parts of a network on the emulators: the ones already running (env), or ones started for it. */
 export interface EmulatorBackend {
   readonly projectId: string;
+  /** The Pub/Sub emulator's `host:port`, as `PUBSUB_EMULATOR_HOST` takes it: what an Octue parent must be given. */
+  readonly pubsubHost: string;
   readonly eventBus: EventBus;
   readonly stores: NetworkStores;
   /** Datasets in the Storage emulator, with URLs signed by a throwaway key (the emulator checks no signature). */
@@ -29,6 +31,7 @@ export async function emulatorBackend(projectId: string): Promise<EmulatorBacken
   const emulators = await ensureEmulators(projectId);
   return {
     projectId,
+    pubsubHost: emulators.pubsubHost,
     eventBus: new PubSubEventBus({ projectId }),
     stores: openFirestoreStores({ projectId }),
     storage: () => emulatorStorage(projectId, "twined"),

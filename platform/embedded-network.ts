@@ -50,8 +50,13 @@ export interface EmbeddedNetworkOptions {
   readonly dataDirectory?: string;
   /** `":memory:"` keeps questions and revisions in memory only (tests). */
   readonly databasePath?: string;
-  /** One lowercase word naming the network's topics; default `local`. */
+  /**
+   * One lowercase word naming the network's topics (`<environment>.octue.twined.services`, …); default `main`, as
+   * Octue's parents name the services topic when nothing is set.
+   */
   readonly environment?: string;
+  /** The services topic instead of `<environment>.octue.twined.services` (Octue's `TWINED_SERVICES_TOPIC_NAME`). */
+  readonly servicesTopic?: string;
   /** CPUs the network's jobs may use at once; default: this machine's. */
   readonly cpuQuota?: number;
   readonly heartbeatIntervalSeconds?: number;
@@ -160,6 +165,9 @@ export interface EmbeddedNetwork {
   close(): Promise<void>;
 }
 
+/** The environment a network on this machine names its topics by unless told: Octue's own default. */
+export const DEFAULT_ENVIRONMENT = "main";
+
 // Locally there is nobody to protect from a hot retry loop but ourselves: retry soon, give up after a few attempts.
 const LOCAL_DELIVERY: SubscriptionOptions = {
   retryPolicy: { minimumBackoffSeconds: 0.1, maximumBackoffSeconds: 5 },
@@ -181,7 +189,9 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
   const deadLetters = deadLetterStore(stores, databasePath);
   const questions = new QuestionChangeNotifier(stores.questions);
   const bus = options.eventBus ?? new InMemoryEventBus(options.bus);
-  const topics = topicNames(options.environment ?? "local");
+  const topics = topicNames(options.environment ?? DEFAULT_ENVIRONMENT, {
+    TWINED_SERVICES_TOPIC_NAME: options.servicesTopic,
+  });
   for (const topic of Object.values(topics)) await bus.ensureTopic(topic);
 
   let networkUrl: string | undefined;

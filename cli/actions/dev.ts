@@ -1,12 +1,14 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import type { EmulatorBackend } from "../../dev/emulator-backend.js";
-import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
+import { DEFAULT_ENVIRONMENT, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { startTracing } from "../../platform/tracing.js";
 import { cloudLoggingLogger } from "../../shared/adapters/google/cloud-logging/index.js";
 import { isLoopback, loopbackHosts } from "../../shared/control-plane/http/allowed-hosts.js";
 import { answerMalformedRequestsAsJson } from "../../shared/control-plane/http/malformed-requests.js";
+import { type TopicNames, topicNames } from "../../shared/control-plane/topic-names.js";
 import { displayPath } from "../../shared/display-path.js";
 import { InvalidDevOptions, InvalidPushEndpointAllowList } from "../../shared/errors/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
@@ -24,6 +26,10 @@ export interface DevOptions {
   isolatedJobs?: boolean;
   backend: "embedded" | "emulators";
   project: string;
+  /** One lowercase word naming the network's topics (`--environment`, `TWINED_ENVIRONMENT`); default `main`. */
+  environment?: string;
+  /** The services topic instead of `<environment>.octue.twined.services` (`TWINED_SERVICES_TOPIC_NAME`). */
+  servicesTopic?: string;
   launcher: "local" | "kueue";
   kubeconfig?: string;
   context?: string;
@@ -100,7 +106,10 @@ async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<nu
   }
   let launcher: ((sink: EventSink) => JobLauncher) | undefined;
   let token: NetworkToken | undefined;
+  const topics = devTopicNames(options);
+  let previousTopics: ServedTopics | undefined;
   try {
+    previousTopics = servedTopics(options.dataDir);
     mkdirSync(options.dataDir, { recursive: true });
     // Beyond loopback anyone who reaches the port could read every question and run code: a token is required.
     // An empty TWINED_TOKEN is no token.
@@ -118,6 +127,8 @@ async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<nu
     network = await startEmbeddedNetwork({
       ...definedProperties({ launcher }),
       dataDirectory: options.dataDir,
+      environment: options.environment ?? DEFAULT_ENVIRONMENT,
+      ...definedProperties({ servicesTopic: options.servicesTopic }),
       ...(backend === undefined
         ? {}
         : { eventBus: backend.eventBus, stores: backend.stores, storage: backend.storage }),
@@ -168,11 +179,23 @@ async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<nu
       "NOTICE",
     );
   }
+  const url = `http://${options.host}:${port}`;
   log.say(
-    `Twined network listening on http://${options.host}:${port} (data in ${displayPath(options.dataDir)}; the question dashboard at /). Ctrl-C stops it.`,
+    `Twined network listening on ${url} (data in ${displayPath(options.dataDir)}; the question dashboard at /). Ctrl-C stops it.`,
   );
+  const served: ServedTopics = { environment: options.environment ?? DEFAULT_ENVIRONMENT, services: topics.services };
+  if (previousTopics !== undefined && !sameTopics(previousTopics, served)) {
+    log.say(describeTopicChange(previousTopics, served), "NOTICE");
+  }
+  writeFileSync(path.join(options.dataDir, SERVED_TOPICS_FILE), `${JSON.stringify(served)}\n`);
   // The token in full only the once it is made; in JSON mode that is one NOTICE line.
   if (token !== undefined) log.say(describeToken(token).trimEnd(), "NOTICE");
+  const revisions = (await network.revisions.list()).map((revision) => revision.sruid);
+  log.say(
+    backend === undefined
+      ? describeEmbeddedAccess(url, token !== undefined)
+      : describeOctueAccess({ projectId: backend.projectId, pubsubHost: backend.pubsubHost, topics, revisions }),
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -184,6 +207,90 @@ async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<nu
   await tracing.shutdown();
   backend?.stop();
   return EXIT.ok;
+}
+
+/** The topics `twined dev` runs on: `<environment>.…`, the services topic overridden as Octue allows. */
+export function devTopicNames(options: Pick<DevOptions, "environment" | "servicesTopic">): TopicNames {
+  return topicNames(options.environment ?? DEFAULT_ENVIRONMENT, {
+    TWINED_SERVICES_TOPIC_NAME: options.servicesTopic,
+  });
+}
+
+/** Which topics a data directory's network last served on, kept there so that a restart can tell it changed. */
+interface ServedTopics {
+  readonly environment: string;
+  readonly services: string;
+}
+
+const SERVED_TOPICS_FILE = "served-topics.json";
+
+/** What a data directory made before `twined dev` recorded its topics was served on: there was no other choice. */
+const UNRECORDED_TOPICS: ServedTopics = { environment: "local", services: "local.octue.twined.services" };
+
+/** The topics the network in `dataDir` last served on; undefined for a new data directory. */
+function servedTopics(dataDir: string): ServedTopics | undefined {
+  const file = path.join(dataDir, SERVED_TOPICS_FILE);
+  if (existsSync(file)) {
+    let kept: Partial<ServedTopics> = {};
+    try {
+      kept = JSON.parse(readFileSync(file, "utf8")) as Partial<ServedTopics>;
+    } catch {
+      // Said below.
+    }
+    if (typeof kept?.environment === "string" && typeof kept.services === "string") {
+      return { environment: kept.environment, services: kept.services };
+    }
+    throw new InvalidDevOptions(
+      `${displayPath(file)} is not the record twined dev keeps of the topics this data directory was served on; delete it and the next start writes it again`,
+    );
+  }
+  const made = ["twined.sqlite", "jobs", "network-token"].some((name) => existsSync(path.join(dataDir, name)));
+  return made ? UNRECORDED_TOPICS : undefined;
+}
+
+function sameTopics(a: ServedTopics, b: ServedTopics): boolean {
+  return a.environment === b.environment && a.services === b.services;
+}
+
+/**
+ * A restart on other topics keeps the questions and revisions (they are not kept by topic), but whoever was told the
+ * old services topic no longer reaches the network: said at start-up, with how to keep the old topics.
+ */
+function describeTopicChange(previous: ServedTopics, now: ServedTopics): string {
+  const keepOld =
+    previous.services === `${previous.environment}.octue.twined.services`
+      ? `--environment ${previous.environment}`
+      : `--environment ${previous.environment} and TWINED_SERVICES_TOPIC_NAME=${previous.services}`;
+  return `This data directory was last served on the topics of environment '${previous.environment}' (services topic ${previous.services}); it now serves '${now.environment}' (services topic ${now.services}). Its questions and revisions are kept and unfinished ones resume on the new topics, but Octue parents set to ${previous.services} no longer reach it, and messages left on the old topics (on the emulators) are not read. To keep the old topics, restart with ${keepOld}.`;
+}
+
+/** What an Octue parent needs to ask this network over the Pub/Sub emulator, ready to paste. */
+function describeOctueAccess(access: {
+  projectId: string;
+  pubsubHost: string;
+  topics: TopicNames;
+  revisions: readonly string[];
+}): string {
+  const asking =
+    access.revisions.length === 0
+      ? "none is registered yet ('twined service start' or 'twined revision register' registers one; 'twined revision list' lists them)"
+      : `${access.revisions.slice(0, 10).join(", ")}${access.revisions.length > 10 ? `, and ${access.revisions.length - 10} more ('twined revision list')` : ""}`;
+  return [
+    "Octue parents reach it over the Pub/Sub emulator with these settings (set before Python imports octue):",
+    `  export GOOGLE_CLOUD_PROJECT=${access.projectId}`,
+    `  export PUBSUB_EMULATOR_HOST=${access.pubsubHost}`,
+    `  export TWINED_SERVICES_TOPIC_NAME=${access.topics.services}`,
+    `and a child backend {"name": "GCPPubSubBackend", "project_id": "${access.projectId}"}, asking a service revision by its full id (namespace/name:tag): ${asking}.`,
+  ].join("\n");
+}
+
+/** The embedded bus is in this process: Octue parents, which ask over Pub/Sub, cannot reach it; HTTP clients can. */
+function describeEmbeddedAccess(url: string, tokenRequired: boolean): string {
+  return [
+    "Octue parents cannot reach this network: they ask over Pub/Sub, and its bus is in memory; run 'twined dev --backend emulators' for them.",
+    `The twined command and Twined jobs reach it over HTTP with${tokenRequired ? " TWINED_TOKEN (above) and" : ""}:`,
+    `  export TWINED_NETWORK_URL=${url}`,
+  ].join("\n");
 }
 
 /**

@@ -1,4 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { topicNames } from "../../shared/control-plane/topic-names.js";
+import { pubSubResourceNameProblem } from "../../shared/identity/pubsub-names.js";
 import type { DevOptions } from "../actions/dev.js";
 import type { CliOutput } from "../output.js";
 
@@ -20,6 +22,23 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
       new Option("--project <id>", "the Google Cloud project id the emulators use")
         .env("GOOGLE_CLOUD_PROJECT")
         .default("twined-local"),
+    )
+    .addOption(
+      new Option(
+        "--environment <name>",
+        "one lowercase word naming the network's topics: <name>.octue.twined.services (Octue's services topic) and the rest",
+      )
+        .env("TWINED_ENVIRONMENT")
+        .default(DEFAULT_ENVIRONMENT)
+        .argParser(environmentName),
+    )
+    .addOption(
+      new Option(
+        "--services-topic <topic>",
+        "the services topic Octue parents publish questions on (default: <environment>.octue.twined.services)",
+      )
+        .env("TWINED_SERVICES_TOPIC_NAME")
+        .argParser(servicesTopicName),
     )
     .addOption(
       new Option("--launcher <launcher>", "local: jobs run on this machine; kueue: as Kubernetes Jobs queued by Kueue")
@@ -67,12 +86,36 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
     )
     .addHelpText(
       "after",
-      "\nListening beyond loopback (--host 0.0.0.0), the network answers only requests with its token\n(Authorization: Bearer <token>; the twined command sends TWINED_TOKEN). On loopback it answers only requests\naddressed to it.\n\nWith --launcher kueue, revisions must be images ('twined revision register --image'); each question becomes a\nJob question-<uuid> that reads its question from this network and sends its events back to it.",
+      "\nWith --backend emulators, an Octue parent reaches the network with its default settings (the services topic\nmain.octue.twined.services); the start-up message prints what it needs (GOOGLE_CLOUD_PROJECT, PUBSUB_EMULATOR_HOST,\nTWINED_SERVICES_TOPIC_NAME).\n\nListening beyond loopback (--host 0.0.0.0), the network answers only requests with its token\n(Authorization: Bearer <token>; the twined command sends TWINED_TOKEN). On loopback it answers only requests\naddressed to it.\n\nWith --launcher kueue, revisions must be images ('twined revision register --image'); each question becomes a\nJob question-<uuid> that reads its question from this network and sends its events back to it.",
     )
     .action(async (options: DevOptions) => {
       const { runDevNetwork } = await import("../actions/dev.js");
       setExitCode(await runDevNetwork(options, output));
     });
+}
+
+/**
+ * Octue's environment when nothing is set: an Octue parent with its defaults then finds the network. The embedded
+ * network's own constant is not imported: this module loads with every command, the network only with `dev`.
+ */
+const DEFAULT_ENVIRONMENT = "main";
+
+function environmentName(value: string): string {
+  // An empty TWINED_ENVIRONMENT is none, as a deployed network reads it.
+  if (value === "") return DEFAULT_ENVIRONMENT;
+  try {
+    topicNames(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+  return value;
+}
+
+function servicesTopicName(value: string): string | undefined {
+  if (value === "") return undefined;
+  const problem = pubSubResourceNameProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(`the services topic ${problem}`);
+  return value;
 }
 
 function port(value: string): number {

@@ -10,8 +10,8 @@ import logging
 logger = logging.getLogger(__name__)
 
 DEFAULTS = {
-    "width": 600,
-    "height": 600,
+    "width": 200,
+    "height": 200,
     "n_iterations": 64,
     "color_scale": "YlGnBu",
     "x_range": [-1.5, 0.6],

@@ -87,8 +87,8 @@ const backends: [string, () => Promise<DevNetwork>][] = [["the embedded backend"
 if (emulators.available) backends.push(["the emulators", emulatorsDev]);
 
 describe.each(backends)("twined dead-letters on %s", (_name, start) => {
-  // `twined dev` names its topics by the environment `local`.
-  const topics = topicNames("local");
+  // `twined dev` names its topics by Octue's default environment, `main`.
+  const topics = topicNames("main");
   let network: DevNetwork;
 
   beforeAll(async () => {

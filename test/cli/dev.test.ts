@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -98,3 +98,46 @@ function rawGet(base: string, route: string, headers: Record<string, string>) {
     request.end();
   });
 }
+
+describe("twined dev restarted on a data directory served on other topics", () => {
+  /** Starts `twined dev` (embedded) on `dataDir` until it listens, stops it, and returns what it printed. */
+  async function runOnce(dataDir: string, ...args: string[]): Promise<string> {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.TWINED_ENVIRONMENT;
+    delete env.TWINED_SERVICES_TOPIC_NAME;
+    const twined = startTwined(["dev", "--port", "0", "--data-dir", dataDir, "--cpus", "1", ...args], undefined, env);
+    try {
+      await waitFor(() => /export TWINED_NETWORK_URL=/.test(twined.output.stdout), {
+        timeoutMs: 45_000,
+        intervalMs: 50,
+        description: () => `twined dev to start (it printed: ${twined.output.stdout}${twined.output.stderr})`,
+      });
+    } finally {
+      twined.kill("SIGINT");
+    }
+    expect(await twined.exited).toBe(0);
+    return twined.output.stdout;
+  }
+
+  it("says so at start-up, and how to keep the old topics; the same topics again say nothing", async () => {
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), "twined-dev-topics-")), ".twined");
+    const first = await runOnce(dataDir);
+    expect(first).not.toMatch(/last served/);
+    // Octue parents cannot reach the in-memory bus: the start-up message says what can.
+    expect(first).toMatch(/Octue parents cannot reach this network: .*--backend emulators/);
+    expect(first).toMatch(/^ {2}export TWINED_NETWORK_URL=http:\/\/127\.0\.0\.1:\d+$/m);
+
+    // A data directory made before `twined dev` recorded its topics was served on `local`, the only choice then.
+    rmSync(path.join(dataDir, "served-topics.json"));
+    const upgraded = await runOnce(dataDir);
+    expect(upgraded).toContain(
+      "This data directory was last served on the topics of environment 'local' (services topic local.octue.twined.services); it now serves 'main' (services topic main.octue.twined.services).",
+    );
+    expect(upgraded).toContain("To keep the old topics, restart with --environment local.");
+
+    const staging = await runOnce(dataDir, "--environment", "staging");
+    expect(staging).toMatch(/last served on the topics of environment 'main' .* now serves 'staging'/);
+    expect(staging).toContain("restart with --environment main.");
+    expect(await runOnce(dataDir, "--environment", "staging")).not.toMatch(/last served/);
+  }, 180_000);
+});

@@ -11,7 +11,8 @@ import { buildValues, loadNetworkBuild, ROOT, stageEnvironment } from "./deploym
 
 /** Variables a job's runner reads that neither the launcher nor the image sets, each with the reason. */
 const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
-  XDG_CACHE_HOME: "the user's cache folder, for the compiled-validator cache; unset, ~/.cache (a job compiles its twine once)",
+  XDG_CACHE_HOME:
+    "the user's cache folder, for the compiled-validator cache; unset, ~/.cache (a job compiles its twine once)",
   TWINED_CACHE_DIR:
     "where compiled twine validators are kept between starts; unset, the user's cache folder (an instance that cannot write there only compiles again)",
   PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
@@ -36,6 +37,9 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
     "a throwaway key for the Storage emulator, which checks no signature; cloud jobs sign as themselves",
   STORAGE_EMULATOR_HOST: "names the Storage emulator; unset, the client talks to Cloud Storage itself",
   TRACEPARENT: "the trace context of the launch that made the job, which the launcher adds when a span is active",
+  TWINED_WARM_START_SOCKET:
+    "warm starts of twined dev --isolated-jobs, whose network forks the job's app process; cloud jobs start Python afresh",
+  TWINED_WARM_STARTS: "goes with TWINED_WARM_START_SOCKET (twined dev --warm-starts), which cloud jobs lack",
   OTEL_EXPORTER_OTLP_ENDPOINT: "an OTLP collector, where one is run; unset, spans go nowhere (or to Cloud Trace)",
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "the same, for traces only",
 };
