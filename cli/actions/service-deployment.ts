@@ -44,12 +44,16 @@ export function findDeployableServices(root: string): DeployableService[] {
 /**
  * Writes what a service needs to be built and registered by Cloud Build on every push: the default Dockerfile (to
  * edit), a .dockerignore, and a cloudbuild.yaml naming the service, into each service's folder under `root`.
+ * `services` defaults to those found under `root` (`service init` passes its own: a namespace it left as a placeholder
+ * does not load).
  * @throws InvalidServiceConfiguration when a service's octue.yaml cannot be read
  */
-export function writeDeploymentFiles(root: string): DeployableService[] {
+export function writeDeploymentFiles(
+  root: string,
+  services: readonly DeployableService[] = findDeployableServices(root),
+): readonly DeployableService[] {
   const templates = deploymentTemplates();
   const cloudbuild = readFileSync(templates.cloudbuild, "utf8");
-  const services = findDeployableServices(root);
   for (const service of services) {
     const folder = path.join(root, service.dir);
     copyFileSync(templates.dockerfile, path.join(folder, "Dockerfile"));

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { flushTraces, startTracing } from "../../platform/tracing.js";
 import { type JobConnection, teeSinks } from "../../runtime/jobs/job-connection.js";
@@ -22,7 +22,6 @@ import {
 import { parseServiceId } from "../../shared/identity/index.js";
 import { parseJson } from "../../shared/json/index.js";
 import { definedProperties } from "../../shared/objects/index.js";
-import { packageRoot } from "../../shared/package-root.js";
 import {
   type EventSink,
   type Logger,
@@ -35,87 +34,6 @@ import { checkService, type ServiceProblem } from "../../shared/service/index.js
 import { type CliOutput, describeError, EXIT } from "../output.js";
 import { runServiceQuestion } from "../run-service-question.js";
 import { usageOrInvalid } from "./ask-local.js";
-import { type DeployableService, writeDeploymentFiles } from "./service-deployment.js";
-
-/** The example services shipped with Twined, which `service init` copies. */
-function templatesFolder(): string {
-  return path.join(packageRoot(), "examples");
-}
-
-function listTemplates(): { name: string; summary: string }[] {
-  const folder = templatesFolder();
-  return readdirSync(folder, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => ({ name: entry.name, summary: readmeSummary(path.join(folder, entry.name, "README.md")) }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** The first paragraph of a README after its title, on one line. */
-function readmeSummary(file: string): string {
-  if (!existsSync(file)) return "";
-  const paragraphs = readFileSync(file, "utf8").split(/\n\s*\n/);
-  const first = paragraphs.find((paragraph) => !paragraph.trimStart().startsWith("#")) ?? "";
-  const text = first
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/\s+/g, " ")
-    .trim();
-  const sentence = /^.*?[.:](?=\s|$)/.exec(text)?.[0] ?? text;
-  return sentence.replace(/:$/, ".");
-}
-
-export function initService(
-  template: string | undefined,
-  dir: string | undefined,
-  list: boolean,
-  output: CliOutput,
-): number {
-  const templates = listTemplates();
-  if (list || template === undefined) {
-    const width = Math.max(...templates.map((each) => each.name.length));
-    for (const each of templates) output.stdout.write(`${each.name.padEnd(width)}  ${each.summary}\n`);
-    if (template === undefined && !list) {
-      output.stderr.write("error: name a template, e.g. 'twined service init fractal my-service'\n");
-      return EXIT.usage;
-    }
-    return EXIT.ok;
-  }
-  if (!templates.some((each) => each.name === template)) {
-    output.stderr.write(
-      `error: there is no template '${template}'; choose one of: ${templates.map((each) => each.name).join(", ")}\n`,
-    );
-    return EXIT.usage;
-  }
-  const target = path.resolve(dir ?? template);
-  if (existsSync(target) && readdirSync(target).length > 0) {
-    output.stderr.write(`error: ${displayPath(target)} is not empty; choose a new or empty folder\n`);
-    return EXIT.usage;
-  }
-  cpSync(path.join(templatesFolder(), template), target, {
-    recursive: true,
-    filter: (source) => !/(^|[\\/])(__pycache__|\.twined)([\\/]|$)/.test(source),
-  });
-  let deployable: DeployableService[];
-  try {
-    deployable = writeDeploymentFiles(target);
-  } catch (error) {
-    output.stderr.write(`${describeError(error)}\n`);
-    return EXIT.invalid;
-  }
-  output.stdout.write(
-    `Created ${displayPath(target)} from the '${template}' template.\nNext: cd ${displayPath(target)} && twined service validate && twined question ask-local --help\n${deploymentHint(deployable)}`,
-  );
-  return EXIT.ok;
-}
-
-function deploymentHint(services: readonly DeployableService[]): string {
-  if (services.length === 0) return "";
-  const [only] = services;
-  if (services.length === 1 && only?.dir === ".") {
-    return `Then, to deploy: commit it and give cloudbuild.yaml a Cloud Build trigger; every push then builds the Dockerfile and registers a revision of ${only.serviceId} (see docs/deploying-services.md)\n`;
-  }
-  const each = services.map((service) => `${service.dir}/cloudbuild.yaml (${service.serviceId})`).join(", ");
-  return `Then, to deploy: commit it and give each service's cloudbuild.yaml a Cloud Build trigger, ${each}; every push then builds that folder's Dockerfile and registers a revision (see docs/deploying-services.md)\n`;
-}
 
 export function validateService(dir: string | undefined, configFile: string | undefined, output: CliOutput): number {
   const cwd = path.resolve(dir ?? ".");

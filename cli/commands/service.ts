@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { NAMESPACE_PLACEHOLDER } from "../../shared/config/namespace-placeholder.js";
 import type { StartServiceOptions } from "../actions/network.js";
 import type { AnswerOptions } from "../actions/service.js";
+import type { InitServiceOptions } from "../actions/service-init.js";
 import type { ServiceTagOptions } from "../actions/service-tag.js";
 import { networkOption, withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
@@ -50,17 +52,35 @@ export function registerServiceCommands(
 
   service
     .command("init")
-    .description("create a new service from a template (one of the example services)")
+    .description("create a new service from a template (one of the example services), under your own service ID")
     .argument("[template]", "the template to start from (see --list)")
     .argument("[dir]", "the folder to create (default: the template's name)")
+    .option("--namespace <namespace>", "your organisation's namespace, the first part of the service ID")
+    .option("--name <name>", "the service's name, the second part of the service ID (default: made from DIR's name)")
     .option("--list", "list the templates")
     .addHelpText(
       "after",
-      "\nBeside each service's octue.yaml it also writes a Dockerfile (Twined's default image), a .dockerignore and a\ncloudbuild.yaml that builds and registers a revision on every push; see docs/deploying-services.md.",
+      [
+        "",
+        "The new octue.yaml names the service <namespace>/<name> (edit its 'namespace' and 'name' to change it). The",
+        "name is DIR's name lowercased, each run of characters other than a-z and 0-9 made one '-' (My_Service gives",
+        "my-service), unless --name gives one. Both parts are lowercase letters a-z, digits and single hyphens.",
+        "Without --namespace it is asked for when run in a terminal; otherwise it is written as",
+        `${NAMESPACE_PLACEHOLDER}, which 'twined service validate' (and every command that runs the service) points at`,
+        "until you replace it. A template of several services (child-services) keeps each service's own name, puts",
+        "all of them in the namespace, and points the parent's children at them.",
+        "",
+        "Beside each service's octue.yaml it also writes a Dockerfile (Twined's default image), a .dockerignore and a",
+        "cloudbuild.yaml that builds and registers a revision on every push; see docs/deploying-services.md.",
+        "",
+        "Exit status: 0 created, 1 no namespace given at the prompt, 2 usage error (unknown template, folder not",
+        "empty, invalid --namespace or --name).",
+      ].join("\n"),
     )
-    .action(async (template: string | undefined, dir: string | undefined, options: { list?: boolean }) => {
-      const { initService } = await import("../actions/service.js");
-      setExitCode(initService(template, dir, options.list === true, output));
+    .action(async (template: string | undefined, dir: string | undefined, options: InitServiceOptions) => {
+      const { initService } = await import("../actions/service-init.js");
+      const { terminalNamespacePrompt } = await import("../namespace-prompt.js");
+      setExitCode(await initService(template, dir, options, output, terminalNamespacePrompt()));
     });
 
   service

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { ErrorObject } from "ajv";
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter } from "yaml";
 import {
   type ConfigurationProblem,
   InvalidServiceConfiguration,
@@ -11,6 +11,7 @@ import {
 } from "../errors/index.js";
 import { namespaceOrNameProblem } from "../identity/index.js";
 import { isPlainObject, parseJson, pointerTokens } from "../json/index.js";
+import { NAMESPACE_PLACEHOLDER, namespacePlaceholderProblems } from "./namespace-placeholder.js";
 import {
   APP_CONFIGURATION_KEYS,
   type ChildConfiguration,
@@ -24,6 +25,7 @@ import {
 import { PATTERN_HINTS } from "./service-configuration-schema.js";
 import { serviceEntryValidator } from "./service-entry-validator.js";
 import { YamlLocator } from "./yaml-locations.js";
+import { describeYamlSyntaxErrors, parseYamlDocument } from "./yaml-syntax-errors.js";
 
 export const DEFAULT_SERVICE_CONFIGURATION_FILE = "octue.yaml";
 
@@ -70,13 +72,11 @@ export function parseServiceConfiguration(text: string, file: string): LoadedSer
   const absoluteFile = path.resolve(file);
   const directory = path.dirname(absoluteFile);
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const parsed = parseYamlDocument(text, lineCounter);
+  const { document } = parsed;
   const locator = new YamlLocator(document, lineCounter, absoluteFile);
 
-  const syntaxProblems = document.errors.map((error) => ({
-    message: `${error.message} (YAML syntax)`,
-    location: locator.at(error.pos[0]),
-  }));
+  const syntaxProblems = describeYamlSyntaxErrors(text, parsed, lineCounter, locator);
   if (syntaxProblems.length > 0) throw new InvalidServiceConfiguration(syntaxProblems);
 
   let root: unknown;
@@ -141,7 +141,9 @@ export function parseServiceConfiguration(text: string, file: string): LoadedSer
     problem(describeSchemaError(error), locateSchemaError(error, entryPath, locator));
   }
 
-  if (typeof entry.namespace === "string") {
+  // A namespace `service init` left as its placeholder is named as such, not as an invalid namespace.
+  for (const each of namespacePlaceholderProblems(entry, at)) problem(each.message, each.location);
+  if (typeof entry.namespace === "string" && entry.namespace !== NAMESPACE_PLACEHOLDER) {
     const reason = namespaceOrNameProblem(entry.namespace, "namespace");
     if (reason !== undefined) problem(reason, at("namespace"));
     else if (DISALLOWED_SERVICE_NAMESPACES.includes(entry.namespace)) {

@@ -48,12 +48,28 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): unknown
 export function assertStrictJsonWithoutDuplicateKeys(text: string, origin?: string): void {
   // One key set per open object, innermost last; arrays push nothing because they cannot repeat keys.
   const openObjects: Set<string>[] = [];
+  // Where each open '[' or '{' is, innermost last: an error about a missing closer is reported there. At the end of
+  // the text the parser closes what is open before it reports the error, so the innermost of those is kept aside.
+  const openers: number[] = [];
+  let closedByEnd: number | undefined;
+  const close = (offset: number, closer: string) => {
+    const opener = openers.pop();
+    if (text.charAt(offset) !== closer) closedByEnd ??= opener;
+  };
   const visitor: JSONVisitor = {
-    onObjectBegin: () => {
+    onObjectBegin: (offset) => {
       openObjects.push(new Set());
+      openers.push(offset);
     },
-    onObjectEnd: () => {
+    onObjectEnd: (offset) => {
       openObjects.pop();
+      close(offset, "}");
+    },
+    onArrayBegin: (offset) => {
+      openers.push(offset);
+    },
+    onArrayEnd: (offset) => {
+      close(offset, "]");
     },
     onObjectProperty: (key, offset, _length, _line, _column, pathSupplier) => {
       const keys = openObjects[openObjects.length - 1];
@@ -67,6 +83,10 @@ export function assertStrictJsonWithoutDuplicateKeys(text: string, origin?: stri
       keys.add(key);
     },
     onError: (code, offset) => {
+      const unclosed = unclosedOpener(text, offset, closedByEnd ?? openers.at(-1));
+      if (unclosed !== undefined) {
+        throw new JsonSyntaxError(unclosed.reason, unclosed.at, locationOfOffset(text, unclosed.at, origin));
+      }
       // The parser reports a bad string at its opening quote; point at the offending character instead.
       const at = code === INVALID_CHARACTER ? firstControlCharacter(text, offset) : offset;
       throw new JsonSyntaxError(describeParseError(code, text, at), at, locationOfOffset(text, at, origin));
@@ -97,6 +117,35 @@ const PARSE_ERROR_REASONS: Readonly<Record<number, string>> = {
 const INVALID_SYMBOL = 1;
 const UNEXPECTED_END_OF_STRING = 12;
 const INVALID_CHARACTER = 16;
+
+/**
+ * An error at the end of the text, or at a closing bracket of the wrong kind, while a '[' or '{' is open is that
+ * bracket's: the parser only notices where it gives up, which can be far below it.
+ */
+function unclosedOpener(
+  text: string,
+  offset: number,
+  opener: number | undefined,
+): { at: number; reason: string } | undefined {
+  if (opener === undefined) return undefined;
+  const open = text.charAt(opener);
+  const close = open === "[" ? "]" : "}";
+  const found = text.charAt(offset);
+  if (offset >= text.trimEnd().length) {
+    return {
+      at: opener,
+      reason: `'${open}' is never closed (add '${close}' after its last ${open === "[" ? "element" : "member"})`,
+    };
+  }
+  if ((found === "]" || found === "}") && found !== close) {
+    const { line, column } = locationOfOffset(text, offset);
+    return {
+      at: opener,
+      reason: `'${open}' is closed by '${found}' at line ${line} column ${column} (close it with '${close}')`,
+    };
+  }
+  return undefined;
+}
 
 function firstControlCharacter(text: string, from: number): number {
   for (let index = from; index < text.length; index++) {

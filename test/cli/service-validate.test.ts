@@ -103,4 +103,33 @@ describe("twined service validate", () => {
     expect(result.stdout).toMatch(/octue\.yaml:\d+:\d+: InvalidServiceConfiguration: .*YAML syntax/);
     expect(result.stdout).not.toMatch(/\n\s+at /);
   });
+
+  it("points at a namespace left as service init's placeholder, and at each child ID that starts with it", async () => {
+    const directory = service({
+      "octue.yaml": [
+        "services:",
+        "  - namespace: SET-YOUR-NAMESPACE",
+        "    name: parent",
+        "    children:",
+        "      - key: elevation",
+        "        id: SET-YOUR-NAMESPACE/elevation:0.1.0",
+        "        backend: {name: GCPPubSubBackend, project_id: local}",
+        "",
+      ].join("\n"),
+      "twine.json": JSON.stringify({ children: [{ key: "elevation" }] }),
+      "app.py": "def run(analysis):\n    pass\n",
+    });
+    const result = await runTwined(["service", "validate", directory]);
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(
+      /octue\.yaml:2:16: InvalidServiceConfiguration: set your namespace: 'SET-YOUR-NAMESPACE' is a placeholder 'twined service init' wrote; replace it with your organisation's namespace \(lowercase letters a-z, digits and single hyphens, e\.g\. 'my-org'\)$/,
+    );
+    expect(lines[1]).toMatch(
+      /octue\.yaml:6:13: InvalidServiceConfiguration: set your namespace: this child's ID starts/,
+    );
+    // Named once, as the placeholder, not also as an invalid namespace.
+    expect(result.stdout).not.toMatch(/uppercase/);
+    expect(lines.at(-1)).toBe("2 problems found");
+  });
 });

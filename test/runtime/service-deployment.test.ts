@@ -145,7 +145,7 @@ describe("runtime/service-deployment/cloudbuild.yaml", () => {
     const problems = lintCloudBuild(readFileSync(TEMPLATE, "utf8"), TEMPLATE);
     expect(problems.map(formatCloudBuildProblem)).toEqual([]);
     const target = path.join(mkdtempSync(path.join(tmpdir(), "twined-service-lint-")), "service");
-    expect((await runTwined(["service", "init", "child-services", target])).code).toBe(0);
+    expect((await runTwined(["service", "init", "child-services", target, "--namespace", "examples"])).code).toBe(0);
     const written = path.join(target, "parent", "cloudbuild.yaml");
     expect(lintCloudBuild(readFileSync(written, "utf8"), written).map(formatCloudBuildProblem)).toEqual([]);
   });
@@ -254,7 +254,7 @@ describe("a service's cloudbuild.yaml, its tag and register steps run for real",
       GCE_METADATA_HOST: await listen(metadata),
     };
 
-    expect((await runTwined(["service", "init", "child-services", workspace])).code).toBe(0);
+    expect((await runTwined(["service", "init", "child-services", workspace, "--namespace", "examples"])).code).toBe(0);
     // What the `twined` step's `npm install --prefix .twined twined@…` provides: a `twined` command, here this
     // repository's CLI.
     for (const service of ["elevation", "wind-speed"]) {

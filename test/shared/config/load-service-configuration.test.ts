@@ -190,7 +190,7 @@ describe("loadServiceConfiguration", () => {
   });
 
   it.each([
-    ["services: [\n", /YAML syntax/, 2],
+    ["services: [\n", /YAML syntax/, 1],
     ["services:\n  - namespace: a\n    namespace: b\n    name: c\n", /unique/, 3],
     ["services:\n\t- name: x\n", /YAML syntax/, 2],
   ])("reports YAML syntax errors with a position: %j", (text, message, line) => {
