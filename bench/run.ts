@@ -12,6 +12,7 @@ import { benchPipeline } from "./pipeline.bench.js";
 import { benchQuestionList } from "./question-list.bench.js";
 import { benchRevisionTag } from "./revision-tag.bench.js";
 import { benchTwineValidation } from "./twine-validation.bench.js";
+import { benchWarmStart } from "./warm-start.bench.js";
 
 const only = process.argv[2];
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   "ask-local-overhead": benchAskLocalOverhead,
   pipeline: benchPipeline,
   "added-latency": benchAddedLatency,
+  "warm-start": benchWarmStart,
   "emulator-stack": benchEmulatorStack,
   "kueue-launcher": benchKueueLauncher,
   "dataset-transfer": benchDatasetTransfer,

@@ -3,6 +3,7 @@ import { NetworkChildAsker } from "../runtime/children/network-child-asker.js";
 import { answerQuestion } from "../runtime/runner/answer-question.js";
 import type { RunnerDatasets } from "../runtime/runner/datasets.js";
 import type { FinalEvent } from "../runtime/runner/response-emitter.js";
+import { warmStartsFromEnvironment } from "../runtime/runner/warm-start-broker.js";
 import type { IdentityToken } from "../shared/client/index.js";
 import type { LoadedServiceConfiguration } from "../shared/config/index.js";
 import { JobStopped } from "../shared/errors/index.js";
@@ -92,6 +93,7 @@ export async function runServiceQuestion(
       workingDirectory: process.cwd(),
       onOutput: (_stream, text) => output.stderr.write(text),
       ...definedProperties({ datasets: options.datasets, secrets: options.secrets, log: options.log }),
+      ...definedProperties({ warmStarts: warmStartsFromEnvironment(process.env, loaded.configuration) }),
     });
   } finally {
     process.removeListener("SIGINT", onSignal);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { InProcessJobExecutor } from "../runtime/jobs/in-process-job-executor.js";
+import { WarmStartBroker } from "../runtime/runner/warm-start-broker.js";
 import {
   InMemoryEventBus,
   type InMemoryEventBusOptions,
@@ -65,6 +66,13 @@ export interface EmbeddedNetworkOptions {
    * in a `twined service answer` process of its own (slower to start, fully isolated).
    */
   readonly jobs?: "in-process" | "process";
+  /**
+   * Warm starts for every service (`twined dev --warm-starts`): each question's app process is forked from a Python in
+   * this process's care that already imported its revision's app, so it pays neither Python's start nor the app's
+   * imports (with either `jobs` setting). Without it, only services whose octue.yaml says `warm_start: true` get them.
+   * Launchers whose jobs run elsewhere (`launcher`) have none. Default off.
+   */
+  readonly warmStarts?: boolean;
   /** Signs pushed events; a random one is made when not given. */
   readonly pushSecret?: string;
   /**
@@ -212,8 +220,14 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
       jobsDirectory: path.join(dataDirectory, "jobs"),
       executor:
         options.jobs === "process"
-          ? new ProcessJobExecutor({ env: { ...process.env, ...storage.jobEnvironment } })
-          : new InProcessJobExecutor({ datasets: async () => runnerDatasets(storage) }),
+          ? new ProcessJobExecutor({
+              env: { ...process.env, ...storage.jobEnvironment },
+              warmStarts: new WarmStartBroker({ allServices: options.warmStarts === true }),
+            })
+          : new InProcessJobExecutor({
+              datasets: async () => runnerDatasets(storage),
+              ...definedProperties({ warmStarts: options.warmStarts }),
+            }),
       ...definedProperties({
         heartbeatIntervalSeconds: options.heartbeatIntervalSeconds,
         onOutput: options.onJobOutput,

@@ -24,6 +24,7 @@ export interface DevOptions {
   dataDir: string;
   cpus?: number;
   isolatedJobs?: boolean;
+  warmStarts?: boolean;
   backend: "embedded" | "emulators";
   project: string;
   /** One lowercase word naming the network's topics (`--environment`, `TWINED_ENVIRONMENT`); default `main`. */
@@ -136,6 +137,7 @@ async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<nu
       // Served beyond loopback, askers elsewhere must not have events pushed to this machine's own services.
       pushEndpoints: { allowList: options.allowPushTo ?? [], allowLoopback: isLoopback(options.host) },
       ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
+      ...(options.warmStarts === true ? { warmStarts: true } : {}),
       onJobOutput: log.jobOutput,
       onDeadLetter: (reason) => log.warn(`dead letter: ${reason}`),
     });

@@ -13,6 +13,10 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
     .option("--data-dir <dir>", "where questions, revisions and job files are kept", ".twined")
     .option("--cpus <n>", "CPUs the network's jobs may use at once (default: this machine's)", positiveInteger)
     .option("--isolated-jobs", "run each question's runner in a process of its own (slower to start)")
+    .option(
+      "--warm-starts",
+      "fork each question's app process from a Python that already imported its revision's app (jobs on this machine; per service: warm_start: true in octue.yaml)",
+    )
     .addOption(
       new Option("--backend <backend>", "embedded: in-memory bus and SQLite; emulators: Google Pub/Sub and Firestore")
         .choices(["embedded", "emulators"])
@@ -59,7 +63,7 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
     )
     .option(
       "--priority-classes <list>",
-      "the cluster's WorkloadPriorityClasses as name=value,… so question priorities map to them (with --launcher kueue)",
+      "name=value,… the only classes question priorities map to (with --launcher kueue); omit it to use the cluster's own WorkloadPriorityClasses, followed as they change",
     )
     .option(
       "--job-network-url <url>",

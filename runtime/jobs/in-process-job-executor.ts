@@ -7,6 +7,7 @@ import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { NetworkChildAsker } from "../children/network-child-asker.js";
 import { answerQuestion } from "../runner/answer-question.js";
 import type { RunnerDatasets } from "../runner/datasets.js";
+import { WarmStarts } from "../runner/warm-starts.js";
 
 export interface InProcessJobExecutorOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -14,6 +15,13 @@ export interface InProcessJobExecutorOptions {
   readonly datasets?: () => Promise<RunnerDatasets | undefined>;
   /** How long a stopped job's app has to end before it is killed. */
   readonly terminationGraceMs?: number;
+  /**
+   * Warm starts for every service (`twined dev --warm-starts`): each question's app process is forked from a Python
+   * that already imported the revision's app. Without it, only services whose octue.yaml says `warm_start: true`.
+   */
+  readonly warmStarts?: boolean;
+  /** Where zygotes' own output and the reasons for cold starts go; default stderr. */
+  readonly log?: (text: string) => void;
 }
 
 /**
@@ -22,6 +30,7 @@ export interface InProcessJobExecutorOptions {
  */
 export class InProcessJobExecutor implements JobExecutor {
   private readonly twines = new Map<string, Twine>();
+  private warmStarts: WarmStarts | undefined;
 
   constructor(private readonly options: InProcessJobExecutorOptions = {}) {}
 
@@ -30,6 +39,7 @@ export class InProcessJobExecutor implements JobExecutor {
     const directory = spec.revision.source.path;
     const { configuration } = loadServiceConfiguration(path.join(directory, "octue.yaml"));
     const twine = this.twine(configuration.twinePath);
+    const warmStarts = this.options.warmStarts === true || configuration.warmStart ? this.warmStartPool() : undefined;
     const cancellation = new AbortController();
     const answering = async () =>
       answerQuestion({
@@ -46,6 +56,7 @@ export class InProcessJobExecutor implements JobExecutor {
           timeoutSeconds: spec.timeoutSeconds,
           terminationGraceMs: this.options.terminationGraceMs,
           datasets: await this.options.datasets?.(),
+          warmStarts,
         }),
         signal: cancellation.signal,
         workingDirectory: directory,
@@ -60,6 +71,16 @@ export class InProcessJobExecutor implements JobExecutor {
       },
     );
     return { ended, stop: (reason) => cancellation.abort(reason) };
+  }
+
+  /** Stops the revisions' zygotes (warm starts); the launcher has stopped the jobs by then. */
+  async close(): Promise<void> {
+    await this.warmStarts?.close();
+  }
+
+  private warmStartPool(): WarmStarts {
+    this.warmStarts ??= new WarmStarts(definedProperties({ log: this.options.log }));
+    return this.warmStarts;
   }
 
   /** The twine, compiled once per content: revisions are immutable, and compiling is most of a question's start. */

@@ -37,11 +37,12 @@ import { type RunnerDatasets, readQuestionDatasets, saveOutputDatasets, storeOut
 import { DiagnosticsRecorder, diagnosticsSavingSink } from "./diagnostics-recorder.js";
 import { DownloadRequests } from "./download-requests.js";
 import type { HarnessMessage } from "./harness-messages.js";
-import { HarnessProcess } from "./harness-process.js";
+import { type Harness, HarnessProcess, type HarnessProcessOptions } from "./harness-process.js";
 import { checkFileTags, type ValidatedQuestionData, validateQuestionData } from "./input-validation.js";
 import { jobTraceContext } from "./job-trace.js";
 import { resolvePython } from "./python-interpreter.js";
 import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
+import type { WarmStartSource } from "./warm-starts.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
 export const DEFAULT_TERMINATION_GRACE_MS = 10_000;
@@ -89,6 +90,11 @@ export interface AnswerQuestionOptions {
   readonly datasets?: RunnerDatasets;
   /** Fills the twine's credentials missing from the environment (Secret Manager in the cloud, as Octue does). */
   readonly secrets?: SecretSource;
+  /**
+   * Forks the app's process from the revision's Python that already imported the app (warm starts), instead of
+   * starting Python afresh; the question still runs in a process of its own.
+   */
+  readonly warmStarts?: WarmStartSource;
 }
 
 /**
@@ -161,12 +167,20 @@ async function answer(options: AnswerQuestionOptions): Promise<ChildEventEnvelop
     return finishWith(emitter, exceptionFrom(error));
   }
 
-  const harness = new HarnessProcess({
+  const harnessOptions: HarnessProcessOptions = {
     python: await resolvePython(options.python ?? env.TWINED_PYTHON ?? "python3", workingDirectory, env),
     cwd: workingDirectory,
     env,
     onOutput: options.onOutput ?? ((_stream, text) => process.stderr.write(text)),
-  });
+  };
+  const harness: Harness =
+    options.warmStarts === undefined
+      ? new HarnessProcess(harnessOptions)
+      : await options.warmStarts.harness({
+          ...harnessOptions,
+          sruid: options.serviceSruid,
+          appSourcePath: configuration.appSourcePath,
+        });
 
   let interruption: QuestionInterrupted | undefined;
   const grace = options.terminationGraceMs ?? DEFAULT_TERMINATION_GRACE_MS;

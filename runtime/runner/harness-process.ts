@@ -23,6 +23,66 @@ export interface HarnessExit {
   readonly signal: NodeJS.Signals | null;
 }
 
+/** A running harness, cold (a process of its own, below) or warm (forked from a revision's zygote, warm-starts.ts). */
+export interface Harness {
+  readonly exited: Promise<HarnessExit>;
+  /** Messages from the harness in the order sent; ends when the harness closes its events channel. */
+  messages(): AsyncGenerator<HarnessMessage>;
+  send(message: Record<string, unknown>): void;
+  /** Asks the harness to stop (SIGTERM), and kills it (SIGKILL) if it is still running after the grace period. */
+  terminate(graceMs: number): Promise<HarnessExit>;
+  /** Lets the harness exit by itself after its final message (it may be joining the app's threads), then stops it. */
+  finish(waitMs: number, graceMs: number): Promise<HarnessExit>;
+  /** The last lines the harness wrote to stderr, for crash reports. */
+  stderrExcerpt(maxLines?: number): string;
+}
+
+/** The harness's environment: its package on PYTHONPATH, unbuffered output, and where its channel is. */
+export function harnessEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const pythonPath = [harnessPythonPath(), env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  return {
+    ...env,
+    PYTHONPATH: pythonPath,
+    PYTHONUNBUFFERED: "1",
+    TWINED_HARNESS_EVENTS_FD: String(EVENTS_FD),
+    TWINED_HARNESS_CONTROL_FD: String(CONTROL_FD),
+  };
+}
+
+/** `finish` for any harness: wait for its own exit a while, then terminate it. */
+export async function finishHarness(harness: Harness, waitMs: number, graceMs: number): Promise<HarnessExit> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), waitMs);
+  });
+  const exit = await Promise.race([harness.exited, waited]);
+  clearTimeout(timer);
+  return exit ?? harness.terminate(graceMs);
+}
+
+/** Newline-delimited harness messages read from a stream, blank lines skipped. */
+export async function* harnessMessages(input: Readable): AsyncGenerator<HarnessMessage> {
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (line.trim() === "") continue;
+    yield parseHarnessMessage(line);
+  }
+}
+
+/** Keeps the last lines a harness wrote to stderr. */
+export class StderrTail {
+  private readonly chunks: string[] = [];
+
+  push(text: string): void {
+    this.chunks.push(text);
+    if (this.chunks.length > 50) this.chunks.shift();
+  }
+
+  excerpt(maxLines: number): string {
+    return this.chunks.join("").trimEnd().split("\n").slice(-maxLines).join("\n");
+  }
+}
+
 const EVENTS_FD = 3;
 const CONTROL_FD = 4;
 
@@ -30,24 +90,17 @@ const CONTROL_FD = 4;
  * One run of the Python harness. Protocol messages travel on two extra pipes (fd 3 from the harness, fd 4 to it) so
  * nothing the app prints can corrupt them.
  */
-export class HarnessProcess {
+export class HarnessProcess implements Harness {
   readonly exited: Promise<HarnessExit>;
   private readonly child: ChildProcess;
   private readonly control: Writable;
   private readonly events: Readable;
-  private readonly stderrTail: string[] = [];
+  private readonly stderrTail = new StderrTail();
 
   constructor(options: HarnessProcessOptions) {
-    const pythonPath = [harnessPythonPath(), options.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
     this.child = spawn(options.python, ["-u", "-m", "twined_harness"], {
       cwd: options.cwd,
-      env: {
-        ...options.env,
-        PYTHONPATH: pythonPath,
-        PYTHONUNBUFFERED: "1",
-        TWINED_HARNESS_EVENTS_FD: String(EVENTS_FD),
-        TWINED_HARNESS_CONTROL_FD: String(CONTROL_FD),
-      },
+      env: harnessEnvironment(options.env),
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     });
     const [, stdout, stderr, events, control] = this.child.stdio;
@@ -59,7 +112,6 @@ export class HarnessProcess {
     stderr?.setEncoding("utf8").on("data", (text: string) => {
       options.onOutput("stderr", text);
       this.stderrTail.push(text);
-      if (this.stderrTail.length > 50) this.stderrTail.shift();
     });
     this.exited = new Promise((resolve) => {
       this.child.on("error", (error) => {
@@ -71,20 +123,14 @@ export class HarnessProcess {
     });
   }
 
-  /** Messages from the harness in the order sent; ends when the harness closes its events pipe. */
-  async *messages(): AsyncGenerator<HarnessMessage> {
-    const lines = createInterface({ input: this.events, crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-      if (line.trim() === "") continue;
-      yield parseHarnessMessage(line);
-    }
+  messages(): AsyncGenerator<HarnessMessage> {
+    return harnessMessages(this.events);
   }
 
   send(message: Record<string, unknown>): void {
     if (this.control.writable) this.control.write(`${JSON.stringify(message)}\n`);
   }
 
-  /** Asks the harness to stop (SIGTERM), and kills it (SIGKILL) if it is still running after the grace period. */
   async terminate(graceMs: number): Promise<HarnessExit> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
     this.child.kill("SIGTERM");
@@ -96,19 +142,11 @@ export class HarnessProcess {
     }
   }
 
-  /** Lets the harness exit by itself after its final message (it may be joining the app's threads), then stops it. */
-  async finish(waitMs: number, graceMs: number): Promise<HarnessExit> {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), waitMs);
-    });
-    const exit = await Promise.race([this.exited, waited]);
-    clearTimeout(timer);
-    return exit ?? this.terminate(graceMs);
+  finish(waitMs: number, graceMs: number): Promise<HarnessExit> {
+    return finishHarness(this, waitMs, graceMs);
   }
 
-  /** The last lines the harness wrote to stderr, for crash reports. */
   stderrExcerpt(maxLines = 20): string {
-    return this.stderrTail.join("").trimEnd().split("\n").slice(-maxLines).join("\n");
+    return this.stderrTail.excerpt(maxLines);
   }
 }

@@ -188,6 +188,7 @@ export function parseServiceConfiguration(text: string, file: string): LoadedSer
     children: entry.children as ChildConfiguration[] | undefined,
     outputLocation: entry.output_location as string | undefined,
     useSignedUrlsForOutputDatasets: (entry.use_signed_urls_for_output_datasets as boolean | undefined) ?? false,
+    warmStart: (entry.warm_start as boolean | undefined) ?? false,
     directory,
     path: absoluteFile,
   };

@@ -37,6 +37,7 @@ export const serviceEntrySchema = {
     output_location: { type: "string", pattern: "^gs://[a-z\\d][a-z\\d_./-]*$" },
     use_signed_urls_for_output_datasets: { type: "boolean" },
     app_configuration_path: { type: "string", minLength: 1 },
+    warm_start: { type: "boolean" },
   },
 } as const;
 

@@ -40,6 +40,11 @@ export interface ServiceConfiguration {
   /** A `gs://` URI that output datasets are uploaded to. */
   readonly outputLocation: string | undefined;
   readonly useSignedUrlsForOutputDatasets: boolean;
+  /**
+   * Whether questions run on this machine (`twined dev`, in-process or `--isolated-jobs`) are forked from a Python
+   * that already imported the app (`warm_start`), instead of each starting Python and importing the app afresh.
+   */
+  readonly warmStart: boolean;
   /** The folder the configuration file is in; relative paths resolve from here. */
   readonly directory: string;
   /** The configuration file itself. */
@@ -77,6 +82,7 @@ export const SERVICE_CONFIGURATION_KEYS = [
   "children",
   "output_location",
   "use_signed_urls_for_output_datasets",
+  "warm_start",
 ] as const;
 
 /** Keys that may sit in a legacy app configuration file (`app_configuration_path`, Octue ≤ 0.62). */

@@ -80,3 +80,6 @@ export class IdentityTokenUnavailable extends TwinedError {
     );
   }
 }
+
+/** A question could not be forked from its revision's pre-imported Python (a warm start); it then starts cold. */
+export class WarmStartUnavailable extends TwinedError {}

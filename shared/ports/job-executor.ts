@@ -28,4 +28,6 @@ export interface RunningJob {
  */
 export interface JobExecutor {
   start(spec: JobSpec, context: JobContext): RunningJob;
+  /** Releases what the executor keeps between jobs (e.g. warm-start processes); called once its jobs have ended. */
+  close?(): Promise<void>;
 }

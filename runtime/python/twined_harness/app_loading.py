@@ -6,6 +6,17 @@ import sys
 
 COMPAT_DIRECTORY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compat")
 
+# A warm start's zygote imports the app once; the questions forked from it reuse that import (see zygote.py).
+_preloaded = None
+
+
+def preload_app(app_source_path):
+    """Import the app now and have `load_app` return it for this folder, in this process and every fork of it."""
+    global _preloaded
+    app = load_app(app_source_path)
+    _preloaded = (os.path.abspath(app_source_path), app)
+    return app
+
 
 def load_app(app_source_path):
     """Import `<app_source_path>/app.py` as module `app` and return a callable taking the analysis.
@@ -14,6 +25,8 @@ def load_app(app_source_path):
     function, as in Octue.
     """
     directory = os.path.abspath(app_source_path)
+    if _preloaded is not None and _preloaded[0] == directory:
+        return _preloaded[1]
     app_file = os.path.join(directory, "app.py")
     if not os.path.isfile(app_file):
         raise ModuleNotFoundError(

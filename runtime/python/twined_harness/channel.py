@@ -61,7 +61,8 @@ class Channel:
                 while view:
                     written = os.write(self._events_fd, view)
                     view = view[written:]
-        except BrokenPipeError:
+        except (BrokenPipeError, ConnectionResetError):
+            # A socket (a warm start's channel) reports a vanished runner as a reset rather than a broken pipe.
             if self.on_broken_pipe is not None:
                 self.on_broken_pipe()
             raise

@@ -52,7 +52,11 @@ def main():
             % error
         )
         return EXIT_NO_CHANNEL
+    return run_harness(events_fd, control_fd)
 
+
+def run_harness(events_fd, control_fd):
+    """Answer one question over the runner's channel; the two fds may be one socket (a warm start, see zygote.py)."""
     channel = Channel(events_fd, control_fd)
     run = _Run()
     signal.signal(signal.SIGTERM, lambda signum, frame: _terminate(run))

@@ -142,6 +142,7 @@ export class LocalJobLauncher implements JobLauncher {
       [...this.jobs.keys()].map((questionUuid) => this.cancel(questionUuid, "the network is shutting down")),
     );
     await Promise.all([...this.jobs.values()].map((job) => job.ended));
+    await this.executor.close?.();
   }
 
   private admitWaitingJobs(): void {

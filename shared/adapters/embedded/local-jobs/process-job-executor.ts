@@ -12,6 +12,11 @@ export interface ProcessJobExecutorOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How long a stopped job's process has to end before it is killed. */
   readonly terminationGraceMs?: number;
+  /**
+   * Warm starts kept by this process for its jobs (the runtime's `WarmStartBroker`): each job gets the variables that
+   * lead it there, and they are stopped with the executor.
+   */
+  readonly warmStarts?: { jobEnvironment(): Record<string, string>; close(): Promise<void> };
 }
 
 /** Runs each job as its own `twined service answer` process, reading its events from its stdout (one per line). */
@@ -43,6 +48,7 @@ export class ProcessJobExecutor implements JobExecutor {
       env: {
         ...(this.options.env ?? process.env),
         NO_COLOR: "1",
+        ...this.options.warmStarts?.jobEnvironment(),
         OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag,
         ...(context.networkToken === undefined ? {} : { TWINED_TOKEN: context.networkToken }),
         ...(traceparent === undefined ? {} : { [TRACEPARENT_ENVIRONMENT]: traceparent }),
@@ -73,5 +79,9 @@ export class ProcessJobExecutor implements JobExecutor {
         void ended.then(() => clearTimeout(killer));
       },
     };
+  }
+
+  async close(): Promise<void> {
+    await this.options.warmStarts?.close();
   }
 }
