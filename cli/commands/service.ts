@@ -120,7 +120,7 @@ export function registerServiceCommands(
     )
     .addHelpText("after", "\nExit status: 0 valid, 1 problems found (each printed with its location), 2 usage error.")
     .action(async (dir: string | undefined, options: { serviceConfig?: string }) => {
-      const { validateService } = await import("../actions/service.js");
+      const { validateService } = await import("../actions/service-validate.js");
       setExitCode(validateService(dir, options.serviceConfig, output));
     });
 

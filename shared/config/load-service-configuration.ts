@@ -49,6 +49,13 @@ export function loadServiceConfiguration(
   options: LoadServiceConfigurationOptions = {},
 ): LoadedServiceConfiguration {
   const resolved = resolveServiceConfigurationPath(file, options);
+  if (resolved.includes("\0")) {
+    // Node refuses such a path with a TypeError before asking the file system; no file can have that name.
+    throw new InvalidServiceConfiguration({
+      message: `the service configuration path ${JSON.stringify(resolved)} contains a NUL character, which no file name can; give the path of an octue.yaml file`,
+      location: { file: resolved.replaceAll("\0", "\\0") },
+    });
+  }
   let text: string;
   try {
     text = readFileSync(resolved, "utf8");

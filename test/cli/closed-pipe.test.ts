@@ -134,3 +134,14 @@ describe("twined, its output closed by the reader (| head)", () => {
     expect(result.code).toBe(CLOSED_PIPE);
   }, 60_000);
 });
+
+describe("twined --version, answered without loading the command tree", () => {
+  it("prints the version, and ends quietly when its reader has gone", async () => {
+    const { TWINED_VERSION } = await import("../../shared/version.js");
+    const printed = await runWithClosingReader(["--version"], { afterLines: 1 });
+    expect(printed).toMatchObject({ code: 0, before: `${TWINED_VERSION}\n`, other: "" });
+    const closed = await runWithClosingReader(["-V"], { afterLines: 0 });
+    expect(closed.code).toBe(141);
+    expect(closed.other).not.toMatch(CRASH);
+  });
+});

@@ -16,7 +16,8 @@ import { pubsubTrigger } from "../../functions/pubsub-trigger.js";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
 import { deadLetterSubscription, networkSubscriptions } from "../../platform/network-wiring.js";
-import { SchemaError, TwinedError } from "../../shared/errors/index.js";
+import { loadServiceConfiguration } from "../../shared/config/index.js";
+import { InvalidServiceConfiguration, SchemaError, TwinedError } from "../../shared/errors/index.js";
 import {
   attributesToWire,
   createQuestionAttributes,
@@ -271,6 +272,14 @@ describe("JSON and twine findings (fuzz surfaces twine, manifests, service-confi
     expect(twine.validate("configuration_values", { children: [{ children: [] }] })).toEqual({
       children: [{ children: [] }],
     });
+  });
+
+  it("refuses a service configuration path with a NUL character with a typed error, not Node's TypeError", () => {
+    // `twined revision register --service-config $'\0'` (fuzz surface cli, run seed 2428747879): readFileSync throws
+    // ERR_INVALID_ARG_VALUE before asking the file system, which loadServiceConfiguration did not expect.
+    const error = errorOf(() => loadServiceConfiguration("\0", { cwd: tmpdir() }));
+    expect(error).toBeInstanceOf(InvalidServiceConfiguration);
+    expect((error as Error).message).toMatch(/NUL character/);
   });
 
   it("refuses a twine whose twined_version is not text with a typed error, not a TypeError", () => {
