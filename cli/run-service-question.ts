@@ -2,6 +2,7 @@ import { EmulatedChildAsker } from "../runtime/children/emulated-child-asker.js"
 import { NetworkChildAsker } from "../runtime/children/network-child-asker.js";
 import { answerQuestion } from "../runtime/runner/answer-question.js";
 import type { RunnerDatasets } from "../runtime/runner/datasets.js";
+import type { PrestartedHarness } from "../runtime/runner/prestarted-harness.js";
 import type { FinalEvent } from "../runtime/runner/response-emitter.js";
 import { warmStartsFromEnvironment } from "../runtime/runner/warm-start-broker.js";
 import type { IdentityToken } from "../shared/client/index.js";
@@ -35,6 +36,10 @@ export interface LocalRunOptions {
   readonly secrets?: SecretSource | undefined;
   /** Where a cloud job logs the app's records that are not forwarded to the asker (`forward_logs` false). */
   readonly log?: Logger | undefined;
+  /** A harness started while this process was loading (ask-local); used when it fits, else stopped. */
+  readonly prestarted?: PrestartedHarness | undefined;
+  /** Whether to ask `python3` which interpreter it runs first: not worth a Python start for one question. */
+  readonly resolvePython?: boolean | undefined;
 }
 
 /** The SRUID this process answers as: the configuration's namespace/name (or env overrides) and a revision tag. */
@@ -93,6 +98,7 @@ export async function runServiceQuestion(
       workingDirectory: process.cwd(),
       onOutput: (_stream, text) => output.stderr.write(text),
       ...definedProperties({ datasets: options.datasets, secrets: options.secrets, log: options.log }),
+      ...definedProperties({ prestarted: options.prestarted, resolvePython: options.resolvePython }),
       ...definedProperties({ warmStarts: warmStartsFromEnvironment(process.env, loaded.configuration) }),
     });
   } finally {

@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import type { PrestartedHarness } from "../../runtime/runner/prestarted-harness.js";
 import { type LoadedServiceConfiguration, loadServiceConfiguration } from "../../shared/config/index.js";
 import {
   DiagnosticsNotFound,
@@ -37,7 +38,15 @@ export interface AskLocalOptions {
   fromDiagnostics?: string;
 }
 
-export async function askLocal(options: AskLocalOptions, output: CliOutput): Promise<number> {
+/**
+ * Answers one question here. `prestarted` is the harness the command started while it loaded: one question per
+ * process, so the interpreter is started as given (`python3`, `$TWINED_PYTHON`) rather than first asked what it runs.
+ */
+export async function askLocal(
+  options: AskLocalOptions,
+  output: CliOutput,
+  prestarted?: PrestartedHarness,
+): Promise<number> {
   let asked: LocalQuestion;
   try {
     asked = prepareQuestion(options);
@@ -73,6 +82,8 @@ export async function askLocal(options: AskLocalOptions, output: CliOutput): Pro
         heartbeatIntervalSeconds: options.heartbeatInterval,
         timeoutSeconds: options.timeout,
         datasets: await jobDatasets(process.env, undefined),
+        prestarted,
+        resolvePython: false,
       },
       output,
     );

@@ -43,8 +43,15 @@ export function registerQuestionCommands(
       "\nThe final event (result or exception) is printed as JSON on stdout; logs and monitor messages go to stderr.\nWith --from-diagnostics, -i and -m replace the recorded inputs; the recorded configuration replaces the service's own, and the app's child questions get the recorded answers, in order.\nExit status: 0 result, 1 exception, 2 usage error.",
     )
     .action(async (options: AskLocalOptions) => {
-      const { askLocal } = await import("../actions/ask-local.js");
-      setExitCode(await askLocal(options, output));
+      // Python starts now, while Node loads the runner and checks the question, instead of after it.
+      const { prestartHarness } = await import("../prestart-harness.js");
+      const prestarted = prestartHarness(output);
+      try {
+        const { askLocal } = await import("../actions/ask-local.js");
+        setExitCode(await askLocal(options, output, prestarted));
+      } finally {
+        await prestarted.release();
+      }
     });
 
   question

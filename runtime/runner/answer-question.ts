@@ -40,6 +40,7 @@ import type { HarnessMessage } from "./harness-messages.js";
 import { type Harness, HarnessProcess, type HarnessProcessOptions } from "./harness-process.js";
 import { checkFileTags, type ValidatedQuestionData, validateQuestionData } from "./input-validation.js";
 import { jobTraceContext } from "./job-trace.js";
+import type { PrestartedHarness } from "./prestarted-harness.js";
 import { resolvePython } from "./python-interpreter.js";
 import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
 import type { WarmStartSource } from "./warm-starts.js";
@@ -68,6 +69,14 @@ export interface AnswerQuestionOptions {
   readonly terminationGraceMs?: number;
   /** The Python interpreter; defaults to `$TWINED_PYTHON` or `python3`. */
   readonly python?: string;
+  /**
+   * Whether to ask the `python` command which interpreter it runs and start that one (default true): that costs one
+   * Python start, which a process answering many questions saves on every later one (a version manager's shim takes
+   * hundreds of milliseconds) but a process answering one question only pays.
+   */
+  readonly resolvePython?: boolean;
+  /** A harness started before the question was read; used when it fits the question, else stopped. */
+  readonly prestarted?: PrestartedHarness;
   /** Where the app runs and relative manifest paths resolve; defaults to the current directory. */
   readonly workingDirectory?: string;
   /** Where output datasets are written; defaults to `.twined/outputs/<question uuid>` in the working directory. */
@@ -107,7 +116,7 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   const parent = await jobTraceContext(options.env ?? process.env);
   const attributes = jobSpanAttributes({ question: options.question, revision: { sruid: options.serviceSruid } });
   return inSpan("runner", { parent, attributes }, async (span) => {
-    const final = await answer(options);
+    const final = await answer(options).finally(() => options.prestarted?.release());
     if (final.event.kind === "exception") {
       span.setStatus({ code: SpanStatusCode.ERROR, message: final.event.exception_type });
     }
@@ -167,15 +176,16 @@ async function answer(options: AnswerQuestionOptions): Promise<ChildEventEnvelop
     return finishWith(emitter, exceptionFrom(error));
   }
 
+  const pythonCommand = options.python ?? env.TWINED_PYTHON ?? "python3";
   const harnessOptions: HarnessProcessOptions = {
-    python: await resolvePython(options.python ?? env.TWINED_PYTHON ?? "python3", workingDirectory, env),
+    python: options.resolvePython === false ? pythonCommand : await resolvePython(pythonCommand, workingDirectory, env),
     cwd: workingDirectory,
     env,
     onOutput: options.onOutput ?? ((_stream, text) => process.stderr.write(text)),
   };
   const harness: Harness =
     options.warmStarts === undefined
-      ? new HarnessProcess(harnessOptions)
+      ? (options.prestarted?.claim(harnessOptions) ?? new HarnessProcess(harnessOptions))
       : await options.warmStarts.harness({
           ...harnessOptions,
           sruid: options.serviceSruid,

@@ -131,6 +131,11 @@ export class HarnessProcess implements Harness {
     if (this.control.writable) this.control.write(`${JSON.stringify(message)}\n`);
   }
 
+  /** The Python process's id (undefined when it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   async terminate(graceMs: number): Promise<HarnessExit> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
     this.child.kill("SIGTERM");
