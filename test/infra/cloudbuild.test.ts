@@ -24,6 +24,9 @@ const UNSET_BY_DESIGN: Readonly<Record<string, string>> = {
   TWINED_CACHE_DIR:
     "where compiled twine validators are kept between starts; unset, the user's cache folder (an instance that cannot write there only compiles again)",
   XDG_CACHE_HOME: "the user's cache folder, for the compiled-validator cache; unset, ~/.cache",
+  TWINED_WARM_START_SOCKET:
+    "set by an embedded network for its own isolated jobs (warm starts on this machine); a deployed network's jobs start cold",
+  TWINED_WARM_STARTS: "set with TWINED_WARM_START_SOCKET by an embedded network; warm starts are a local launcher's",
   PUBSUB_EMULATOR_HOST: "names the Pub/Sub emulator; unset, the client talks to Pub/Sub itself",
   FUNCTION_TARGET:
     "set by the Cloud Functions runtime to the function's entry point (its logs' `function` label); not a setting",
