@@ -60,6 +60,21 @@ export async function finishHarness(harness: Harness, waitMs: number, graceMs: n
   return exit ?? harness.terminate(graceMs);
 }
 
+/** SIGTERM, then SIGKILL if the harness has not exited within `graceMs`; resolves with how it exited. */
+export async function terminateHarness(
+  exited: Promise<HarnessExit>,
+  signal: (signal: "SIGTERM" | "SIGKILL") => void,
+  graceMs: number,
+): Promise<HarnessExit> {
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), graceMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Newline-delimited harness messages read from a stream, blank lines skipped. */
 export async function* harnessMessages(input: Readable): AsyncGenerator<HarnessMessage> {
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
@@ -138,13 +153,7 @@ export class HarnessProcess implements Harness {
 
   async terminate(graceMs: number): Promise<HarnessExit> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    return terminateHarness(this.exited, (signal) => this.child.kill(signal), graceMs);
   }
 
   finish(waitMs: number, graceMs: number): Promise<HarnessExit> {

@@ -20,6 +20,7 @@ import {
   harnessEnvironment,
   harnessMessages,
   StderrTail,
+  terminateHarness,
 } from "./harness-process.js";
 
 export interface WarmStartsOptions {
@@ -609,13 +610,7 @@ class WarmHarness implements Harness, ForkedQuestion {
   async terminate(graceMs: number): Promise<HarnessExit> {
     const pid = this.pid;
     if (this.ended || pid === undefined) return this.exited;
-    this.signal(pid, "SIGTERM");
-    const timer = setTimeout(() => this.signal(pid, "SIGKILL"), graceMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    return terminateHarness(this.exited, (signal) => this.signal(pid, signal), graceMs);
   }
 
   finish(waitMs: number, graceMs: number): Promise<HarnessExit> {
