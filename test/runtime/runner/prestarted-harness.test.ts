@@ -65,7 +65,8 @@ describe("a harness started before its question (ask-local)", () => {
     const { final } = await ask(service, prestarted, { ...process.env });
     expect(final.event.kind).toBe("result");
     expect((final.event as { output_values: { pid: number } }).output_values.pid).not.toBe(pid);
-    expect((await prestarted.harness.exited).signal).toBe("SIGTERM");
+    // Stopped, not answered: killed by the signal, or (once the harness handles SIGTERM) ended with a failure status.
+    expect((await prestarted.harness.exited).code).not.toBe(0);
   });
 
   it("is stopped, and what it printed never shown, when the question is refused before Python is needed", async () => {
