@@ -20,7 +20,9 @@ async function startDev(): Promise<{ twined: TwinedProcess; port: string }> {
     undefined,
     environment,
   );
-  await waitFor(() => /listening on http:\/\/0\.0\.0\.0:(\d+)/.test(twined.output.stdout), {
+  // The whole start-up message, whose last paragraph says how the network is reached: the token's lines come before
+  // it, and may arrive in a later chunk than the "listening" line.
+  await waitFor(() => /listening on http:\/\/0\.0\.0\.0:(\d+)[\s\S]*reach it over HTTP/.test(twined.output.stdout), {
     // Slow only on a machine busy with other suites.
     timeoutMs: 90_000,
     intervalMs: 50,
