@@ -20,13 +20,22 @@ import { createQuestionAttributes } from "../shared/events/index.js";
 import type { JobLauncher, JobSpec, RevisionRecord } from "../shared/ports/index.js";
 import { FakeKubernetes } from "../test/support/fake-kubernetes/index.js";
 import { FolderImages, runnerContainers } from "../test/support/runner-containers.js";
-import { latencySummary, median, PYTHON, percentile, round, timeProcess, trivialService } from "./support.js";
+import {
+  latencySummary,
+  median,
+  PYTHON,
+  percentile,
+  round,
+  TRIVIAL_INPUT,
+  timeAsk,
+  timeProcess,
+  trivialService,
+} from "./support.js";
 
 const JOBS = 100;
 const CREATION_ROUNDS = 3;
 const CONCURRENCY = 16;
 const ROUNDS = 15;
-const INPUT = { numbers: [1, 2, 3, 4, 5] };
 
 const SETTINGS = {
   environment: { TWINED_NETWORK_URL: "http://127.0.0.1:1" },
@@ -166,13 +175,6 @@ async function network(service: string, kind: "kueue" | "process"): Promise<Netw
   };
 }
 
-async function timeAsk(child: Child): Promise<number> {
-  const start = performance.now();
-  const { answer } = await child.ask({ inputValues: INPUT });
-  if ((answer?.output_values as { sum?: number } | undefined)?.sum !== 15) throw new Error("wrong answer");
-  return performance.now() - start;
-}
-
 async function addedLatency(): Promise<Record<string, unknown>> {
   const service = trivialService();
   const kueue = await network(service, "kueue");
@@ -183,7 +185,7 @@ async function addedLatency(): Promise<Record<string, unknown>> {
   const kueueTimes: number[] = [];
   const localTimes: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bare.push(timeProcess(PYTHON, ["bare.py", JSON.stringify(INPUT)], service));
+    bare.push(timeProcess(PYTHON, ["bare.py", JSON.stringify(TRIVIAL_INPUT)], service));
     kueueTimes.push(await timeAsk(kueue.child));
     localTimes.push(await timeAsk(local.child));
   }

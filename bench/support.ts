@@ -1,18 +1,25 @@
 /** What several benchmarks share: a trivial service, a bare-Python baseline for it, and statistics. */
 import { spawnSync } from "node:child_process";
 import diagnosticsChannel from "node:diagnostics_channel";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { type EmbeddedNetworkOptions, startEmbeddedNetwork } from "../platform/embedded-network.js";
+import { createHttpApi } from "../platform/http-api.js";
+import { Child, NetworkClient } from "../shared/client/index.js";
 
 /**
  * A service whose app sums `input_values.numbers`, plus `bare.py`: the same `run` called from a plain Python
  * process with a plain object, the baseline for "the app's own run time".
  */
-export function trivialService(): string {
+export function trivialService(options: { name?: string; appImports?: readonly string[] } = {}): string {
   const directory = mkdtempSync(path.join(tmpdir(), "twined-bench-"));
-  writeFileSync(path.join(directory, "octue.yaml"), "services:\n  - namespace: bench\n    name: trivial\n");
+  writeFileSync(
+    path.join(directory, "octue.yaml"),
+    `services:\n  - namespace: bench\n    name: ${options.name ?? "trivial"}\n`,
+  );
   writeFileSync(
     path.join(directory, "twine.json"),
     JSON.stringify({
@@ -20,9 +27,10 @@ export function trivialService(): string {
       output_values_schema: { type: "object", required: ["sum"] },
     }),
   );
+  const imports = (options.appImports ?? []).map((name) => `import ${name}\n`).join("");
   writeFileSync(
     path.join(directory, "app.py"),
-    "def run(analysis):\n    analysis.output_values = {'sum': sum(analysis.input_values['numbers'])}\n",
+    `${imports}${imports === "" ? "" : "\n"}def run(analysis):\n    analysis.output_values = {'sum': sum(analysis.input_values['numbers'])}\n`,
   );
   writeFileSync(
     path.join(directory, "bare.py"),
@@ -39,6 +47,52 @@ export function trivialService(): string {
     ].join("\n"),
   );
   return directory;
+}
+
+/** The input every benchmark asks the trivial service, and the sum it must answer. */
+export const TRIVIAL_INPUT = { numbers: [1, 2, 3, 4, 5] };
+
+/** An embedded network serving `service` (registered as `bench/<name>:1.0.0`, the default) over HTTP on loopback. */
+export interface BenchNetwork {
+  readonly child: Child;
+  close(): Promise<void>;
+}
+
+export async function benchNetwork(
+  service: string,
+  name: string,
+  options: Pick<EmbeddedNetworkOptions, "jobs" | "warmStarts">,
+): Promise<BenchNetwork> {
+  const embedded = await startEmbeddedNetwork({
+    dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-bench-network-")),
+    cpuQuota: 2,
+    ...options,
+  });
+  const server = createHttpApi(embedded).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  embedded.setNetworkUrl(url);
+  await new NetworkClient(url).registerRevision("bench", name, "1.0.0", {
+    twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")) as Record<string, unknown>,
+    source: { kind: "directory", path: service },
+    default: true,
+  });
+  return {
+    child: new Child({ id: `bench/${name}`, network: url }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await embedded.close();
+    },
+  };
+}
+
+/** The wall time of one trivial question asked with `child`, checking its answer. */
+export async function timeAsk(child: Child): Promise<number> {
+  const start = performance.now();
+  const { answer } = await child.ask({ inputValues: TRIVIAL_INPUT });
+  if ((answer?.output_values as { sum?: number } | undefined)?.sum !== 15) throw new Error("wrong answer");
+  return performance.now() - start;
 }
 
 export function median(values: readonly number[]): number {
