@@ -1,6 +1,6 @@
 import { SpanKind } from "@opentelemetry/api";
 import { AnswerForwarder } from "../shared/control-plane/answer-forwarder/handler.js";
-import { TWINED_DEAD_LETTER_ATTRIBUTES } from "../shared/control-plane/dead-letters/dead-letter-message.js";
+import { deadLetterMessage } from "../shared/control-plane/dead-letters/dead-letter-message.js";
 import { DeadLetterKeeper } from "../shared/control-plane/dead-letters/handler.js";
 import type { TopicNames } from "../shared/control-plane/index.js";
 import { KueueLauncher } from "../shared/control-plane/kueue-launcher/handler.js";
@@ -12,7 +12,6 @@ import {
 } from "../shared/control-plane/question-reconciler/handler.js";
 import { TwineValidator } from "../shared/control-plane/twine-validator/handler.js";
 import { DeadLetterNotRecorded, InvalidEvent, NonRetryableError } from "../shared/errors/index.js";
-import { truncateToBytes } from "../shared/events/index.js";
 import { definedProperties } from "../shared/objects/index.js";
 import type {
   BusMessage,
@@ -208,14 +207,8 @@ export async function recordDeadLetter(
   message: { readonly data: Buffer; readonly attributes: Readonly<Record<string, string>> },
   topic?: string,
 ): Promise<void> {
-  await bus.publish(topics.deadLetters, message.data, {
-    attributes: {
-      ...message.attributes,
-      // Pub/Sub's limit on an attribute value is 1024 bytes, not characters.
-      [TWINED_DEAD_LETTER_ATTRIBUTES.reason]: truncateToBytes(reason, 1000),
-      ...definedProperties({ [TWINED_DEAD_LETTER_ATTRIBUTES.topic]: topic }),
-    },
-  });
+  const letter = deadLetterMessage(reason, message, topic);
+  await bus.publish(topics.deadLetters, letter.data, { attributes: letter.attributes });
 }
 
 /**

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pubsubTrigger } from "../../functions/pubsub-trigger.js";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { createHttpApi } from "../../platform/http-api.js";
-import { deadLetterSubscription, networkSubscriptions } from "../../platform/network-wiring.js";
+import { deadLetterSubscription, networkSubscriptions, recordDeadLetter } from "../../platform/network-wiring.js";
 import { loadServiceConfiguration } from "../../shared/config/index.js";
 import { InvalidServiceConfiguration, SchemaError, TwinedError } from "../../shared/errors/index.js";
 import {
@@ -23,6 +23,7 @@ import {
   createQuestionAttributes,
   deriveResponseAttributes,
   type ParentAttributes,
+  PUBSUB_LIMITS,
 } from "../../shared/events/index.js";
 import { parseJson } from "../../shared/json/index.js";
 import { JsonSource, loadTwine } from "../../shared/twine/index.js";
@@ -177,6 +178,22 @@ describe("services topic findings (fuzz surfaces events-network and pubsub-push)
     expect(failuresOf(id)).toEqual([]);
     const letters = await network.deadLetters.list({ limit: 1000 });
     expect(letters.map((letter) => letter.attributes.datetime)).toContain("é".repeat(512));
+  });
+});
+
+describe("dead-letter findings (fuzz surface pubsub-push)", () => {
+  it("keeps a dead letter of a push too large for a Pub/Sub message, cut to fit, instead of answering 500", async () => {
+    // A pushed body of 10.6 MB that is not a delivery (run seed 156115441) is dead-lettered whole; recordDeadLetter
+    // (platform/network-wiring.ts) published it as it came, over Pub/Sub's 10 MB, and MessageLimitExceeded was a 500.
+    const body = Buffer.from(`[{"message":[{"data":"${"eHh4".repeat(2_700_000)}"}]}]`);
+    await recordDeadLetter(bus, network.topics, "InvalidPushRequest: not a delivery", { data: body, attributes: {} });
+    await bus.settled(subscriptions);
+    const letters = await network.deadLetters.list({ limit: 1000 });
+    const kept = letters.find((letter) => letter.reason === "InvalidPushRequest: not a delivery");
+    expect(kept?.data.byteLength).toBe(PUBSUB_LIMITS.maxDataBytes);
+    expect(kept?.attributes.twined_dead_letter_cut).toBe(
+      `data cut from ${body.byteLength} to its first ${PUBSUB_LIMITS.maxDataBytes} bytes`,
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import { DeadLetterNotFound, DeadLetterNotReplayable } from "../../errors/index.
 import { definedProperties } from "../../objects/index.js";
 import type { BusMessage, DeadLetterQuery, DeadLetterRecord, DeadLetterStore, EventBus } from "../../ports/index.js";
 import type { TopicNames } from "../topic-names.js";
-import { readDeadLetter } from "./dead-letter-message.js";
+import { readDeadLetter, TWINED_DEAD_LETTER_ATTRIBUTES } from "./dead-letter-message.js";
 
 export interface DeadLetterKeeperDependencies {
   readonly store: DeadLetterStore;
@@ -136,6 +136,10 @@ export class DeadLetterKeeper {
 
   /** Where the letter goes back to: one of the network's topics, never the dead-letters topic itself. */
   private topicOf(letter: DeadLetterRecord): string {
+    const cut = letter.attributes[TWINED_DEAD_LETTER_ATTRIBUTES.cut];
+    if (cut !== undefined) {
+      throw new DeadLetterNotReplayable(letter.id, `it was kept only in part, to fit in a message (${cut})`);
+    }
     if (letter.topic === undefined) {
       throw new DeadLetterNotReplayable(letter.id, "nothing says which topic it was published on");
     }

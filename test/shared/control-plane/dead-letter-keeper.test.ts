@@ -10,6 +10,7 @@ import {
 } from "../../../platform/network-wiring.js";
 import { InMemoryEventBus } from "../../../shared/adapters/embedded/in-memory-event-bus/in-memory-event-bus.js";
 import { SqliteDeadLetterStore } from "../../../shared/adapters/embedded/sqlite/index.js";
+import { deadLetterMessage as deadLetterMessageFor } from "../../../shared/control-plane/dead-letters/dead-letter-message.js";
 import { DeadLetterKeeper } from "../../../shared/control-plane/dead-letters/handler.js";
 import { encodeQuestionReference, topicNames } from "../../../shared/control-plane/index.js";
 import {
@@ -18,7 +19,7 @@ import {
   DeadLetterNotReplayable,
   InvalidEvent,
 } from "../../../shared/errors/index.js";
-import { createQuestionAttributes } from "../../../shared/events/index.js";
+import { assertWithinMessageLimits, createQuestionAttributes, PUBSUB_LIMITS } from "../../../shared/events/index.js";
 import type { BusMessage, DeadLetterRecord, EventBus, PublishOptions } from "../../../shared/ports/index.js";
 import { copyOfExample } from "../../scenarios/scenario-services.js";
 import { rejectionOf } from "../../support/error-of.js";
@@ -183,6 +184,24 @@ describe("the dead-letter keeper", () => {
     expect(received.get(topics.accepted)).toEqual([]);
   });
 
+  it("does not replay a dead letter kept only in part, saying what was cut", async () => {
+    await keeper.record(
+      deadLetterMessage("6", {
+        twined_dead_letter_reason: "r",
+        twined_dead_letter_topic: topics.services,
+        twined_dead_letter_cut: "data cut from 10000005 to its first 10000000 bytes",
+      }),
+    );
+    expect((await store.get("6"))?.attributes.twined_dead_letter_cut).toMatch(/^data cut/);
+    const refused = await rejectionOf(keeper.replay({ ids: ["6"] }));
+    expect(refused).toBeInstanceOf(DeadLetterNotReplayable);
+    expect(refused.message).toMatch(/kept only in part, to fit in a message \(data cut from 10000005/);
+    expect((await keeper.replay({ all: true })).skipped).toEqual([
+      { id: "6", reason: expect.stringMatching(/in part/) },
+    ]);
+    expect(received.get(topics.services)).toEqual([]);
+  });
+
   it("replays every pending dead letter, skipping those it cannot, and none already replayed", async () => {
     for (const id of ["1", "2", "3"]) {
       await keeper.record(
@@ -217,6 +236,38 @@ describe("the dead-letter keeper", () => {
     expect((await rejectionOf(flakyKeeper.replay({ ids: ["5"] }))).message).toBe("Pub/Sub is unavailable");
     expect((await store.get("5"))?.replayedAt).toBeUndefined();
     expect((await flakyKeeper.replay({ ids: ["5"] })).replayed).toEqual(["5"]);
+  });
+});
+
+describe("the message a dead letter is published as", () => {
+  it("keeps a message within Pub/Sub's limits whole, with the reason and topic", () => {
+    const letter = deadLetterMessageFor("InvalidEvent: bad", { data: Buffer.from("{}"), attributes: { a: "1" } }, "t");
+    expect(letter.data.toString()).toBe("{}");
+    expect(letter.attributes).toEqual({
+      a: "1",
+      twined_dead_letter_reason: "InvalidEvent: bad",
+      twined_dead_letter_topic: "t",
+    });
+  });
+
+  it("cuts what would not fit in a Pub/Sub message, and names the cut", () => {
+    // Only what never came through Pub/Sub can be this large: a malformed push's body, say (fuzz surface
+    // pubsub-push, run seed 156115441, found publishing its dead letter failing with MessageLimitExceeded: a 500).
+    const attributes: Record<string, string> = { long: "é".repeat(600), [`k${"x".repeat(300)}`]: "v" };
+    for (let index = 0; index < 120; index++) attributes[`a${index}`] = "v";
+    const letter = deadLetterMessageFor(
+      "InvalidPushRequest: no message",
+      { data: Buffer.alloc(PUBSUB_LIMITS.maxDataBytes + 5, "x"), attributes },
+      "t",
+    );
+    expect(() => assertWithinMessageLimits(letter.data, letter.attributes)).not.toThrow();
+    expect(letter.data.byteLength).toBe(PUBSUB_LIMITS.maxDataBytes);
+    expect(letter.attributes.long).toBe("é".repeat(512));
+    expect(letter.attributes.twined_dead_letter_reason).toBe("InvalidPushRequest: no message");
+    expect(letter.attributes.twined_dead_letter_topic).toBe("t");
+    expect(letter.attributes.twined_dead_letter_cut).toBe(
+      `attribute long cut to 1024 bytes; 25 attributes dropped (too many, or a name over 256 bytes); data cut from ${PUBSUB_LIMITS.maxDataBytes + 5} to its first ${PUBSUB_LIMITS.maxDataBytes} bytes`,
+    );
   });
 });
 
