@@ -44,10 +44,21 @@ describe("questions the control plane lost on their way to a Kueue job", () => {
   }
 
   async function answeredOnce(questionUuid: string): Promise<void> {
-    await waitFor(async () => (await client.question(questionUuid)).status === "succeeded", {
-      timeoutMs: 30_000,
-      description: `question ${questionUuid} to be answered`,
-    });
+    // The statuses the question went through, and when: a timeout on a busy machine then says where it was held up.
+    const started = Date.now();
+    const seen: string[] = [];
+    await waitFor(
+      async () => {
+        const { status } = await client.question(questionUuid);
+        if (!seen.at(-1)?.startsWith(`${status} `)) seen.push(`${status} at ${(Date.now() - started) / 1000} s`);
+        return status === "succeeded";
+      },
+      {
+        timeoutMs: 45_000,
+        intervalMs: 20,
+        description: () => `question ${questionUuid} to be answered (${seen.join(", ")})`,
+      },
+    );
     const events = await client.queryEvents({ question_uuid: questionUuid });
     expect(events.filter((each) => each.event.kind === "result")).toHaveLength(1);
     expect(events.filter((each) => each.event.kind === "delivery_acknowledgement")).toHaveLength(1);
@@ -60,13 +71,13 @@ describe("questions the control plane lost on their way to a Kueue job", () => {
     await answeredOnce(validated);
     expect(await network.launches(received)).toBe(1);
     expect(await network.launches(validated)).toBe(1);
-  }, 60_000);
+  }, 100_000);
 
   it("launches a dispatched question whose launch died before it made a Job", async () => {
     const dispatched = await leftAt("dispatched");
     await answeredOnce(dispatched);
     expect(await network.launches(dispatched)).toBe(1);
-  }, 60_000);
+  }, 100_000);
 
   it("launches again a queued question whose Job went before it ran (its cluster recreated), and runs it once", async () => {
     const sleeper = new Child({ id: "scenarios/sleeper", network: network.url, asker: "testing/recovery:1.0.0" });
@@ -89,5 +100,5 @@ describe("questions the control plane lost on their way to a Kueue job", () => {
     expect((await second).questionUuid).toBe(questionUuid);
     await answeredOnce(questionUuid);
     expect(await network.launches(questionUuid)).toBe(2);
-  }, 60_000);
+  }, 100_000);
 });
