@@ -1,5 +1,18 @@
 import { createReadStream } from "node:fs";
-import { crc32c } from "@node-rs/crc32";
+import { createRequire } from "node:module";
+
+type Crc32c = (data: Buffer, initialState?: number) => number;
+
+let loaded: Crc32c | undefined;
+
+/**
+ * The native CRC32C, loaded at its first use: a command that checksums nothing (most of them, `ask-local` included)
+ * does not pay for loading an addon.
+ */
+function crc32c(data: Buffer, initialState?: number): number {
+  loaded ??= (createRequire(import.meta.url)("@node-rs/crc32") as { crc32c: Crc32c }).crc32c;
+  return loaded(data, initialState);
+}
 
 /** Cloud Storage's form of a CRC32C: base64 of the four big-endian bytes. */
 export function crc32cText(value: number): string {
