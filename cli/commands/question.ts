@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { AskLocalOptions } from "../actions/ask-local.js";
 import type { AskOptions, EventsGetOptions, NetworkOption, ReplayOptions } from "../actions/network.js";
 import type { QuestionDiagnosticsOptions } from "../actions/question-diagnostics.js";
+import { takeEarlyHarness } from "../early-harness.js";
 import { jsonArgument } from "../json-argument.js";
 import { integer, networkOption, positiveNumber, withRunOptions } from "../options.js";
 import type { CliOutput } from "../output.js";
@@ -43,9 +44,9 @@ export function registerQuestionCommands(
       "\nThe final event (result or exception) is printed as JSON on stdout; logs and monitor messages go to stderr.\nWith --from-diagnostics, -i and -m replace the recorded inputs; the recorded configuration replaces the service's own, and the app's child questions get the recorded answers, in order.\nExit status: 0 result, 1 exception, 2 usage error.",
     )
     .action(async (options: AskLocalOptions) => {
-      // Python starts now, while Node loads the runner and checks the question, instead of after it.
-      const { prestartHarness } = await import("../prestart-harness.js");
-      const prestarted = prestartHarness(output);
+      // Python started when the command began (main.ts), or starts now: either way while Node loads the runner and
+      // checks the question, instead of after it.
+      const prestarted = takeEarlyHarness() ?? (await import("../prestart-harness.js")).prestartHarness(output);
       try {
         const { askLocal } = await import("../actions/ask-local.js");
         setExitCode(await askLocal(options, output, prestarted));
