@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { twinedCommand } from "../../shared/package-root.js";
+import { testTwinedCommand } from "../support/twined-command.js";
 
 /** What a user would see of a crash: an unhandled 'error' event, a stack frame, Node's internals. */
 const CRASH = /Error: write|Unhandled|^ {4}at |node:internal|EPIPE/m;
@@ -24,7 +24,7 @@ function runWithClosingReader(
   args: readonly string[],
   { stream = "stdout", afterLines = 1, cwd }: { stream?: "stdout" | "stderr"; afterLines?: number; cwd?: string } = {},
 ): Promise<Closed> {
-  const [command = process.execPath, ...prefix] = twinedCommand();
+  const [command = process.execPath, ...prefix] = testTwinedCommand();
   const child = spawn(command, [...prefix, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: "1" },

@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { twinedCommand } from "../../shared/package-root.js";
+import { testTwinedCommand } from "../support/twined-command.js";
 
 /** Nothing listens here: every network call fails to connect at once. */
 const UNREACHABLE = "http://127.0.0.1:1";
@@ -15,7 +15,7 @@ function runTwinedProcess(
   args: readonly string[],
   cwd: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [command = process.execPath, ...prefix] = twinedCommand();
+  const [command = process.execPath, ...prefix] = testTwinedCommand();
   const child = spawn(command, [...prefix, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: "1", TWINED_DEBUG: "", TWINED_NETWORK_URL: "" },

@@ -3,8 +3,8 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { twinedCommand } from "../../shared/package-root.js";
 import { type EmulatorInfo, uniqueName } from "../support/emulators.js";
+import { testTwinedCommand } from "../support/twined-command.js";
 import { waitFor } from "../support/wait-for.js";
 
 /**
@@ -180,7 +180,7 @@ export function describeReadmeCommands(name: string, spec: ReadmeSpec): void {
       bin = path.join(scratch, "bin");
       const twined = path.join(bin, "twined");
       mkdirSync(bin);
-      writeFileSync(twined, `#!/bin/sh\nexec ${twinedCommand().map(shellQuote).join(" ")} "$@"\n`);
+      writeFileSync(twined, `#!/bin/sh\nexec ${testTwinedCommand().map(shellQuote).join(" ")} "$@"\n`);
       chmodSync(twined, 0o755);
     });
 

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { twinedCommand } from "../../shared/package-root.js";
 import type { FakeContainerRun, FakeRunningContainer } from "./fake-kubernetes/index.js";
+import { testTwinedCommand } from "./twined-command.js";
 
 /** Stand-in for a registry: which service folder each image was "built" from. */
 export class FolderImages {
@@ -37,7 +37,7 @@ export function runnerContainers(
     if (folder === undefined) throw new Error(`no folder for image ${run.image}`);
     const [entry, ...rest] = run.command;
     if (entry !== "twined") throw new Error(`the fake kubelet runs the twined entry point only, not ${entry}`);
-    const [command = process.execPath, ...prefix] = twinedCommand();
+    const [command = process.execPath, ...prefix] = testTwinedCommand();
     const child = spawn(command, [...prefix, ...rest, ...run.args], {
       cwd: folder,
       env: {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { definedProperties } from "../../shared/objects/index.js";
-import { twinedCommand } from "../../shared/package-root.js";
+import { testTwinedCommand } from "./twined-command.js";
 
 /** `twined` run as its own process (for what needs real signals or a long-running command), its output collected. */
 export interface TwinedProcess {
@@ -15,7 +15,7 @@ export function startTwined(
   cwd?: string,
   env: NodeJS.ProcessEnv = process.env,
 ): TwinedProcess {
-  const [command = process.execPath, ...prefix] = twinedCommand();
+  const [command = process.execPath, ...prefix] = testTwinedCommand();
   const child = spawn(command, [...prefix, ...args], {
     ...definedProperties({ cwd }),
     env: { ...env, NO_COLOR: "1" },
