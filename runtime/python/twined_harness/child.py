@@ -4,7 +4,6 @@ import logging
 
 from .json_safety import to_json_compatible
 from .remote_exceptions import child_exception
-from .resources import Manifest
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +60,9 @@ class Child:
         return error, question_uuid
 
     def _ask_once(self, input_values, input_manifest, question_uuid, timeout):
+        # Imported here: an app that asks no child with datasets never loads the dataset classes.
+        from .resources import Manifest
+
         if isinstance(input_manifest, Manifest):
             input_manifest = input_manifest.to_primitive()
         request = {

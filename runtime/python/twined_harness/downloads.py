@@ -5,7 +5,6 @@ runs. Nothing is downloaded until the app asks for a file's contents.
 """
 
 import os
-import tempfile
 import threading
 
 from .remote_exceptions import build_exception
@@ -57,6 +56,8 @@ def download_file(cloud_path, local_path=None):
 
 def registered_temporary_directory():
     """Create a temporary directory that lasts until the harness exits and return its absolute path."""
+    import tempfile  # only once the app downloads: most questions never do
+
     directory = tempfile.TemporaryDirectory(prefix="twined-downloads-")
     with _temporary_directories_lock:
         registered_temporary_directories.append(directory)

@@ -16,7 +16,6 @@ from .exceptions import ControlChannelClosed, InvalidStartMessage
 from .json_safety import to_json_compatible
 from .log_forwarding import install_log_forwarding
 from .output_persistence import persist_output_manifest, prepare_outputs
-from .resources import Manifest
 from .start_message import parse_start_message
 
 EXIT_OK = 0
@@ -159,7 +158,11 @@ def _is_harness_frame(frame):
 
 
 def _manifest_or_none(data):
-    return None if data is None else Manifest.from_primitive(data)
+    if data is None:
+        return None
+    from .resources import Manifest
+
+    return Manifest.from_primitive(data)
 
 
 def _send_final(channel, message, exit_code):

@@ -1,12 +1,10 @@
-"""Prepare the app's outputs before it runs and save the output datasets into the output directory afterwards."""
+"""Prepare the app's outputs before it runs and save the output datasets into the output directory afterwards.
+
+The dataset classes are imported where a manifest is handled: a question without datasets (most) does not pay for
+importing them (and `shutil`, `tempfile`, `uuid`…) before its app starts.
+"""
 
 import os
-import shutil
-
-from .downloads import download_file
-from .resources import Datafile, Dataset, Manifest
-from .resources.dataset import _discover_files
-from .resources.identity import is_cloud_path
 
 
 def prepare_outputs(twine, output_directory):
@@ -20,6 +18,8 @@ def prepare_outputs(twine, output_directory):
     strand = twine.get("output_manifest")
     if not isinstance(strand, dict):
         return output_values, None
+    from .resources import Dataset, Manifest
+
     datasets = {}
     for name in strand.get("datasets") or {}:
         path = _dataset_directory(output_directory, name)
@@ -39,6 +39,12 @@ def persist_output_manifest(manifest, output_directory):
     """
     if manifest is None:
         return None
+    import shutil
+
+    from .downloads import download_file
+    from .resources import Manifest
+    from .resources.identity import is_cloud_path
+
     if isinstance(manifest, dict):
         manifest = Manifest.from_primitive(manifest)
     if not isinstance(manifest, Manifest):
@@ -96,6 +102,8 @@ def _include_files_written_into(dataset):
     """
     if not os.path.isdir(dataset.path):
         return
+    from .resources.dataset import _discover_files
+
     registered = {os.path.abspath(file._local_path) for file in dataset.files if file._local_path is not None}
     for path in _discover_files(dataset.path, recursive=True):
         if os.path.abspath(path) not in registered:
@@ -107,6 +115,8 @@ def _saved_copy_of(datafile, path):
 
     The cloud datafile itself is left as it is, so the app's input datasets still serialise to their cloud paths.
     """
+    from .resources import Datafile
+
     return Datafile(
         path,
         id=datafile.id,
