@@ -28,6 +28,8 @@ export interface LocalTopologyOptions {
   readonly firestoreHost: string;
   /** Names the topics and subscriptions; unique per run when the emulators are shared. */
   readonly environment: string;
+  /** The services topic instead of `<environment>.octue.twined.services` (Octue's `TWINED_SERVICES_TOPIC_NAME`). */
+  readonly servicesTopic?: string;
   readonly pushSecret: string;
   /** CPUs the launcher function's local jobs may use at once. */
   readonly cpus?: number;
@@ -67,7 +69,7 @@ export interface LocalTopology {
  * subscription), and one gateway in front of the HTTP functions (what a load balancer does in the cloud).
  */
 export async function startLocalTopology(options: LocalTopologyOptions): Promise<LocalTopology> {
-  const topics = topicNames(options.environment);
+  const topics = topicNames(options.environment, { TWINED_SERVICES_TOPIC_NAME: options.servicesTopic });
   const gatewayPort = await freePort();
   const url = `http://127.0.0.1:${gatewayPort}`;
   const specs = networkSubscriptions(topics);
@@ -153,6 +155,10 @@ function startFunction(name: string, port: number, networkUrl: string, options: 
         METADATA_SERVER_DETECTION: "none",
         GOOGLE_CLOUD_PROJECT: options.projectId,
         TWINED_ENVIRONMENT: options.environment,
+        // Set, never inherited: the functions must use the topic the subscriptions here were made for.
+        TWINED_SERVICES_TOPIC_NAME: topicNames(options.environment, {
+          TWINED_SERVICES_TOPIC_NAME: options.servicesTopic,
+        }).services,
         TWINED_FIRESTORE_COLLECTION_PREFIX: options.environment,
         TWINED_PUSH_SECRET: options.pushSecret,
         TWINED_LAUNCHER: name === "kueue-launcher" ? "local" : "none",

@@ -2,13 +2,16 @@
  * `npm run functions:start`: every function as its own Functions Framework server, wired to the Pub/Sub and Firestore
  * emulators by push subscriptions, as a deployed network is, until Ctrl-C. Uses the emulators named by
  * PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST, or starts its own. `-- --log-format json` prints every line as JSON
- * with Cloud Logging's fields (the functions' own lines as they wrote them); by default, readable text.
+ * with Cloud Logging's fields (the functions' own lines as they wrote them); by default, readable text. The topics are
+ * Octue's, as `twined dev`'s: environment `main` (`TWINED_ENVIRONMENT`), services topic
+ * `<environment>.octue.twined.services` unless `TWINED_SERVICES_TOPIC_NAME` names another.
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { throwawaySigner } from "../platform/network-storage.js";
 import { terminalLogger } from "../shared/adapters/embedded/terminal-log/index.js";
 import { cloudLoggingLogger } from "../shared/adapters/google/cloud-logging/index.js";
+import { topicNames } from "../shared/control-plane/index.js";
 import { type Logger, useProcessLogger } from "../shared/ports/index.js";
 import { ensureEmulators } from "./emulators.js";
 import { startLocalTopology } from "./local-topology.js";
@@ -20,12 +23,15 @@ const log: Logger = json
   ? cloudLoggingLogger({ stream: process.stdout, projectId })
   : terminalLogger({ stream: process.stdout });
 useProcessLogger(json ? log : terminalLogger());
+const environment = process.env.TWINED_ENVIRONMENT || "main";
+const servicesTopic = process.env.TWINED_SERVICES_TOPIC_NAME || undefined;
 const emulators = await ensureEmulators(projectId);
 const topology = await startLocalTopology({
   projectId,
   pubsubHost: emulators.pubsubHost,
   firestoreHost: emulators.firestoreHost,
-  environment: process.env.TWINED_ENVIRONMENT || "local",
+  environment,
+  ...(servicesTopic === undefined ? {} : { servicesTopic }),
   pushSecret: process.env.TWINED_PUSH_SECRET || randomBytes(16).toString("hex"),
   storage: { host: emulators.storageHost, bucketPrefix: "twined", signer: throwawaySigner(projectId) },
   onOutput: (name, text) => {
@@ -34,6 +40,9 @@ const topology = await startLocalTopology({
 });
 log.info(`Twined functions running (${emulators.description}).`);
 log.info(`HTTP API: ${topology.url}`);
+log.info(
+  `An Octue parent reaches it with GOOGLE_CLOUD_PROJECT=${projectId} PUBSUB_EMULATOR_HOST=${emulators.pubsubHost} TWINED_SERVICES_TOPIC_NAME=${topicNames(environment, { TWINED_SERVICES_TOPIC_NAME: servicesTopic }).services}`,
+);
 for (const [name, url] of Object.entries(topology.functionUrls)) log.info(`  ${name.padEnd(24)} ${url}`);
 log.info("Ctrl-C stops them.");
 await new Promise<void>((resolve) => {

@@ -9,7 +9,10 @@ import { waitFor } from "../support/wait-for.js";
 
 describeWithEmulators("the local copy of the deployed topology", (info) => {
   const environment = `d${randomBytes(4).toString("hex")}`;
-  const topics = topicNames(environment);
+  // A services topic of its own, as an Octue parent's TWINED_SERVICES_TOPIC_NAME names one: the subscriptions made
+  // here and the functions' publishing must agree on it.
+  const servicesTopic = `${environment}.custom.octue.services`;
+  const topics = topicNames(environment, { TWINED_SERVICES_TOPIC_NAME: servicesTopic });
   let topology: LocalTopology;
 
   beforeAll(async () => {
@@ -18,6 +21,7 @@ describeWithEmulators("the local copy of the deployed topology", (info) => {
       pubsubHost: info.pubsubHost ?? "",
       firestoreHost: info.firestoreHost ?? "",
       environment,
+      servicesTopic,
       pushSecret: randomBytes(16).toString("hex"),
     });
   }, 120_000);
@@ -53,7 +57,8 @@ describeWithEmulators("the local copy of the deployed topology", (info) => {
       attempts: 1,
       replayed_at: null,
     });
-    expect(kept.find((letter) => letter.topic === topics.services)?.attributes).toEqual({
+    expect(topics.services).toBe(servicesTopic);
+    expect(kept.find((letter) => letter.topic === servicesTopic)?.attributes).toEqual({
       sender_type: "CHILD",
       question_uuid: "not a uuid",
     });
