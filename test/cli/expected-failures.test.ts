@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { collectProcess } from "../support/collect-process.js";
 import { testTwinedCommand } from "../support/twined-command.js";
 
 /** Nothing listens here: every network call fails to connect at once. */
@@ -16,20 +16,10 @@ function runTwinedProcess(
   cwd: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [command = process.execPath, ...prefix] = testTwinedCommand();
-  const child = spawn(command, [...prefix, ...args], {
+  return collectProcess(command, [...prefix, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: "1", TWINED_DEBUG: "", TWINED_NETWORK_URL: "" },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 /** Folders each failure starts from. */

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,6 +10,7 @@ import { createHttpApi } from "../../platform/http-api.js";
 import { TWINED_VERSION } from "../../shared/version.js";
 import { formatCloudBuildProblem, lintCloudBuild } from "../../tools/deploy-checks/cloud-build-lint.js";
 import { runTwined } from "../cli/run-cli.js";
+import { type CollectedProcess, collectProcess } from "../support/collect-process.js";
 
 const repositoryRoot = path.resolve(".");
 const TEMPLATE = path.resolve("runtime/service-deployment/cloudbuild.yaml");
@@ -105,22 +105,10 @@ function runStep(
   step: ResolvedStep,
   workspace: string,
   env: Readonly<Record<string, string>>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(step.entrypoint, [...step.args], {
-      cwd: path.resolve(workspace, step.dir),
-      env: { ...env, ...step.env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+): Promise<CollectedProcess> {
+  return collectProcess(step.entrypoint, step.args, {
+    cwd: path.resolve(workspace, step.dir),
+    env: { ...env, ...step.env },
   });
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../../shared/package-root.js";
 import { BUNDLED_DEPENDENCIES, type BundleReport, bundleCli } from "../../../tools/build/bundle-cli.js";
 import { copyOfExample, registerFolder } from "../../scenarios/scenario-services.js";
+import { type CollectedProcess, collectProcess } from "../../support/collect-process.js";
 import { waitFor } from "../../support/wait-for.js";
 
 const root = packageRoot();
@@ -20,12 +21,6 @@ const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"
 function packageOf(specifier: string): string {
   const parts = specifier.split("/");
   return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? specifier);
-}
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
 }
 
 describe("the bundled CLI (dist/cli/bundle, what `twined` runs once built)", () => {
@@ -42,21 +37,11 @@ describe("the bundled CLI (dist/cli/bundle, what `twined` runs once built)", () 
   });
 
   /** Runs the bundle's entry as the `twined` command, in `cwd`. */
-  function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-    const child = spawn(process.execPath, [path.join(folder, "main.js"), ...args], {
+  function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CollectedProcess> {
+    return collectProcess(process.execPath, [path.join(folder, "main.js"), ...args], {
       cwd,
       env: { ...env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
   }
 
   it("leaves to node_modules only Node's built-ins and the package's own runtime dependencies", () => {
@@ -83,11 +68,11 @@ describe("the bundled CLI (dist/cli/bundle, what `twined` runs once built)", () 
 
   it("answers --version, validates a service and answers its question as the sources do", async () => {
     const service = copyOfExample("fractal");
-    expect(await run(["--version"], service)).toMatchObject({ status: 0, stdout: `${manifest.version}\n` });
+    expect(await run(["--version"], service)).toMatchObject({ code: 0, stdout: `${manifest.version}\n` });
     const validated = await run(["service", "validate"], service);
-    expect(validated).toMatchObject({ status: 0, stdout: expect.stringMatching(/^ok: examples\/fractal/) });
+    expect(validated).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok: examples\/fractal/) });
     const answered = await run(["question", "ask-local"], service);
-    expect(answered.status).toBe(0);
+    expect(answered.code).toBe(0);
     const result = JSON.parse(answered.stdout) as { kind: string; output_values: { data: { x: unknown[] } } };
     expect(result.kind).toBe("result");
     expect(result.output_values.data.x).toHaveLength(200);
@@ -96,7 +81,7 @@ describe("the bundled CLI (dist/cli/bundle, what `twined` runs once built)", () 
   it("ends an ask-local it refuses with the usage status, having stopped the Python it started early", async () => {
     // main.ts starts the harness before the arguments are parsed; left running, it would keep the command alive.
     const refused = await run(["question", "ask-local", "--no-such-option"], copyOfExample("fractal"));
-    expect(refused).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown option '--no-such-option'/) });
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option '--no-such-option'/) });
     expect(refused.stderr).not.toMatch(/\n\s+at /);
   }, 30_000);
 
@@ -138,7 +123,7 @@ describe("the bundled CLI (dist/cli/bundle, what `twined` runs once built)", () 
       const networkEnv = { ...env, TWINED_NETWORK_URL: network };
       await registerFolder(network, service, { namespace: "examples", name: "fractal", tag: "1.0.0" });
       const asked = await run(["question", "ask", "examples/fractal", "--json"], service, networkEnv);
-      expect(asked).toMatchObject({ status: 0, stdout: expect.stringContaining('"output_values"') });
+      expect(asked).toMatchObject({ code: 0, stdout: expect.stringContaining('"output_values"') });
       await waitFor(() => bodies.some((body) => body.includes("twined-dev") && body.includes('"traceId"')), {
         timeoutMs: 30_000,
         intervalMs: 100,
