@@ -40,7 +40,7 @@ import type { HarnessMessage } from "./harness-messages.js";
 import { type Harness, HarnessProcess, type HarnessProcessOptions } from "./harness-process.js";
 import { checkFileTags, type ValidatedQuestionData, validateQuestionData } from "./input-validation.js";
 import { jobTraceContext } from "./job-trace.js";
-import type { PrestartedHarness } from "./prestarted-harness.js";
+import { PrestartedHarness } from "./prestarted-harness.js";
 import { resolvePython } from "./python-interpreter.js";
 import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
 import type { WarmStartSource } from "./warm-starts.js";
@@ -108,7 +108,7 @@ export interface AnswerQuestionOptions {
 
 /**
  * Answers one question with a service's app: validates its data against the twine (an invalid question gets an
- * `exception` event and Python never starts), acknowledges it, sends heartbeats, runs the app in the Python harness,
+ * `exception` event and its app never runs), acknowledges it, sends heartbeats, runs the app in the Python harness,
  * relays its logs and monitor messages, validates its outputs, and ends with exactly one `result` or `exception`
  * event, which it returns.
  */
@@ -116,12 +116,33 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   const parent = await jobTraceContext(options.env ?? process.env);
   const attributes = jobSpanAttributes({ question: options.question, revision: { sruid: options.serviceSruid } });
   return inSpan("runner", { parent, attributes }, async (span) => {
-    const final = await answer(options).finally(() => options.prestarted?.release());
+    const started = await withHarnessStarted(options);
+    const final = await answer(started).finally(() => started.prestarted?.release());
     if (final.event.kind === "exception") {
       span.setStatus({ code: SpanStatusCode.ERROR, message: final.event.exception_type });
     }
     return final;
   });
+}
+
+/**
+ * The options with the question's Python harness already starting, unless the caller started one or warm starts fork
+ * it: Python's start and the harness's imports then overlap with reading the twine, checking the question and
+ * acknowledging it, instead of following them. The harness is used when the question needs exactly that process (not
+ * when credentials from the twine change its environment), else stopped unused, as is one of a question refused.
+ */
+async function withHarnessStarted(options: AnswerQuestionOptions): Promise<AnswerQuestionOptions> {
+  if (options.prestarted !== undefined || options.warmStarts !== undefined) return options;
+  const env = options.env ?? process.env;
+  const cwd = path.resolve(options.workingDirectory ?? process.cwd());
+  const command = options.python ?? env.TWINED_PYTHON ?? "python3";
+  const python = options.resolvePython === false ? command : await resolvePython(command, cwd, env);
+  const prestarted = new PrestartedHarness({ python, cwd, env, onOutput: options.onOutput ?? appOutputToStderr });
+  return { ...options, env, python, resolvePython: false, prestarted };
+}
+
+function appOutputToStderr(_stream: "stdout" | "stderr", text: string): void {
+  process.stderr.write(text);
 }
 
 async function answer(options: AnswerQuestionOptions): Promise<ChildEventEnvelope<FinalEvent>> {
@@ -181,7 +202,7 @@ async function answer(options: AnswerQuestionOptions): Promise<ChildEventEnvelop
     python: options.resolvePython === false ? pythonCommand : await resolvePython(pythonCommand, workingDirectory, env),
     cwd: workingDirectory,
     env,
-    onOutput: options.onOutput ?? ((_stream, text) => process.stderr.write(text)),
+    onOutput: options.onOutput ?? appOutputToStderr,
   };
   const harness: Harness =
     options.warmStarts === undefined

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EmulatedChildAsker } from "../../runtime/children/emulated-child-asker.js";
 import { answerQuestion } from "../../runtime/runner/answer-question.js";
 import type { ChildEventEnvelope, ExceptionEvent, LogRecordEvent, ResultEvent } from "../../shared/events/index.js";
+import { JsonSource, loadTwine } from "../../shared/twine/index.js";
 import { makeService, question, RecordingSink, SERVICE_SRUID } from "./service-fixture.js";
 
 const anyValues = { input_values_schema: {}, output_values_schema: {} };
@@ -39,6 +40,17 @@ async function run(
   return { final, sink, directory, output };
 }
 
+/** Whether `condition` holds within `timeoutMs`, checked every 10 ms, blocking this thread meanwhile. */
+function waitSynchronously(condition: () => boolean, timeoutMs: number): boolean {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() >= deadline) return false;
+    Atomics.wait(pause, 0, 0, 10);
+  }
+  return true;
+}
+
 function exceptionOf(final: ChildEventEnvelope): ExceptionEvent {
   expect(final.event.kind).toBe("exception");
   return final.event as ExceptionEvent;
@@ -57,7 +69,7 @@ describe("answerQuestion", () => {
     expect(new Set(sink.events.map((envelope) => envelope.attributes.uuid)).size).toBe(sink.events.length);
   });
 
-  it("rejects invalid inputs with the strand and pointer, without starting Python", async () => {
+  it("rejects invalid inputs with the strand and pointer, without running the app (not even its imports)", async () => {
     const marker = "import pathlib\npathlib.Path('started').write_text('yes')\n\ndef run(analysis):\n    pass\n";
     const { final, sink, directory } = await run(marker, {
       twine: { input_values_schema: { type: "object", properties: { n: { type: "integer", minimum: 2 } } } },
@@ -70,6 +82,52 @@ describe("answerQuestion", () => {
     );
     expect(sink.kinds()).toEqual(["exception"]);
     expect(existsSync(path.join(directory, "started"))).toBe(false);
+  });
+
+  it("starts the app's Python before it checks the question against the twine, and answers in that process", async () => {
+    // The harness's start then overlaps with the runner's own work instead of following it. The interpreter is a
+    // script that leaves a mark as it starts; checking the question waits (synchronously, as checking is) for that
+    // mark, so had Python started after the check, it would find none.
+    const { directory, configuration } = makeService({
+      app: "import os\n\ndef run(analysis):\n    analysis.output_values = {'pid': os.getpid()}\n",
+      twine: anyValues,
+    });
+    const mark = path.join(directory, "python-started");
+    const interpreter = path.join(directory, "python-leaving-a-mark");
+    writeFileSync(
+      interpreter,
+      `#!/bin/sh\necho $$ > '${mark}'\nexec ${process.env.TWINED_PYTHON ?? "python3"} "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const twine = loadTwine(JsonSource.file(configuration.twinePath));
+    let startedBeforeCheck: boolean | undefined;
+    const watched = new Proxy(twine, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== "validate" || typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          startedBeforeCheck ??= waitSynchronously(() => existsSync(mark), 5_000);
+          return (value as (...given: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const final = await answerQuestion({
+      configuration,
+      question: question({ input_values: {} }, true),
+      serviceSruid: SERVICE_SRUID,
+      sink: new RecordingSink(),
+      workingDirectory: directory,
+      python: interpreter,
+      resolvePython: false,
+      twine: watched,
+      onOutput: () => {},
+    });
+    expect(startedBeforeCheck).toBe(true);
+    // `exec` keeps the shell's process: the app ran in the process that started first, not in a second one.
+    const pid = (final.event as { output_values?: { pid?: number } }).output_values?.pid;
+    expect(readFileSync(mark, "utf8").trim()).toBe(String(pid));
   });
 
   it("passes falsy inputs to the app unchanged", async () => {
