@@ -1,8 +1,8 @@
 /**
  * Bundles the `twined` command into `dist/cli/bundle/` (`npm run build` runs this after tsc and the precompiled
- * validators). Unbundled, a start resolves, reads and links some 350 modules (ours, `yaml`'s, OpenTelemetry's API…)
- * before it does anything; bundled, the start-up path is a handful of files. Each command's code stays in chunks of its
- * own, loaded only when that command runs.
+ * validators). Unbundled, `ask-local` resolves and reads some 300 files (ours, `yaml`'s, OpenTelemetry's API…)
+ * before it does anything; bundled, about 40 (the chunks it needs, the precompiled validators, ajv). Each command's
+ * code stays in chunks of its own, loaded only when that command runs.
  *
  *   tsx tools/build/bundle-cli.ts [OUT_DIR]   (default: dist/cli/bundle)
  */
