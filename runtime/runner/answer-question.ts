@@ -41,7 +41,7 @@ import { type Harness, HarnessProcess, type HarnessProcessOptions } from "./harn
 import { checkFileTags, type ValidatedQuestionData, validateQuestionData } from "./input-validation.js";
 import { jobTraceContext } from "./job-trace.js";
 import { PrestartedHarness } from "./prestarted-harness.js";
-import { resolvePython } from "./python-interpreter.js";
+import { resolvedPython, resolvePython } from "./python-interpreter.js";
 import { type FinalEvent, ResponseEmitter } from "./response-emitter.js";
 import type { WarmStartSource } from "./warm-starts.js";
 
@@ -116,8 +116,11 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   const parent = await jobTraceContext(options.env ?? process.env);
   const attributes = jobSpanAttributes({ question: options.question, revision: { sruid: options.serviceSruid } });
   return inSpan("runner", { parent, attributes }, async (span) => {
-    const started = await withHarnessStarted(options);
-    const final = await answer(started).finally(() => started.prestarted?.release());
+    const early = startHarnessEarly(options);
+    const final = await answer(options, early).finally(async () => {
+      await options.prestarted?.release();
+      await (await early)?.harness.release();
+    });
     if (final.event.kind === "exception") {
       span.setStatus({ code: SpanStatusCode.ERROR, message: final.event.exception_type });
     }
@@ -125,27 +128,43 @@ export async function answerQuestion(options: AnswerQuestionOptions): Promise<Ch
   });
 }
 
+/** A harness started before the question was read, and the interpreter it runs. */
+interface EarlyHarness {
+  readonly python: string;
+  readonly harness: PrestartedHarness;
+}
+
 /**
- * The options with the question's Python harness already starting, unless the caller started one or warm starts fork
- * it: Python's start and the harness's imports then overlap with reading the twine, checking the question and
- * acknowledging it, instead of following them. The harness is used when the question needs exactly that process (not
- * when credentials from the twine change its environment), else stopped unused, as is one of a question refused.
+ * Starts the question's Python harness before the runner reads the twine and checks the question, unless the caller
+ * started one or warm starts fork it: Python's start and the harness's imports then overlap with that work instead of
+ * following it. The harness is used when the question needs exactly that process (not when credentials from the
+ * twine change its environment), else stopped unused, as is one of a question refused.
+ *
+ * It starts now when the interpreter is known (given as is, or found by an earlier question); otherwise once it is
+ * found, so that finding it (a version manager's shim takes hundreds of milliseconds) never holds the question's
+ * acknowledgement back.
  */
-async function withHarnessStarted(options: AnswerQuestionOptions): Promise<AnswerQuestionOptions> {
-  if (options.prestarted !== undefined || options.warmStarts !== undefined) return options;
+function startHarnessEarly(options: AnswerQuestionOptions): Promise<EarlyHarness> | undefined {
+  if (options.prestarted !== undefined || options.warmStarts !== undefined) return undefined;
   const env = options.env ?? process.env;
   const cwd = path.resolve(options.workingDirectory ?? process.cwd());
   const command = options.python ?? env.TWINED_PYTHON ?? "python3";
-  const python = options.resolvePython === false ? command : await resolvePython(command, cwd, env);
-  const prestarted = new PrestartedHarness({ python, cwd, env, onOutput: options.onOutput ?? appOutputToStderr });
-  return { ...options, env, python, resolvePython: false, prestarted };
+  const start = (python: string): EarlyHarness => ({
+    python,
+    harness: new PrestartedHarness({ python, cwd, env, onOutput: options.onOutput ?? appOutputToStderr }),
+  });
+  const known = options.resolvePython === false ? command : resolvedPython(command, cwd, env);
+  return known === undefined ? resolvePython(command, cwd, env).then(start) : Promise.resolve(start(known));
 }
 
 function appOutputToStderr(_stream: "stdout" | "stderr", text: string): void {
   process.stderr.write(text);
 }
 
-async function answer(options: AnswerQuestionOptions): Promise<ChildEventEnvelope<FinalEvent>> {
+async function answer(
+  options: AnswerQuestionOptions,
+  early: Promise<EarlyHarness> | undefined,
+): Promise<ChildEventEnvelope<FinalEvent>> {
   const { question, configuration } = options;
   const questionUuid = question.attributes.question_uuid;
   let env = options.env ?? process.env;
@@ -198,15 +217,18 @@ async function answer(options: AnswerQuestionOptions): Promise<ChildEventEnvelop
   }
 
   const pythonCommand = options.python ?? env.TWINED_PYTHON ?? "python3";
+  const started = await early;
   const harnessOptions: HarnessProcessOptions = {
-    python: options.resolvePython === false ? pythonCommand : await resolvePython(pythonCommand, workingDirectory, env),
+    python:
+      started?.python ??
+      (options.resolvePython === false ? pythonCommand : await resolvePython(pythonCommand, workingDirectory, env)),
     cwd: workingDirectory,
     env,
     onOutput: options.onOutput ?? appOutputToStderr,
   };
   const harness: Harness =
     options.warmStarts === undefined
-      ? (options.prestarted?.claim(harnessOptions) ?? new HarnessProcess(harnessOptions))
+      ? ((started?.harness ?? options.prestarted)?.claim(harnessOptions) ?? new HarnessProcess(harnessOptions))
       : await options.warmStarts.harness({
           ...harnessOptions,
           sruid: options.serviceSruid,

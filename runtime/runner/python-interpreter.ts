@@ -3,6 +3,18 @@ import path from "node:path";
 
 /** What a `python` command ran as, per command, working directory and the environment that picks a version. */
 const resolved = new Map<string, Promise<string>>();
+/** The same, once known. */
+const known = new Map<string, string>();
+
+/** What a shim reads to choose: the working directory's version files, and these variables. */
+function keyOf(command: string, cwd: string, env: NodeJS.ProcessEnv): string {
+  return JSON.stringify([command, cwd, env.PATH, env.PYENV_VERSION, env.ASDF_PYTHON_VERSION, env.VIRTUAL_ENV]);
+}
+
+/** The interpreter `resolvePython` found for these, if it has already answered; never starts a process. */
+export function resolvedPython(command: string, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
+  return known.get(keyOf(command, cwd, env));
+}
 
 /**
  * The interpreter a `python3`-like command really runs in `cwd`: its `sys.executable`. Version managers (pyenv,
@@ -12,8 +24,7 @@ const resolved = new Map<string, Promise<string>>();
  * itself when it cannot answer (it is then run as given, and its own error reported).
  */
 export function resolvePython(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  // What a shim reads to choose: the working directory's version files, and these variables.
-  const key = JSON.stringify([command, cwd, env.PATH, env.PYENV_VERSION, env.ASDF_PYTHON_VERSION, env.VIRTUAL_ENV]);
+  const key = keyOf(command, cwd, env);
   let interpreter = resolved.get(key);
   if (interpreter === undefined) {
     interpreter = new Promise((resolve) => {
@@ -23,7 +34,9 @@ export function resolvePython(command: string, cwd: string, env: NodeJS.ProcessE
         { cwd, env, timeout: 30_000, encoding: "utf8" },
         (error, stdout) => {
           const executable = stdout.trim();
-          resolve(error === null && path.isAbsolute(executable) ? executable : command);
+          const found = error === null && path.isAbsolute(executable) ? executable : command;
+          known.set(key, found);
+          resolve(found);
         },
       );
     });
