@@ -61,7 +61,7 @@ export interface BenchNetwork {
 export async function benchNetwork(
   service: string,
   name: string,
-  options: Pick<EmbeddedNetworkOptions, "jobs" | "warmStarts">,
+  options: Pick<EmbeddedNetworkOptions, "jobs" | "warmStarts" | "spareHarnesses">,
 ): Promise<BenchNetwork> {
   const embedded = await startEmbeddedNetwork({
     dataDirectory: mkdtempSync(path.join(tmpdir(), "twined-bench-network-")),

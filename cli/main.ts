@@ -29,7 +29,7 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
 
 async function startHarnessEarly() {
   const { prestartHarness } = await import("./prestart-harness.js");
-  const harness = prestartHarness({ stdout: process.stdout, stderr: process.stderr });
+  const harness = prestartHarness();
   keepEarlyHarness(harness);
   return harness;
 }

@@ -73,6 +73,12 @@ export interface EmbeddedNetworkOptions {
    * Launchers whose jobs run elsewhere (`launcher`) have none. Default off.
    */
   readonly warmStarts?: boolean;
+  /**
+   * Whether each revision keeps a Python harness started for its next question once one has been answered (jobs run
+   * in this process; see runtime/runner/spare-harnesses.ts), so that a question does not wait for Python to start.
+   * Default on.
+   */
+  readonly spareHarnesses?: boolean;
   /** Signs pushed events; a random one is made when not given. */
   readonly pushSecret?: string;
   /**
@@ -226,7 +232,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions = {})
             })
           : new InProcessJobExecutor({
               datasets: async () => runnerDatasets(storage),
-              ...definedProperties({ warmStarts: options.warmStarts }),
+              ...definedProperties({ warmStarts: options.warmStarts, spareHarnesses: options.spareHarnesses }),
             }),
       ...definedProperties({
         heartbeatIntervalSeconds: options.heartbeatIntervalSeconds,

@@ -46,7 +46,7 @@ export function registerQuestionCommands(
     .action(async (options: AskLocalOptions) => {
       // Python started when the command began (main.ts), or starts now: either way while Node loads the runner and
       // checks the question, instead of after it.
-      const prestarted = takeEarlyHarness() ?? (await import("../prestart-harness.js")).prestartHarness(output);
+      const prestarted = takeEarlyHarness() ?? (await import("../prestart-harness.js")).prestartHarness();
       try {
         const { askLocal } = await import("../actions/ask-local.js");
         setExitCode(await askLocal(options, output, prestarted));

@@ -7,6 +7,9 @@ import { JsonSource, loadTwine, type Twine } from "../../shared/twine/index.js";
 import { NetworkChildAsker } from "../children/network-child-asker.js";
 import { answerQuestion } from "../runner/answer-question.js";
 import type { RunnerDatasets } from "../runner/datasets.js";
+import type { PrestartOptions } from "../runner/prestarted-harness.js";
+import { resolvedPython } from "../runner/python-interpreter.js";
+import { SpareHarnesses, type SpareHarnessesOptions } from "../runner/spare-harnesses.js";
 import { WarmStarts } from "../runner/warm-starts.js";
 
 export interface InProcessJobExecutorOptions {
@@ -22,6 +25,11 @@ export interface InProcessJobExecutorOptions {
   readonly warmStarts?: boolean;
   /** Where zygotes' own output and the reasons for cold starts go; default stderr. */
   readonly log?: (text: string) => void;
+  /**
+   * Whether a revision keeps a Python harness started for its next question (spare-harnesses.ts), and how many and
+   * for how long; `false` starts each question's Python when the question arrives. Default on.
+   */
+  readonly spareHarnesses?: boolean | SpareHarnessesOptions;
 }
 
 /**
@@ -31,8 +39,12 @@ export interface InProcessJobExecutorOptions {
 export class InProcessJobExecutor implements JobExecutor {
   private readonly twines = new Map<string, Twine>();
   private warmStarts: WarmStarts | undefined;
+  private readonly spares: SpareHarnesses | undefined;
 
-  constructor(private readonly options: InProcessJobExecutorOptions = {}) {}
+  constructor(private readonly options: InProcessJobExecutorOptions = {}) {
+    const spares = options.spareHarnesses ?? true;
+    if (spares !== false) this.spares = new SpareHarnesses(spares === true ? {} : spares);
+  }
 
   start(spec: JobSpec, context: JobContext): RunningJob {
     if (spec.revision.source.kind !== "directory") throw new Error(`${spec.revision.sruid} has no service folder`);
@@ -40,6 +52,11 @@ export class InProcessJobExecutor implements JobExecutor {
     const { configuration } = loadServiceConfiguration(path.join(directory, "octue.yaml"));
     const twine = this.twine(configuration.twinePath);
     const warmStarts = this.options.warmStarts === true || configuration.warmStart ? this.warmStartPool() : undefined;
+    // Credentials from the twine change a question's environment, and so need a process of their own.
+    const spares = warmStarts === undefined && (twine.credentials ?? []).length === 0 ? this.spares : undefined;
+    const fresh = { ...(this.options.env ?? process.env), OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag };
+    const harness = spareOptions(directory, fresh);
+    const spare = harness === undefined ? undefined : spares?.take(spec.revision.sruid, harness);
     const cancellation = new AbortController();
     const answering = async () =>
       answerQuestion({
@@ -57,13 +74,20 @@ export class InProcessJobExecutor implements JobExecutor {
           terminationGraceMs: this.options.terminationGraceMs,
           datasets: await this.options.datasets?.(),
           warmStarts,
+          prestarted: spare?.prestarted,
         }),
         signal: cancellation.signal,
         workingDirectory: directory,
-        env: { ...(this.options.env ?? process.env), OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag },
+        env: spare?.env ?? fresh,
         onOutput: (_stream, text) => context.output(text),
       });
-    const ended = answering().then(
+    const answered = answering().finally(() => {
+      // Made now, once this question no longer needs the CPU, for the revision's next one; the interpreter is known
+      // by then (the runner found it for this question).
+      const next = spareOptions(directory, fresh);
+      if (next !== undefined) spares?.replenish(spec.revision.sruid, next);
+    });
+    const ended = answered.then(
       (final) => ({ exitCode: final.event.kind === "result" ? 0 : 1 }),
       (error: unknown) => {
         context.output(`the runner failed: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -73,9 +97,9 @@ export class InProcessJobExecutor implements JobExecutor {
     return { ended, stop: (reason) => cancellation.abort(reason) };
   }
 
-  /** Stops the revisions' zygotes (warm starts); the launcher has stopped the jobs by then. */
+  /** Stops the revisions' zygotes (warm starts) and spare harnesses; the launcher has stopped the jobs by then. */
   async close(): Promise<void> {
-    await this.warmStarts?.close();
+    await Promise.all([this.warmStarts?.close(), this.spares?.close()]);
   }
 
   private warmStartPool(): WarmStarts {
@@ -93,4 +117,14 @@ export class InProcessJobExecutor implements JobExecutor {
     }
     return twine;
   }
+}
+
+/**
+ * How the runner would start a question's harness in `directory` with `env` (answer-question.ts), when it already
+ * knows which interpreter `$TWINED_PYTHON` or `python3` runs there; until then, no spare.
+ */
+function spareOptions(directory: string, env: NodeJS.ProcessEnv): PrestartOptions | undefined {
+  const cwd = path.resolve(directory);
+  const python = resolvedPython(env.TWINED_PYTHON ?? "python3", cwd, env);
+  return python === undefined ? undefined : { python, cwd, env };
 }

@@ -151,7 +151,7 @@ function startHarnessEarly(options: AnswerQuestionOptions): Promise<EarlyHarness
   const command = options.python ?? env.TWINED_PYTHON ?? "python3";
   const start = (python: string): EarlyHarness => ({
     python,
-    harness: new PrestartedHarness({ python, cwd, env, onOutput: options.onOutput ?? appOutputToStderr }),
+    harness: new PrestartedHarness({ python, cwd, env }),
   });
   const known = options.resolvePython === false ? command : resolvedPython(command, cwd, env);
   return known === undefined ? resolvePython(command, cwd, env).then(start) : Promise.resolve(start(known));

@@ -1,9 +1,13 @@
 import { HarnessProcess, type HarnessProcessOptions } from "./harness-process.js";
 
+/** How a harness is started before its question is known: all but where its output goes, which the question says. */
+export type PrestartOptions = Omit<HarnessProcessOptions, "onOutput">;
+
 /**
  * A harness process started before its question is known, so that Python's start and the harness's imports overlap
- * with the runner's own (loading modules, reading the configuration, validating the question): what a one-question
- * process such as `twined question ask-local` otherwise pays one after the other. It waits for its start message.
+ * with the runner's own work (loading modules, reading the configuration, validating the question) or happen before
+ * the question arrives at all (a network's spare, spare-harnesses.ts). It waits for its start message, and has not
+ * imported the app: that happens once a question is sent.
  *
  * A question claims it only when it would start a harness exactly so (the same interpreter, working folder and
  * environment object: credentials resolved from the twine make a new environment, and so a fresh process); an
@@ -13,15 +17,17 @@ export class PrestartedHarness {
   readonly harness: HarnessProcess;
   private taken = false;
   private ended = false;
+  /** Where the claiming question wants the process's output; until then it is held. */
+  private sink: HarnessProcessOptions["onOutput"] | undefined;
   /** What the process wrote before a question claimed it (a Python that cannot start says so): shown only then. */
-  private held: [stream: "stdout" | "stderr", text: string][] | undefined = [];
+  private readonly held: [stream: "stdout" | "stderr", text: string][] = [];
 
-  constructor(private readonly options: HarnessProcessOptions) {
+  constructor(readonly options: PrestartOptions) {
     this.harness = new HarnessProcess({
       ...options,
       onOutput: (stream, text) => {
-        if (this.held === undefined) options.onOutput(stream, text);
-        else this.held.push([stream, text]);
+        if (this.sink === undefined) this.held.push([stream, text]);
+        else this.sink(stream, text);
       },
     });
     void this.harness.exited.then(() => {
@@ -29,20 +35,22 @@ export class PrestartedHarness {
     });
   }
 
+  /** Whether no question has claimed it and it is still waiting for one. */
+  get waiting(): boolean {
+    return !this.taken && !this.ended;
+  }
+
   /**
-   * The harness, once, when it was started as `wanted` says and is still waiting; its output goes where it was told
-   * at its start. One that has ended (an interpreter that cannot start, say) is not given out: a fresh start reports
-   * that as a question's own harness would, its streams read from the start.
+   * The harness, once, when it was started as `wanted` says and is still waiting; what it wrote so far and all it
+   * writes from now on goes to `wanted.onOutput`. One that has ended (an interpreter that cannot start, say) is not
+   * given out: a fresh start reports that as a question's own harness would, its streams read from the start.
    */
-  claim(wanted: Pick<HarnessProcessOptions, "python" | "cwd" | "env">): HarnessProcess | undefined {
+  claim(wanted: HarnessProcessOptions): HarnessProcess | undefined {
     const { python, cwd, env } = this.options;
-    if (this.taken || this.ended || wanted.python !== python || wanted.cwd !== cwd || wanted.env !== env) {
-      return undefined;
-    }
+    if (!this.waiting || wanted.python !== python || wanted.cwd !== cwd || wanted.env !== env) return undefined;
     this.taken = true;
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const [stream, text] of held) this.options.onOutput(stream, text);
+    this.sink = wanted.onOutput;
+    for (const [stream, text] of this.held.splice(0)) wanted.onOutput(stream, text);
     return this.harness;
   }
 

@@ -1,3 +1,5 @@
+import { chmodSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { answerQuestion } from "../../../runtime/runner/answer-question.js";
 import { PrestartedHarness } from "../../../runtime/runner/prestarted-harness.js";
@@ -11,14 +13,7 @@ const twine = {
 };
 
 function prestart(directory: string, env: NodeJS.ProcessEnv, python = process.env.TWINED_PYTHON ?? "python3") {
-  const seen: string[] = [];
-  const prestarted = new PrestartedHarness({
-    python,
-    cwd: directory,
-    env,
-    onOutput: (_stream, text) => seen.push(text),
-  });
-  return { prestarted, seen };
+  return { prestarted: new PrestartedHarness({ python, cwd: directory, env }) };
 }
 
 async function ask(
@@ -72,12 +67,11 @@ describe("a harness started before its question (ask-local)", () => {
   it("is stopped, and what it printed never shown, when the question is refused before Python is needed", async () => {
     const service = makeService({ app: PID_APP, twine });
     const env = { ...process.env };
-    const { prestarted, seen } = prestart(service.directory, env, "/nonexistent/python3");
+    const { prestarted } = prestart(service.directory, env, "/nonexistent/python3");
     const { final, output } = await ask(service, prestarted, env, { n: "one" }, "/nonexistent/python3");
     expect(final.event).toMatchObject({ kind: "exception", exception_type: "InvalidValuesContents" });
     await prestarted.harness.exited;
     expect(output).toBe("");
-    expect(seen).toEqual([]);
   });
 
   it("is not given out once it has ended: the question's own start reports an interpreter that cannot start", async () => {
@@ -88,5 +82,19 @@ describe("a harness started before its question (ask-local)", () => {
     const { final, output } = await ask(service, prestarted, env, { n: 1 }, "/nonexistent/python3");
     expect(final.event).toMatchObject({ kind: "exception", exception_type: "ServiceCrashed" });
     expect(output.match(/cannot start \/nonexistent\/python3/g)).toHaveLength(1);
+  });
+
+  it("gives what it printed before the question arrived, and all it prints after, to the question that claims it", async () => {
+    const service = makeService({ app: `${PID_APP}    print("from the app")\n`, twine });
+    // An interpreter that says something as it starts, long before any question is known.
+    const python = path.join(service.directory, "talkative-python");
+    writeFileSync(python, `#!/bin/sh\necho "starting up" >&2\nexec ${process.env.TWINED_PYTHON ?? "python3"} "$@"\n`);
+    chmodSync(python, 0o755);
+    const env = { ...process.env };
+    const { prestarted } = prestart(service.directory, env, python);
+    const { final, output } = await ask(service, prestarted, env, undefined, python);
+    expect(final.event.kind).toBe("result");
+    expect(output).toContain("starting up\n");
+    expect(output).toContain("from the app\n");
   });
 });

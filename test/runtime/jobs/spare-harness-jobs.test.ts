@@ -1,0 +1,136 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { InProcessJobExecutor } from "../../../runtime/jobs/in-process-job-executor.js";
+import { createQuestionAttributes } from "../../../shared/events/index.js";
+import type { JobContext, RevisionRecord } from "../../../shared/ports/index.js";
+
+/** A revision whose app answers with the process it ran in; its twine may name a credential. */
+function revision(twine: object = { input_values_schema: {}, output_values_schema: {} }): RevisionRecord {
+  const directory = mkdtempSync(path.join(tmpdir(), "twined-spare-job-"));
+  writeFileSync(path.join(directory, "octue.yaml"), "services:\n  - namespace: testing\n    name: spare\n");
+  writeFileSync(path.join(directory, "twine.json"), JSON.stringify(twine));
+  writeFileSync(
+    path.join(directory, "app.py"),
+    "import os\ndef run(analysis):\n    analysis.output_values = {'pid': os.getpid()}\n",
+  );
+  return {
+    namespace: "testing",
+    name: "spare",
+    revisionTag: "1.0.0",
+    sruid: "testing/spare:1.0.0",
+    twine: {},
+    source: { kind: "directory", path: directory },
+    isDefault: true,
+    registeredAt: new Date().toISOString(),
+  };
+}
+
+/** The Python harnesses this test's process has started and not yet seen end. */
+function harnessProcesses(): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(process.pid), "-f", "twined_harness"], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches.
+  }
+}
+
+/** Runs one question as the network's launcher would, and returns the pid its app answered from. */
+async function ask(executor: InProcessJobExecutor, record: RevisionRecord): Promise<number> {
+  const events: unknown[] = [];
+  const output: string[] = [];
+  const context: JobContext = {
+    directory: mkdtempSync(path.join(tmpdir(), "twined-spare-job-run-")),
+    networkUrl: undefined,
+    heartbeatIntervalSeconds: 30,
+    emit: (envelope) => events.push(envelope),
+    output: (text) => output.push(text),
+  };
+  const job = executor.start(
+    {
+      question: {
+        event: { kind: "question", input_values: {} },
+        attributes: createQuestionAttributes({ sender: "local/local:local", recipient: record.sruid }),
+      },
+      revision: record,
+      priority: 0,
+      cpus: 1,
+    },
+    context,
+  );
+  const { exitCode } = await job.ended;
+  expect(exitCode, output.join("")).toBe(0);
+  const result = events.find((envelope) => (envelope as { event: { kind: string } }).event.kind === "result");
+  return (result as { event: { output_values: { pid: number } } }).event.output_values.pid;
+}
+
+describe("spare harnesses of a network's in-process jobs", { timeout: 60_000 }, () => {
+  it("answer a revision's next question in a Python started before it was asked, then make another", async () => {
+    const executor = new InProcessJobExecutor();
+    const record = revision();
+    try {
+      const first = await ask(executor, record);
+      const waiting = harnessProcesses();
+      expect(waiting).toHaveLength(1);
+      expect(waiting).not.toContain(first);
+      const second = await ask(executor, record);
+      expect(second).toBe(waiting[0]);
+      // Used once: the next question gets a process of its own again.
+      const next = harnessProcesses();
+      expect(next).toHaveLength(1);
+      expect(next).not.toContain(second);
+    } finally {
+      await executor.close();
+    }
+    expect(harnessProcesses()).toEqual([]);
+  });
+
+  it("are not made when turned off: each question's Python starts when it is asked", async () => {
+    const executor = new InProcessJobExecutor({ spareHarnesses: false });
+    const record = revision();
+    try {
+      await ask(executor, record);
+      expect(harnessProcesses()).toEqual([]);
+      await ask(executor, record);
+      expect(harnessProcesses()).toEqual([]);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("are not made for a twine with credentials, whose questions each get their own environment", async () => {
+    const executor = new InProcessJobExecutor({ env: { ...process.env, SPARE_TEST_TOKEN: "secret" } });
+    const record = revision({
+      credentials: [{ name: "SPARE_TEST_TOKEN" }],
+      input_values_schema: {},
+      output_values_schema: {},
+    });
+    try {
+      await ask(executor, record);
+      expect(harnessProcesses()).toEqual([]);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("are replaced, not used, when the network's environment changed since the spare was made", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, SPARE_TEST_SETTING: "before" };
+    const executor = new InProcessJobExecutor({ env });
+    const record = revision();
+    try {
+      await ask(executor, record);
+      const [stale] = harnessProcesses();
+      env.SPARE_TEST_SETTING = "after";
+      const answeredBy = await ask(executor, record);
+      expect(answeredBy).not.toBe(stale);
+      expect(harnessProcesses()).not.toContain(stale);
+    } finally {
+      await executor.close();
+    }
+  });
+});
