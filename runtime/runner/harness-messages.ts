@@ -1,6 +1,8 @@
 import { HarnessProtocolError } from "../../shared/errors/index.js";
 import type { LogRecord } from "../../shared/events/index.js";
-import { isPlainObject } from "../../shared/json/index.js";
+// Not the json index: that brings the strict JSON parser, which `twined question ask-local` would then load before it
+// can start Python (cli/prestart-harness.ts).
+import { isPlainObject } from "../../shared/json/plain-object.js";
 
 /**
  * The messages the Python harness sends the runner, one JSON object per line on its events pipe

@@ -9,7 +9,8 @@ import {
   type SourceLocation,
   TwinedError,
 } from "../errors/index.js";
-import { namespaceOrNameProblem } from "../identity/index.js";
+// Not the identity index: it would bring the name generator's word lists into every command that reads octue.yaml.
+import { namespaceOrNameProblem } from "../identity/service-id.js";
 import { isPlainObject, parseJson, pointerTokens } from "../json/index.js";
 import { NAMESPACE_PLACEHOLDER, namespacePlaceholderProblems } from "./namespace-placeholder.js";
 import {
