@@ -111,9 +111,9 @@ interface CommandShape {
   readonly args: readonly { readonly required: boolean; readonly variadic: boolean }[];
 }
 
-function commandShapes(): CommandShape[] {
+async function commandShapes(): Promise<CommandShape[]> {
   const ignore = { write: () => true };
-  const program = buildProgram({ stdout: ignore, stderr: ignore }, () => {});
+  const program = await buildProgram({ stdout: ignore, stderr: ignore }, () => {});
   const shapes: CommandShape[] = [];
   const visit = (command: Command, parents: readonly string[]) => {
     const commandPath = [...parents, command.name()];
@@ -355,7 +355,7 @@ describe("fuzzing the command line", () => {
       const report = await fuzz({
         surface: "cli",
         msPerInputWorstCase: 300,
-        arbitrary: argvArbitrary(commandShapes()),
+        arbitrary: argvArbitrary(await commandShapes()),
         check: checkCommand,
         inputTimeoutMs: 30_000,
         describeInput: (argv) =>
