@@ -25,6 +25,8 @@ export interface DevOptions {
   cpus?: number;
   isolatedJobs?: boolean;
   warmStarts?: boolean;
+  /** False with `--no-spare-harnesses`. */
+  spareHarnesses?: boolean;
   backend: "embedded" | "emulators";
   project: string;
   /** One lowercase word naming the network's topics (`--environment`, `TWINED_ENVIRONMENT`); default `main`. */
@@ -138,6 +140,7 @@ async function runLoggedDevNetwork(options: DevOptions, log: DevLog): Promise<nu
       pushEndpoints: { allowList: options.allowPushTo ?? [], allowLoopback: isLoopback(options.host) },
       ...(options.isolatedJobs === true ? { jobs: "process" as const } : {}),
       ...(options.warmStarts === true ? { warmStarts: true } : {}),
+      ...(options.spareHarnesses === false ? { spareHarnesses: false } : {}),
       onJobOutput: log.jobOutput,
       onDeadLetter: (reason) => log.warn(`dead letter: ${reason}`),
     });

@@ -17,6 +17,10 @@ export function registerDevCommand(program: Command, output: CliOutput, setExitC
       "--warm-starts",
       "fork each question's app process from a Python that already imported its revision's app (jobs on this machine; per service: warm_start: true in octue.yaml)",
     )
+    .option(
+      "--no-spare-harnesses",
+      "start each question's Python when the question arrives, instead of keeping one started for each revision's next question",
+    )
     .addOption(
       new Option("--backend <backend>", "embedded: in-memory bus and SQLite; emulators: Google Pub/Sub and Firestore")
         .choices(["embedded", "emulators"])

@@ -258,6 +258,7 @@ async function answer(
           options.timeoutSeconds * 1000,
         );
 
+  let exiting: Promise<unknown> | undefined;
   try {
     harness.send({
       type: "start",
@@ -285,13 +286,15 @@ async function answer(
     } catch (error) {
       final = exceptionFrom(new ServiceCrashed(questionUuid, error instanceof Error ? error.message : String(error)));
     }
-    const exit = await (interruption !== undefined
-      ? harness.terminate(grace)
-      : final === undefined
-        ? harness.exited
-        : harness.finish(EXIT_AFTER_ANSWER_MS, grace));
-    if (interruption !== undefined) final = exceptionFrom(interruption);
-    if (final === undefined) {
+    if (interruption !== undefined) {
+      await harness.terminate(grace);
+      final = exceptionFrom(interruption);
+    } else if (final !== undefined) {
+      // The app has answered, and nothing it does now can change that: the answer leaves while its process winds down
+      // (Python's teardown alone takes tens of milliseconds), which the job still waits for before it ends.
+      exiting = harness.finish(EXIT_AFTER_ANSWER_MS, grace);
+    } else {
+      const exit = await harness.exited;
       const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
       const excerpt = harness.stderrExcerpt();
       final = exceptionFrom(
@@ -307,7 +310,7 @@ async function answer(
     clearInterval(heartbeat);
     if (deadline !== undefined) clearTimeout(deadline);
     options.signal?.removeEventListener("abort", onAbort);
-    await harness.terminate(grace);
+    await (exiting ?? harness.terminate(grace));
   }
 
   async function handleMessage(message: HarnessMessage): Promise<FinalEvent | undefined> {

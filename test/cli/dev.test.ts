@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useEmulators } from "../support/emulators.js";
-import { startTwined } from "../support/twined-process.js";
+import { harnessProcesses } from "../support/harness-processes.js";
+import { startTwined, type TwinedProcess } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 const emulators = useEmulators();
@@ -29,42 +30,9 @@ describe.each(backends)("twined dev on %s", (_name, backendArguments) => {
       ...backendArguments,
     ]);
     try {
-      // On the emulators it first provisions every topic and subscription, which is slow on a busy machine.
-      await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), {
-        timeoutMs: 45_000,
-        intervalMs: 50,
-      });
-      const base = /listening on (http:\/\/\S+) /.exec(twined.output.stdout)?.[1] ?? "";
-      const put = await fetch(`${base}/registry/examples/wind-speed/revisions/0.1.0`, {
-        method: "PUT",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")),
-          source: { kind: "directory", path: service },
-          default: true,
-        }),
-      });
-      expect(put.status).toBe(201);
-      const asked = await fetch(`${base}/questions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          recipient: "examples/wind-speed",
-          input_values: { locations: [{ longitude: 0, latitude: 0 }] },
-        }),
-      });
-      expect(asked.status).toBe(202);
-      const { question_uuid: uuid } = (await asked.json()) as { question_uuid: string };
-      let question: { status?: string; answer?: unknown } = {};
-      await waitFor(
-        async () => {
-          question = (await (await fetch(`${base}/questions/${uuid}`)).json()) as typeof question;
-          return question.status === "succeeded";
-        },
-        // The emulators share the machine with the other suites' 200-question loads in CI: give them time.
-        { timeoutMs: 90_000, intervalMs: 100, description: () => `the question to succeed (it is ${question.status})` },
-      );
-      expect(question.answer).toEqual({ output_values: [59] });
+      const base = await registerWindSpeed(twined, service);
+      const { uuid, answer } = await askWindSpeed(base);
+      expect(answer).toEqual({ output_values: [59] });
 
       // On loopback it answers only requests addressed to itself, and pages served from itself.
       const port = new URL(base).port;
@@ -82,6 +50,86 @@ describe.each(backends)("twined dev on %s", (_name, backendArguments) => {
     expect(twined.output.stdout).toMatch(/Stopping \(SIGINT\)/);
   }, 180_000);
 });
+
+describe("twined dev's spare harnesses", () => {
+  async function afterOneQuestion(extraArguments: string[]) {
+    const data = mkdtempSync(path.join(tmpdir(), "twined-dev-spares-"));
+    const service = path.join(data, "wind-speed");
+    cpSync(path.resolve("examples/child-services/wind-speed"), service, { recursive: true });
+    const dataDir = path.join(data, ".twined");
+    const twined = startTwined(["dev", "--port", "0", "--data-dir", dataDir, "--cpus", "1", ...extraArguments]);
+    const base = await registerWindSpeed(twined, service);
+    await askWindSpeed(base);
+    return twined;
+  }
+
+  it("keep a Python started for a revision's next question once it has answered one", async () => {
+    const twined = await afterOneQuestion([]);
+    try {
+      await waitFor(() => harnessProcesses(twined.pid).length === 1, { description: "a spare harness" });
+    } finally {
+      twined.kill("SIGINT");
+    }
+    expect(await twined.exited).toBe(0);
+    // Stopped with the network.
+    expect(harnessProcesses(twined.pid)).toEqual([]);
+  }, 120_000);
+
+  it("are not kept with --no-spare-harnesses", async () => {
+    const twined = await afterOneQuestion(["--no-spare-harnesses"]);
+    try {
+      await waitFor(() => harnessProcesses(twined.pid).length === 0, { description: "the question's Python to end" });
+      // A spare is started as the question's own Python ends: had one been, it would be here by now.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(harnessProcesses(twined.pid)).toEqual([]);
+    } finally {
+      twined.kill("SIGINT");
+    }
+    expect(await twined.exited).toBe(0);
+  }, 120_000);
+});
+
+/** Waits for the network to listen, registers the wind-speed example as its default revision; returns the address. */
+async function registerWindSpeed(twined: TwinedProcess, service: string): Promise<string> {
+  // On the emulators it first provisions every topic and subscription, which is slow on a busy machine.
+  await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), { timeoutMs: 45_000, intervalMs: 50 });
+  const base = /listening on (http:\/\/\S+) /.exec(twined.output.stdout)?.[1] ?? "";
+  const put = await fetch(`${base}/registry/examples/wind-speed/revisions/0.1.0`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")),
+      source: { kind: "directory", path: service },
+      default: true,
+    }),
+  });
+  expect(put.status).toBe(201);
+  return base;
+}
+
+/** Asks the wind-speed service a question and waits until it has succeeded. */
+async function askWindSpeed(base: string): Promise<{ uuid: string; answer: unknown }> {
+  const asked = await fetch(`${base}/questions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      recipient: "examples/wind-speed",
+      input_values: { locations: [{ longitude: 0, latitude: 0 }] },
+    }),
+  });
+  expect(asked.status).toBe(202);
+  const { question_uuid: uuid } = (await asked.json()) as { question_uuid: string };
+  let question: { status?: string; answer?: unknown } = {};
+  await waitFor(
+    async () => {
+      question = (await (await fetch(`${base}/questions/${uuid}`)).json()) as typeof question;
+      return question.status === "succeeded";
+    },
+    // The emulators share the machine with the other suites' 200-question loads in CI: give them time.
+    { timeoutMs: 90_000, intervalMs: 100, description: () => `the question to succeed (it is ${question.status})` },
+  );
+  return { uuid, answer: question.answer };
+}
 
 /** A GET with headers `fetch` will not set (`Host`), by Node's own HTTP client. */
 function rawGet(base: string, route: string, headers: Record<string, string>) {

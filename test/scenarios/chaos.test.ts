@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -19,6 +18,7 @@ import type { ChildEventEnvelope } from "../../shared/events/index.js";
 import { isTerminal, type QuestionStatus } from "../../shared/questions/index.js";
 import { DuplicatingBus } from "../support/duplicating-bus.js";
 import { describeWithEmulators, type EmulatorInfo } from "../support/emulators.js";
+import { harnessProcesses } from "../support/harness-processes.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { countLaunches } from "./scenario-platform.js";
 import { registerTestService } from "./scenario-services.js";
@@ -43,18 +43,6 @@ def run(analysis):
         logging.getLogger(__name__).info("question %s, line %s", n, line)
     analysis.output_values = {"n": n}
 `;
-
-/** The Python apps this process runs for its in-process jobs. */
-function appProcesses(): number[] {
-  try {
-    return execFileSync("pgrep", ["-P", String(process.pid), "-f", "twined_harness"], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches.
-  }
-}
 
 /** Where the chaos runs: the network's options for its bus and stores. */
 interface ChaosStack {
@@ -138,7 +126,7 @@ function defineChaos(stack: ChaosStack): void {
       const killer = (async () => {
         while (asking && kills < MAX_KILLS) {
           await new Promise((resolve) => setTimeout(resolve, 200 + random() * 800));
-          const apps = appProcesses();
+          const apps = harnessProcesses();
           const victim = apps[Math.floor(random() * apps.length)];
           if (victim === undefined) continue;
           try {

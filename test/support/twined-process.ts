@@ -7,6 +7,8 @@ export interface TwinedProcess {
   readonly output: { stdout: string; stderr: string };
   /** Resolves with the exit code. */
   readonly exited: Promise<number | null>;
+  /** The process's id: `twined` itself, or the Node that runs its sources. */
+  readonly pid: number;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -29,5 +31,5 @@ export function startTwined(
     output.stderr += chunk.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { output, exited, kill: (signal) => child.kill(signal) };
+  return { output, exited, pid: child.pid ?? 0, kill: (signal) => child.kill(signal) };
 }

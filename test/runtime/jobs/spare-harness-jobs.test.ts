@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { InProcessJobExecutor } from "../../../runtime/jobs/in-process-job-executor.js";
 import { createQuestionAttributes } from "../../../shared/events/index.js";
 import type { JobContext, RevisionRecord } from "../../../shared/ports/index.js";
+import { harnessProcesses } from "../../support/harness-processes.js";
 
 /** A revision whose app answers with the process it ran in; its twine may name a credential. */
 function revision(twine: object = { input_values_schema: {}, output_values_schema: {} }): RevisionRecord {
@@ -26,18 +26,6 @@ function revision(twine: object = { input_values_schema: {}, output_values_schem
     isDefault: true,
     registeredAt: new Date().toISOString(),
   };
-}
-
-/** The Python harnesses this test's process has started and not yet seen end. */
-function harnessProcesses(): number[] {
-  try {
-    return execFileSync("pgrep", ["-P", String(process.pid), "-f", "twined_harness"], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches.
-  }
 }
 
 /** Runs one question as the network's launcher would, and returns the pid its app answered from. */
