@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EmulatedChildAsker } from "../../runtime/children/emulated-child-asker.js";
@@ -336,5 +337,34 @@ describe("answerQuestion", () => {
     expect(files).toHaveLength(1);
     expect(files[0]?.startsWith(path.join(directory, ".twined", "outputs"))).toBe(true);
     expect(readFileSync(files[0] ?? "", "utf8")).toBe("42");
+  });
+
+  it("sends the answer as soon as the app has given it, while the app's process is still winding down", async () => {
+    const markers = mkdtempSync(path.join(tmpdir(), "twined-answer-first-"));
+    const seen = path.join(markers, "answer-seen");
+    // At exit, the app waits (up to 1.5 s) to learn that its answer has already reached the asker.
+    const app = [
+      "import atexit, os, time",
+      "def wait_for_answer():",
+      "    deadline = time.time() + 1.5",
+      `    while not os.path.exists(${JSON.stringify(seen)}) and time.time() < deadline:`,
+      "        time.sleep(0.01)",
+      `    open(${JSON.stringify(path.join(markers, "exit"))}, "w").write(str(os.path.exists(${JSON.stringify(seen)})))`,
+      "atexit.register(wait_for_answer)",
+      "def run(analysis):",
+      "    analysis.output_values = {'ok': True}",
+      "",
+    ].join("\n");
+    const sink = new RecordingSink();
+    const answered = {
+      async emit(envelope: ChildEventEnvelope) {
+        if (envelope.event.kind === "result") writeFileSync(seen, "");
+        await sink.emit(envelope);
+      },
+    };
+    const { final } = await run(app, { extra: { sink: answered } });
+    expect(final.event).toMatchObject({ kind: "result", output_values: { ok: true } });
+    // answerQuestion still returned only once that process had ended.
+    expect(readFileSync(path.join(markers, "exit"), "utf8")).toBe("True");
   });
 });
