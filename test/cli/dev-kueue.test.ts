@@ -7,6 +7,7 @@ import { FolderImages, runnerContainers } from "../support/runner-containers.js"
 import { startTwined } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
 import { runTwined } from "./run-cli.js";
+import { askWindSpeed } from "./support/wind-speed-network.js";
 
 describe("twined dev --launcher kueue", () => {
   let cluster: FakeKubernetes;
@@ -56,24 +57,8 @@ describe("twined dev --launcher kueue", () => {
       );
       expect(registered).toMatchObject({ code: 0, stdout: expect.stringContaining("examples/wind-speed:0.1.0") });
 
-      const asked = await fetch(`${base}/questions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          recipient: "examples/wind-speed",
-          input_values: { locations: [{ longitude: 0, latitude: 0 }] },
-        }),
-      });
-      const { question_uuid: uuid } = (await asked.json()) as { question_uuid: string };
-      let question: { status?: string; answer?: unknown } = {};
-      await waitFor(
-        async () => {
-          question = (await (await fetch(`${base}/questions/${uuid}`)).json()) as typeof question;
-          return question.status === "succeeded";
-        },
-        { timeoutMs: 30_000, intervalMs: 100, description: () => JSON.stringify(question) },
-      );
-      expect(question.answer).toEqual({ output_values: [59] });
+      const { uuid, answer } = await askWindSpeed(base, 30_000);
+      expect(answer).toEqual({ output_values: [59] });
       const job = cluster.jobs("questions").find((each) => JSON.stringify(each).includes(uuid));
       expect(JSON.stringify(job)).toContain(`"name":"question-${uuid}"`);
       expect(JSON.stringify(job)).toContain('"kueue.x-k8s.io/queue-name":"local-queue"');

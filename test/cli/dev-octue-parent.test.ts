@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Message, PubSub } from "@google-cloud/pubsub";
@@ -10,6 +10,7 @@ import { startEmbeddedNetwork } from "../../platform/embedded-network.js";
 import { describeWithEmulators, uniqueName } from "../support/emulators.js";
 import { startTwined, type TwinedProcess } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
+import { registerWindSpeed } from "./support/wind-speed-network.js";
 
 // The command's parsing is tested without starting a network: the action only records what it was given.
 const started: DevOptions[] = [];
@@ -141,16 +142,7 @@ describeWithEmulators("an Octue parent with Octue's settings asking `twined dev 
       url = listening.exec(twined.output.stdout)?.[1] ?? "";
       const service = path.join(data, "wind-speed");
       cpSync(path.resolve("examples/child-services/wind-speed"), service, { recursive: true });
-      const put = await fetch(`${url}/registry/examples/wind-speed/revisions/0.1.0`, {
-        method: "PUT",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")),
-          source: { kind: "directory", path: service },
-          default: true,
-        }),
-      });
-      expect(put.status).toBe(201);
+      await registerWindSpeed(url, service);
     }, 120_000);
 
     afterAll(async () => {

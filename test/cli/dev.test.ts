@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +7,7 @@ import { useEmulators } from "../support/emulators.js";
 import { harnessProcesses } from "../support/harness-processes.js";
 import { startTwined, type TwinedProcess } from "../support/twined-process.js";
 import { waitFor } from "../support/wait-for.js";
+import { askWindSpeed, registerWindSpeed } from "./support/wind-speed-network.js";
 
 const emulators = useEmulators();
 const backends: [string, string[]][] = [["the embedded backend", []]];
@@ -30,8 +31,9 @@ describe.each(backends)("twined dev on %s", (_name, backendArguments) => {
       ...backendArguments,
     ]);
     try {
-      const base = await registerWindSpeed(twined, service);
-      const { uuid, answer } = await askWindSpeed(base);
+      const base = await listeningWithWindSpeed(twined, service);
+      // The emulators share the machine with the other suites' 200-question loads in CI: give them time.
+      const { uuid, answer } = await askWindSpeed(base, 90_000);
       expect(answer).toEqual({ output_values: [59] });
 
       // On loopback it answers only requests addressed to itself, and pages served from itself.
@@ -58,8 +60,8 @@ describe("twined dev's spare harnesses", () => {
     cpSync(path.resolve("examples/child-services/wind-speed"), service, { recursive: true });
     const dataDir = path.join(data, ".twined");
     const twined = startTwined(["dev", "--port", "0", "--data-dir", dataDir, "--cpus", "1", ...extraArguments]);
-    const base = await registerWindSpeed(twined, service);
-    await askWindSpeed(base);
+    const base = await listeningWithWindSpeed(twined, service);
+    await askWindSpeed(base, 90_000);
     return twined;
   }
 
@@ -90,45 +92,12 @@ describe("twined dev's spare harnesses", () => {
 });
 
 /** Waits for the network to listen, registers the wind-speed example as its default revision; returns the address. */
-async function registerWindSpeed(twined: TwinedProcess, service: string): Promise<string> {
+async function listeningWithWindSpeed(twined: TwinedProcess, service: string): Promise<string> {
   // On the emulators it first provisions every topic and subscription, which is slow on a busy machine.
   await waitFor(() => /listening on (http:\/\/\S+) /.test(twined.output.stdout), { timeoutMs: 45_000, intervalMs: 50 });
   const base = /listening on (http:\/\/\S+) /.exec(twined.output.stdout)?.[1] ?? "";
-  const put = await fetch(`${base}/registry/examples/wind-speed/revisions/0.1.0`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      twine: JSON.parse(readFileSync(path.join(service, "twine.json"), "utf8")),
-      source: { kind: "directory", path: service },
-      default: true,
-    }),
-  });
-  expect(put.status).toBe(201);
+  await registerWindSpeed(base, service);
   return base;
-}
-
-/** Asks the wind-speed service a question and waits until it has succeeded. */
-async function askWindSpeed(base: string): Promise<{ uuid: string; answer: unknown }> {
-  const asked = await fetch(`${base}/questions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      recipient: "examples/wind-speed",
-      input_values: { locations: [{ longitude: 0, latitude: 0 }] },
-    }),
-  });
-  expect(asked.status).toBe(202);
-  const { question_uuid: uuid } = (await asked.json()) as { question_uuid: string };
-  let question: { status?: string; answer?: unknown } = {};
-  await waitFor(
-    async () => {
-      question = (await (await fetch(`${base}/questions/${uuid}`)).json()) as typeof question;
-      return question.status === "succeeded";
-    },
-    // The emulators share the machine with the other suites' 200-question loads in CI: give them time.
-    { timeoutMs: 90_000, intervalMs: 100, description: () => `the question to succeed (it is ${question.status})` },
-  );
-  return { uuid, answer: question.answer };
 }
 
 /** A GET with headers `fetch` will not set (`Host`), by Node's own HTTP client. */
