@@ -20,8 +20,9 @@ const DEFAULT_MAX_SPARES = 8;
  * One harness per revision started before its next question arrives, so that a network's question does not wait for
  * Python to start and import the harness (about 40 ms on a small machine; more under load). A spare is a fresh
  * process that has not imported the app and is given to exactly one question: nothing passes from one question to
- * the next, as with a cold start. It is made after a question of its revision ends, not while one runs, so it never
- * takes a CPU from an app. Warm starts (warm-starts.ts) go further by forking a process that has imported the app.
+ * the next, as with a cold start. It is made after a question of its revision ends, not while that question runs, so
+ * it does not compete with that question's app for a CPU. Warm starts (warm-starts.ts) go further: they fork a process
+ * that has imported the app.
  */
 export class SpareHarnesses {
   /** By revision, the least recently made first. */
