@@ -75,13 +75,24 @@ export async function terminateHarness(
   }
 }
 
-/** Newline-delimited harness messages read from a stream, blank lines skipped. */
-export async function* harnessMessages(input: Readable): AsyncGenerator<HarnessMessage> {
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) {
-    if (line.trim() === "") continue;
-    yield parseHarnessMessage(line);
-  }
+/**
+ * Newline-delimited harness messages read from a stream, blank lines skipped, from the moment this is called: call it
+ * as the stream is opened, and iterate the generator it returns once the question has started. A reader attached
+ * only then could wait for ever: when a process ends with nobody reading its pipes (a spare harness killed while it
+ * waited for its question), Node drains them itself, and their end has gone by before the reader arrives.
+ */
+export function harnessMessages(input: Readable): () => AsyncGenerator<HarnessMessage> {
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })[Symbol.asyncIterator]();
+  return async function* () {
+    try {
+      for (let line = await lines.next(); line.done !== true; line = await lines.next()) {
+        if (line.value.trim() === "") continue;
+        yield parseHarnessMessage(line.value);
+      }
+    } finally {
+      await lines.return?.();
+    }
+  };
 }
 
 /** Keeps the last lines a harness wrote to stderr. */
@@ -109,7 +120,7 @@ export class HarnessProcess implements Harness {
   readonly exited: Promise<HarnessExit>;
   private readonly child: ChildProcess;
   private readonly control: Writable;
-  private readonly events: Readable;
+  private readonly readMessages: () => AsyncGenerator<HarnessMessage>;
   private readonly stderrTail = new StderrTail();
 
   constructor(options: HarnessProcessOptions) {
@@ -119,7 +130,7 @@ export class HarnessProcess implements Harness {
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     });
     const [, stdout, stderr, events, control] = this.child.stdio;
-    this.events = events as Readable;
+    this.readMessages = harnessMessages(events as Readable);
     this.control = control as Writable;
     // The harness may exit before reading everything we send; that is reported through `exited`, not as an error.
     this.control.on("error", () => {});
@@ -139,7 +150,7 @@ export class HarnessProcess implements Harness {
   }
 
   messages(): AsyncGenerator<HarnessMessage> {
-    return harnessMessages(this.events);
+    return this.readMessages();
   }
 
   send(message: Record<string, unknown>): void {

@@ -532,6 +532,7 @@ export class QuestionSockets {
 class WarmHarness implements Harness, ForkedQuestion {
   readonly exited: Promise<HarnessExit>;
   private readonly events = new PassThrough();
+  private readonly readMessages = harnessMessages(this.events);
   private readonly streams = new Map<Stream, Socket>();
   private readonly closings: Promise<void>[] = [];
   private readonly pending: string[] = [];
@@ -598,7 +599,7 @@ class WarmHarness implements Harness, ForkedQuestion {
   }
 
   messages(): AsyncGenerator<HarnessMessage> {
-    return harnessMessages(this.events);
+    return this.readMessages();
   }
 
   send(message: Record<string, unknown>): void {

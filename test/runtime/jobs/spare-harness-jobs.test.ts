@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { InProcessJobExecutor } from "../../../runtime/jobs/in-process-job-executor.js";
-import { createQuestionAttributes } from "../../../shared/events/index.js";
+import { type ChildEventEnvelope, createQuestionAttributes } from "../../../shared/events/index.js";
 import type { JobContext, RevisionRecord } from "../../../shared/ports/index.js";
 import { harnessProcesses } from "../../support/harness-processes.js";
 
@@ -30,13 +30,21 @@ function revision(twine: object = { input_values_schema: {}, output_values_schem
 
 /** Runs one question as the network's launcher would, and returns the pid its app answered from. */
 async function ask(executor: InProcessJobExecutor, record: RevisionRecord): Promise<number> {
-  const events: unknown[] = [];
+  const events = await askForEvents(executor, record);
+  const final = events.at(-1)?.event;
+  expect(final?.kind, JSON.stringify(final)).toBe("result");
+  return (final as { output_values: { pid: number } }).output_values.pid;
+}
+
+/** Runs one question as the network's launcher would, and returns the events its job emitted once it has ended. */
+async function askForEvents(executor: InProcessJobExecutor, record: RevisionRecord): Promise<ChildEventEnvelope[]> {
+  const events: ChildEventEnvelope[] = [];
   const output: string[] = [];
   const context: JobContext = {
     directory: mkdtempSync(path.join(tmpdir(), "twined-spare-job-run-")),
     networkUrl: undefined,
     heartbeatIntervalSeconds: 30,
-    emit: (envelope) => events.push(envelope),
+    emit: (envelope) => events.push(envelope as ChildEventEnvelope),
     output: (text) => output.push(text),
   };
   const job = executor.start(
@@ -52,9 +60,8 @@ async function ask(executor: InProcessJobExecutor, record: RevisionRecord): Prom
     context,
   );
   const { exitCode } = await job.ended;
-  expect(exitCode, output.join("")).toBe(0);
-  const result = events.find((envelope) => (envelope as { event: { kind: string } }).event.kind === "result");
-  return (result as { event: { output_values: { pid: number } } }).event.output_values.pid;
+  expect(exitCode === 0 || events.at(-1)?.event.kind === "exception", output.join("")).toBe(true);
+  return events;
 }
 
 describe("spare harnesses of a network's in-process jobs", { timeout: 60_000 }, () => {
@@ -76,6 +83,26 @@ describe("spare harnesses of a network's in-process jobs", { timeout: 60_000 }, 
       await executor.close();
     }
     expect(harnessProcesses()).toEqual([]);
+  });
+
+  it("never hold a question up when the spare died while it waited: the question ends, and the next has a spare", async () => {
+    const executor = new InProcessJobExecutor();
+    const record = revision();
+    try {
+      await ask(executor, record);
+      const [spare] = harnessProcesses();
+      process.kill(spare ?? 0, "SIGKILL");
+      // Asked at once, before or after the network has seen the spare end: answered in a fresh process, or, if it
+      // was given the dead spare, ended with the crash; either way it ends.
+      const events = await askForEvents(executor, record);
+      expect(["result", "exception"]).toContain(events.at(-1)?.event.kind);
+      if (events.at(-1)?.event.kind === "exception") {
+        expect(events.at(-1)?.event).toMatchObject({ exception_type: "ServiceCrashed" });
+      }
+      expect(harnessProcesses()).toHaveLength(1);
+    } finally {
+      await executor.close();
+    }
   });
 
   it("are not made when turned off: each question's Python starts when it is asked", async () => {
