@@ -55,7 +55,7 @@ export class InProcessJobExecutor implements JobExecutor {
     // Credentials from the twine change a question's environment, and so need a process of their own.
     const spares = warmStarts === undefined && (twine.credentials ?? []).length === 0 ? this.spares : undefined;
     const fresh = { ...(this.options.env ?? process.env), OCTUE_SERVICE_REVISION_TAG: spec.revision.revisionTag };
-    const harness = spareOptions(directory, fresh);
+    const harness = spares === undefined ? undefined : spareOptions(directory, fresh);
     const spare = harness === undefined ? undefined : spares?.take(spec.revision.sruid, harness);
     const cancellation = new AbortController();
     const answering = async () =>
@@ -84,7 +84,7 @@ export class InProcessJobExecutor implements JobExecutor {
     const answered = answering().finally(() => {
       // Made now, once this question no longer needs the CPU, for the revision's next one; the interpreter is known
       // by then (the runner found it for this question).
-      const next = spareOptions(directory, fresh);
+      const next = spares === undefined ? undefined : spareOptions(directory, fresh);
       if (next !== undefined) spares?.replenish(spec.revision.sruid, next);
     });
     const ended = answered.then(

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -6,26 +6,12 @@ import { InProcessJobExecutor } from "../../../runtime/jobs/in-process-job-execu
 import { type ChildEventEnvelope, createQuestionAttributes } from "../../../shared/events/index.js";
 import type { JobContext, RevisionRecord } from "../../../shared/ports/index.js";
 import { harnessProcesses } from "../../support/harness-processes.js";
+import { folderRevision } from "./folder-revision.js";
 
 /** A revision whose app answers with the process it ran in; its twine may name a credential. */
-function revision(twine: object = { input_values_schema: {}, output_values_schema: {} }): RevisionRecord {
-  const directory = mkdtempSync(path.join(tmpdir(), "twined-spare-job-"));
-  writeFileSync(path.join(directory, "octue.yaml"), "services:\n  - namespace: testing\n    name: spare\n");
-  writeFileSync(path.join(directory, "twine.json"), JSON.stringify(twine));
-  writeFileSync(
-    path.join(directory, "app.py"),
-    "import os\ndef run(analysis):\n    analysis.output_values = {'pid': os.getpid()}\n",
-  );
-  return {
-    namespace: "testing",
-    name: "spare",
-    revisionTag: "1.0.0",
-    sruid: "testing/spare:1.0.0",
-    twine: {},
-    source: { kind: "directory", path: directory },
-    isDefault: true,
-    registeredAt: new Date().toISOString(),
-  };
+function revision(twine?: object): RevisionRecord {
+  const app = "import os\ndef run(analysis):\n    analysis.output_values = {'pid': os.getpid()}\n";
+  return folderRevision({ name: "spare", app, ...(twine === undefined ? {} : { twine }) });
 }
 
 /** Runs one question as the network's launcher would, and returns the pid its app answered from. */

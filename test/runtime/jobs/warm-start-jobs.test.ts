@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { LocalJobLauncher, ProcessJobExecutor } from "../../../shared/adapters/e
 import type { ChildEventEnvelope } from "../../../shared/events/index.js";
 import { createQuestionAttributes } from "../../../shared/events/index.js";
 import type { EventSink, JobExecutor, JobSpec, RevisionRecord } from "../../../shared/ports/index.js";
+import { folderRevision } from "./folder-revision.js";
 
 class Sink implements EventSink {
   readonly events: ChildEventEnvelope[] = [];
@@ -29,29 +30,11 @@ class Sink implements EventSink {
 
 /** A service whose app says which process it ran in and which process started that one. */
 function service(warmStartInYaml: boolean): RevisionRecord {
-  const directory = mkdtempSync(path.join(tmpdir(), "twined-warm-job-"));
-  writeFileSync(
-    path.join(directory, "octue.yaml"),
-    `services:\n  - namespace: testing\n    name: warm\n${warmStartInYaml ? "    warm_start: true\n" : ""}`,
-  );
-  writeFileSync(
-    path.join(directory, "twine.json"),
-    JSON.stringify({ input_values_schema: {}, output_values_schema: {} }),
-  );
-  writeFileSync(
-    path.join(directory, "app.py"),
-    "import os\ndef run(analysis):\n    analysis.output_values = {'pid': os.getpid(), 'parent': os.getppid()}\n",
-  );
-  return {
-    namespace: "testing",
+  return folderRevision({
     name: "warm",
-    revisionTag: "1.0.0",
-    sruid: "testing/warm:1.0.0",
-    twine: {},
-    source: { kind: "directory", path: directory },
-    isDefault: true,
-    registeredAt: new Date().toISOString(),
-  };
+    app: "import os\ndef run(analysis):\n    analysis.output_values = {'pid': os.getpid(), 'parent': os.getppid()}\n",
+    entry: warmStartInYaml ? "    warm_start: true\n" : "",
+  });
 }
 
 async function askTwice(executor: JobExecutor, revision: RevisionRecord) {
